@@ -1,0 +1,5 @@
+"""Allow ``python -m dss``."""
+
+from dss.cli import main
+
+main()

@@ -1,0 +1,179 @@
+"""The ``dss`` command line. It parses, calls the library, formats errors and sets exit codes.
+
+Exit codes: 0 success (optimal); 1 unexpected internal error; 2 invalid input or model;
+3 infeasible; 4 unbounded; 5 solver error; 6 time limit or gap not closed (a feasible plan was
+written, labelled with its gap); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dss.errors import DssError, InputError, Issue
+
+app = typer.Typer(
+    name="dss",
+    help="Decision support for river-basin ecosystem management (Pyomo + HiGHS).",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_MODEL = Path("models") / "baoxing.yaml"
+STATE = {"debug": False}
+LOGGER = logging.getLogger("dss")
+
+ModelArg = Annotated[Path, typer.Argument(
+    help="Model YAML file, or a folder holding model.yaml (default: the Baoxing study).")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Results root folder.")]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", "-d", help="Show tracebacks.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    STATE["debug"] = debug
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr, force=True)
+
+
+def resolve_model_path(model: Path) -> Path:
+    """Accept a model file or a folder containing ``model.yaml``."""
+    if model.is_dir():
+        candidate = model / "model.yaml"
+        if candidate.is_file():
+            return candidate
+        raise InputError([Issue(str(model), "folder has no model.yaml (pass the model file "
+                                            "itself)")], "cannot load model")
+    return model
+
+
+def fail(err: BaseException) -> None:
+    """Print a user error (no traceback unless --debug) and exit with its code."""
+    if STATE["debug"]:
+        raise err
+    if isinstance(err, DssError):
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(err.exit_code)
+    typer.secho(f"internal error: {type(err).__name__}: {err} (rerun with --debug and report "
+                "it)", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _guard(func):
+    """Run a command body, mapping user errors to messages and exit codes."""
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            typer.secho("interrupted: nothing was written", fg=typer.colors.RED, err=True)
+            raise typer.Exit(130) from None
+        except Exception as err:  # noqa: BLE001 - the one place that reports every error
+            fail(err)
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__annotations__ = func.__annotations__
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
+def echo_rows(rows: list[tuple[str, str, str]]) -> None:
+    """Print aligned label / value / unit rows."""
+    width = max((len(r[0]) for r in rows), default=0)
+    vwidth = max((len(r[1]) for r in rows), default=0)
+    for label, value, unit in rows:
+        typer.echo(f"  {label:<{width}}  {value:>{vwidth}}  {unit}")
+
+
+@app.command()
+@_guard
+def baseline(model: ModelArg = DEFAULT_MODEL, out: OutOpt = Path("results")) -> None:
+    """Compute the baseline indicators of a study and write results/<study>/baseline/."""
+    from dss.api import run_baseline
+    from dss.results.report import baseline_summary, fmt
+
+    start = time.perf_counter()
+    run = run_baseline(resolve_model_path(model), out)
+    basin = run.baseline.tables["basin"]
+    typer.echo(f"Baseline of {run.title} ({len(run.study.subunits):,} subunits)")
+    echo_rows([(r.label, fmt(r.value), r.unit)
+               for r in baseline_summary(basin).itertuples(index=False)])
+    cps = run.baseline.tables["control_points"]
+    if len(cps):
+        typer.echo("Control points (routed load):")
+        wide = cps.pivot_table(index="point_id", columns="pollutant", values="load",
+                               sort=False)
+        echo_rows([(pid, ", ".join(f"{p} {fmt(v)} {u}" for p, v, u in (
+            ("sediment", r.get("sediment"), "t/yr"), ("TN", r.get("tn"), "kg/yr"),
+            ("TP", r.get("tp"), "kg/yr"))), "") for pid, r in wide.iterrows()])
+    typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s "
+               f"(report: {run.folder / 'report.md'})")
+
+
+@app.command()
+@_guard
+def validate(model: ModelArg = DEFAULT_MODEL,
+             scenario: Annotated[list[str] | None, typer.Option(
+                 "--scenario", "-s", help="Scenario to apply (repeatable).")] = None,
+             set_: Annotated[list[str] | None, typer.Option(
+                 "--set", help="Override KEY=VALUE (repeatable).")] = None) -> None:
+    """Check a model file and its input tables; report every problem found."""
+    from dss.config.loader import load_model
+    from dss.data.study import load_study
+
+    resolved = load_model(resolve_model_path(model), scenario, set_)
+    study = load_study(resolved.inputs_dir, resolved.config.name,
+                       resolved.config.settings.area_tolerance)
+    typer.echo(f"{resolved.path.name} [{resolved.scenario}]: valid "
+               f"({len(study.subunits):,} subunits, {len(study.actions)} actions, "
+               f"{len(study.control_points)} control points)")
+
+
+@app.command()
+@_guard
+def inputs(table: Annotated[str | None, typer.Argument(
+        help="Show one table only.")] = None) -> None:
+    """Document the input tables: columns, types, units, defaults, descriptions."""
+    from dss.data.docs import describe_tables
+
+    typer.echo(describe_tables(table))
+
+
+@app.command()
+@_guard
+def synth(out_dir: Annotated[Path, typer.Argument(help="Folder to write the study into.")],
+          subunits: Annotated[int, typer.Option("--subunits", "-n", min=1,
+                                                help="Number of subunits.")] = 100,
+          seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+          actions: Annotated[int, typer.Option("--actions", min=1,
+                                               help="Number of actions.")] = 8,
+          overwrite: Annotated[bool, typer.Option("--overwrite",
+                                                  help="Replace an existing study.")] = False
+          ) -> None:
+    """Write a valid synthetic study (random dendritic basin) of any size."""
+    from dss.synth import write_study
+
+    start = time.perf_counter()
+    path = write_study(out_dir, subunits, seed=seed, n_actions=actions, overwrite=overwrite)
+    typer.echo(f"Wrote synthetic study with {subunits:,} subunits to {path.parent} "
+               f"in {time.perf_counter() - start:.1f} s; run: dss baseline {path}")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Model definition files: schema and loading with scenario overrides."""

@@ -1,0 +1,79 @@
+"""The model definition schema (``models/*.yaml``): strict, frozen, documented field by field.
+
+Unknown keys are errors. Component parameters are validated by each component's own schema
+when the problem is built (:mod:`dss.optimize`), so this module stays independent of the
+component registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Base for every config schema: unknown keys are errors and instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Settings(Strict):
+    """Study-wide settings."""
+
+    horizon_years: float = Field(10.0, gt=0)
+    """Planning horizon: recurring (annual) costs are counted for this many years."""
+    area_tolerance: float = Field(0.01, ge=0, le=0.5)
+    """Allowed relative gap between a subunit's area and the sum of its land cover."""
+    currency: str = "CNY"
+    """Currency of every cost and budget."""
+
+
+class SolverConfig(Strict):
+    """HiGHS options."""
+
+    time_limit: float = Field(600.0, gt=0)
+    """Wall-clock limit in seconds; the best plan found so far is returned, labelled."""
+    mip_gap: float = Field(1e-4, ge=0, le=1)
+    """Relative MIP gap at which HiGHS stops (0 = prove optimality)."""
+    threads: int = Field(1, ge=0)
+    """Solver threads (0 = HiGHS chooses)."""
+    method: Literal["choose", "simplex", "ipm"] = "choose"
+    """LP algorithm: HiGHS's choice, dual simplex, or interior point (with crossover)."""
+    presolve: bool = True
+    """Run HiGHS presolve."""
+    log: bool = False
+    """Echo the HiGHS log to the console (it is always kept in the run's manifest)."""
+
+
+class Scenario(Strict):
+    """A named override of the base model."""
+
+    description: str = ""
+    """What the scenario represents, for reports."""
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    """Dotted keys and their new values, e.g. ``components.budget.total: 4.0e7``; a value of
+    null removes a component."""
+
+
+class ModelConfig(Strict):
+    """A study's model definition: inputs, components, solver options and scenarios."""
+
+    dss_version: str = "0.1"
+    """Version of the model-file format."""
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    """Study name; results go to ``results/<name>/<scenario>/``."""
+    title: str = ""
+    """Human-readable title for reports."""
+    description: str = ""
+    """Longer description."""
+    inputs: str
+    """Folder holding the input tables, relative to the model file."""
+    settings: Settings = Settings()
+    """Study-wide settings."""
+    solver: SolverConfig = SolverConfig()
+    """HiGHS options."""
+    components: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Model components keyed by instance name; each has a ``type`` and its parameters."""
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
+    """Named scenarios; ``base`` (the file as written) always exists."""

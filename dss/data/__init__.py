@@ -1,0 +1,1 @@
+"""Input tables: declarations, reading, validation and the Study container."""

@@ -1,0 +1,1 @@
+"""Indicators computed from input data: local loads and the baseline."""

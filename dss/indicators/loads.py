@@ -1,0 +1,116 @@
+"""Local loads and stocks per subunit: erosion (USLE + mass wasting), sediment delivered,
+TN/TP exported (land plus point sources), carbon stock and habitat.
+
+Mathematics, per land-cover row (subunit :math:`i`, class :math:`c`, area :math:`a_{ic}` ha):
+
+- sheet and rill erosion :math:`E_{ic} = a_{ic} R_i K_i LS_i C_c P_c` (t/yr, USLE);
+- mass-wasting yield :math:`M_{ic} = a_{ic} m_c` (t/yr), delivered straight to the stream
+  (USLE does not cover landslides or quarries);
+- sediment delivered to the reach :math:`S_{ic} = SDR_i E_{ic} + M_{ic}`;
+- nutrient export :math:`N_{ic} = a_{ic} n_c`, :math:`P_{ic} = a_{ic} p_c` (kg/yr).
+
+Per point source :math:`k` with :math:`PE_k` person-equivalents: discharge
+:math:`N_k = PE_k\\,n^{pe}_k\\,(1 - \\tau_k \\eta^N_k)` where :math:`\\tau` is the treated share
+and :math:`\\eta` the removal efficiency (same for P).
+
+The local load of subunit :math:`i` is the sum over its rows; routing is in
+:mod:`dss.network.routing`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dss.data.study import Study
+
+
+def land_loads(study: Study) -> pd.DataFrame:
+    """One row per (subunit, land class): area, erosion, delivered sediment, TN, TP, carbon.
+
+    Columns: subunit_id, land_class, area_ha, gross_erosion_t, mass_wasting_t,
+    sediment_t, tn_kg, tp_kg, carbon_t (all per year except carbon_t, a stock).
+    """
+    cover = study.land_cover[["subunit_id", "land_class", "area_ha"]]
+    sub = study.subunits.set_index("subunit_id")
+    cls = study.land_classes.set_index("land_class")
+    area = cover["area_ha"].to_numpy()
+    rkls = (sub["usle_r"] * sub["usle_k"] * sub["usle_ls"]).reindex(cover["subunit_id"]).to_numpy()
+    sdr = sub["sdr"].reindex(cover["subunit_id"]).to_numpy()
+    c = cls.reindex(cover["land_class"])
+    gross = area * rkls * c["usle_c"].to_numpy() * c["usle_p"].to_numpy()
+    mass = area * c["mass_yield"].to_numpy()
+    return pd.DataFrame({
+        "subunit_id": cover["subunit_id"].to_numpy(),
+        "land_class": cover["land_class"].to_numpy(),
+        "area_ha": area,
+        "gross_erosion_t": gross,
+        "mass_wasting_t": mass,
+        "sediment_t": sdr * gross + mass,
+        "tn_kg": area * c["tn_export"].to_numpy(),
+        "tp_kg": area * c["tp_export"].to_numpy(),
+        "carbon_t": area * c["carbon_stock"].to_numpy(),
+    })
+
+
+def point_loads(study: Study) -> pd.DataFrame:
+    """One row per point source: raw and discharged TN and TP (kg/yr)."""
+    ps = study.point_sources
+    pe = ps["person_equivalents"].to_numpy(dtype=float)
+    raw_tn = pe * ps["tn_per_pe"].to_numpy(dtype=float)
+    raw_tp = pe * ps["tp_per_pe"].to_numpy(dtype=float)
+    treated = ps["treated_share"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "source_id": ps["source_id"].to_numpy(),
+        "subunit_id": ps["subunit_id"].to_numpy(),
+        "kind": ps["kind"].to_numpy(),
+        "person_equivalents": pe,
+        "raw_tn_kg": raw_tn,
+        "raw_tp_kg": raw_tp,
+        "tn_kg": raw_tn * (1 - treated * ps["removal_tn"].to_numpy(dtype=float)),
+        "tp_kg": raw_tp * (1 - treated * ps["removal_tp"].to_numpy(dtype=float)),
+    })
+
+
+def local_loads(study: Study, land: pd.DataFrame | None = None,
+                points: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Local load of each subunit, aligned with ``study.subunits`` row order.
+
+    Columns: subunit_id, sediment (t/yr), tn (kg/yr), tp (kg/yr), plus the parts
+    gross_erosion_t, mass_wasting_t, tn_land, tn_point, tp_land, tp_point and carbon_t.
+    """
+    land = land_loads(study) if land is None else land
+    points = point_loads(study) if points is None else points
+    ids = study.subunits["subunit_id"]
+    by_land = land.groupby("subunit_id")[
+        ["gross_erosion_t", "mass_wasting_t", "sediment_t", "tn_kg", "tp_kg", "carbon_t"]
+    ].sum().reindex(ids).fillna(0.0)
+    by_point = points.groupby("subunit_id")[["tn_kg", "tp_kg"]].sum().reindex(ids).fillna(0.0)
+    out = pd.DataFrame({
+        "subunit_id": ids.to_numpy(),
+        "sediment": by_land["sediment_t"].to_numpy(),
+        "tn": by_land["tn_kg"].to_numpy() + by_point["tn_kg"].to_numpy(),
+        "tp": by_land["tp_kg"].to_numpy() + by_point["tp_kg"].to_numpy(),
+        "gross_erosion_t": by_land["gross_erosion_t"].to_numpy(),
+        "mass_wasting_t": by_land["mass_wasting_t"].to_numpy(),
+        "tn_land": by_land["tn_kg"].to_numpy(),
+        "tn_point": by_point["tn_kg"].to_numpy(),
+        "tp_land": by_land["tp_kg"].to_numpy(),
+        "tp_point": by_point["tp_kg"].to_numpy(),
+        "carbon_t": by_land["carbon_t"].to_numpy(),
+    })
+    return out
+
+
+def retention(study: Study, pollutant: str) -> np.ndarray:
+    """In-reach retention share of ``pollutant`` per subunit (subunits row order)."""
+    return study.subunits[f"retention_{pollutant}"].to_numpy(dtype=float)
+
+
+def forest_area(study: Study) -> pd.Series:
+    """Forest area (classes flagged is_forest) per subunit id, ha."""
+    forest_classes = set(study.land_classes.loc[study.land_classes["is_forest"], "land_class"])
+    cover = study.land_cover
+    mask = cover["land_class"].isin(forest_classes)
+    return (cover[mask].groupby("subunit_id")["area_ha"].sum()
+            .reindex(study.subunits["subunit_id"]).fillna(0.0))

@@ -1,0 +1,1 @@
+"""The river network: graph checks, queries and routing."""

@@ -1,0 +1,128 @@
+"""The river network: a networkx DiGraph of subunits, edges in the direction of flow.
+
+An edge ``u -> v`` means subunit ``u`` drains into subunit ``v``. A valid network is a forest of
+in-trees (dendritic): acyclic, at most one downstream subunit each, at least one outlet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from dss.errors import GraphError, Issue
+
+SUBUNITS_FILE = "subunits.csv"
+
+
+def check_network(ids: pd.Series, downstream: pd.Series, file: str = SUBUNITS_FILE
+                  ) -> list[Issue]:
+    """Check the drainage links without building a graph; return every problem found.
+
+    Checks: every downstream id exists, no subunit drains into itself, no cycle (the cycle is
+    named), and at least one outlet exists. "One downstream per subunit" holds by construction
+    (one ``downstream_id`` cell per row); duplicate ids are reported by the table reader.
+    """
+    issues: list[Issue] = []
+    known = set(ids)
+    has_down = downstream.notna() & (downstream.astype(str) != "")
+    for pos in np.flatnonzero(has_down.to_numpy()):
+        target = downstream.iloc[pos]
+        if target not in known:
+            issues.append(Issue(file, f"downstream subunit {target!r} does not exist "
+                                      "(use a subunit_id from this file, or leave empty at an "
+                                      "outlet)", int(pos) + 2, "downstream_id"))
+        elif target == ids.iloc[pos]:
+            issues.append(Issue(file, f"subunit {target!r} drains into itself (leave "
+                                      "downstream_id empty at an outlet)", int(pos) + 2,
+                                "downstream_id"))
+    if len(ids) and not (~has_down).any():
+        issues.append(Issue(file, "no outlet: every subunit has a downstream_id (leave it "
+                                  "empty for the subunit where the river leaves the study)",
+                            None, "downstream_id"))
+    if issues:
+        return issues
+    for cycle in _cycles(ids.to_numpy(), downstream.to_numpy()):
+        row_of = {sid: i + 2 for i, sid in enumerate(ids)}
+        path = " -> ".join([*cycle, cycle[0]])
+        issues.append(Issue(file, f"the drainage links form a cycle: {path} (rivers flow "
+                                  "one way; fix the downstream_id of one of them)",
+                            row_of[cycle[0]], "downstream_id"))
+    return issues
+
+
+def _cycles(ids: np.ndarray, downstream: np.ndarray) -> list[list[str]]:
+    """Every cycle of a functional graph (each node has at most one successor), in O(n)."""
+    succ = {u: d for u, d in zip(ids, downstream, strict=True) if isinstance(d, str) and d}
+    state: dict[str, int] = {}  # 1 = on current walk, 2 = done
+    cycles = []
+    for start in ids:
+        if start in state:
+            continue
+        walk = []
+        node = start
+        while node is not None and node not in state:
+            state[node] = 1
+            walk.append(node)
+            node = succ.get(node)
+        if node is not None and state.get(node) == 1:
+            cycles.append(walk[walk.index(node):])
+        for n in walk:
+            state[n] = 2
+    return cycles
+
+
+def build_graph(subunits: pd.DataFrame) -> nx.DiGraph:
+    """Build the validated river graph from the subunits table.
+
+    Raises:
+        GraphError: with every problem found by :func:`check_network`.
+    """
+    issues = check_network(subunits["subunit_id"], subunits["downstream_id"])
+    if issues:
+        raise GraphError(issues, "invalid river network")
+    graph = nx.DiGraph()
+    graph.add_nodes_from(subunits["subunit_id"])
+    links = subunits.loc[subunits["downstream_id"].notna() & (subunits["downstream_id"] != ""),
+                         ["subunit_id", "downstream_id"]]
+    graph.add_edges_from(links.itertuples(index=False, name=None))
+    return graph
+
+
+def outlets(graph: nx.DiGraph) -> list[str]:
+    """Subunits with no downstream neighbour, sorted."""
+    return sorted(n for n, d in graph.out_degree() if d == 0)
+
+
+def upstream(graph: nx.DiGraph, subunit: str, include_self: bool = False) -> set[str]:
+    """All subunits draining (directly or not) into ``subunit``."""
+    found = nx.ancestors(graph, subunit)
+    return found | {subunit} if include_self else found
+
+
+def downstream_path(graph: nx.DiGraph, subunit: str, include_self: bool = True) -> list[str]:
+    """The subunits from ``subunit`` down to its outlet, in flow order."""
+    path = [subunit] if include_self else []
+    node = subunit
+    while True:
+        succ = next(iter(graph.successors(node)), None)
+        if succ is None:
+            return path
+        path.append(succ)
+        node = succ
+
+
+def topological_order(graph: nx.DiGraph) -> list[str]:
+    """Subunits ordered so that every subunit comes before the one it drains into.
+
+    Ties are broken by id, so the order is deterministic.
+    """
+    return list(nx.lexicographical_topological_sort(graph))
+
+
+def describe(graph: nx.DiGraph, nodes: Iterable[str] | None = None) -> str:
+    """One-line description of the network (for logs and reports)."""
+    n = graph.number_of_nodes() if nodes is None else len(list(nodes))
+    return f"{n} subunits, {len(outlets(graph))} outlet(s)"

@@ -1,0 +1,108 @@
+"""Human-readable Markdown reports and console summaries built from result tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from dss.data.study import Study
+
+
+def fmt(value: object, digits: int = 3) -> str:
+    """Format a number for people: thousands separators, few significant digits."""
+    if isinstance(value, str):
+        return value
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if pd.isna(x):
+        return "-"
+    if x != 0 and abs(x) < 0.01:
+        return f"{x:.{digits}g}"
+    if abs(x) >= 100 or float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.2f}"
+
+
+def markdown_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
+    """A GitHub-flavoured Markdown table (no extra dependency)."""
+    columns = list(columns or frame.columns)
+    lines = ["| " + " | ".join(columns) + " |",
+             "|" + "|".join("---" for _ in columns) + "|"]
+    for rec in frame[columns].itertuples(index=False):
+        lines.append("| " + " | ".join(fmt(v) for v in rec) + " |")
+    return "\n".join(lines)
+
+
+BASIN_LABELS = {
+    "area": "Area", "forest_cover": "Forest cover", "residents": "Residents",
+    "hazard_sites": "Geohazard sites", "hydropower_stations": "Hydropower stations",
+    "hydropower_exited": "  of which exited", "gross_erosion_rate": "Gross erosion rate",
+    "sediment_outlet": "Sediment leaving the basin", "tn_outlet": "TN leaving the basin",
+    "tp_outlet": "TP leaving the basin", "carbon_stock": "Carbon stock",
+}
+
+
+def baseline_summary(basin: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the basin table shown on the console and at the top of the report."""
+    wanted = [m for m in BASIN_LABELS if m in set(basin["metric"])]
+    wanted += [m for m in basin["metric"] if m.startswith("individuals_")]
+    rows = basin.set_index("metric").loc[wanted].reset_index()
+    rows["label"] = [BASIN_LABELS.get(m, m.replace("individuals_", "Individuals: "))
+                     for m in rows["metric"]]
+    return rows[["label", "value", "unit", "metric"]]
+
+
+def baseline_report(study: Study, tables: dict[str, pd.DataFrame], title: str = "") -> str:
+    """The baseline report a planner can take to a meeting."""
+    basin = tables["basin"]
+    cps = tables["control_points"]
+    contrib = tables["contributions"]
+    sub = tables["subunits"]
+    names = study.subunits.set_index("subunit_id")
+    label = names["name"] + names["name_zh"].map(lambda z: f" ({z})" if z else "")
+    out = [f"# Baseline: {title or study.name}", "",
+           "Indicators of the current state, computed by `dss baseline` from the study's input "
+           "tables. Units are in each table; loads are per year.", "",
+           "## Basin totals", "", markdown_table(baseline_summary(basin), ["label", "value",
+                                                                          "unit"]), ""]
+    zones = basin[basin["metric"].str.startswith("area_")]
+    if len(zones):
+        out += ["## National-park zones", "", markdown_table(zones, ["metric", "value", "unit"]),
+                ""]
+    if len(cps):
+        out += ["## Loads at control points", "",
+                markdown_table(cps, ["point_id", "name", "pollutant", "load", "unit", "limit"]),
+                ""]
+        sed = contrib[contrib["pollutant"] == "sediment"]
+        for point, part in sed.groupby("point_id", sort=False):
+            top = part.nlargest(5, "contribution").copy()
+            top["subunit"] = top["source_subunit"].map(label)
+            top["share %"] = 100 * top["share"]
+            out += [f"### Largest sediment sources reaching `{point}`", "",
+                    markdown_table(top, ["source_subunit", "subunit", "local_load", "transfer",
+                                         "contribution", "share %"]), ""]
+    sed_local = sub[sub["metric"] == "sediment_local"].nlargest(8, "value").copy()
+    area = sub[sub["metric"] == "area"].set_index("subunit_id")["value"]
+    sed_local["t/(km2 yr)"] = sed_local["value"] / (sed_local["subunit_id"].map(area) / 100)
+    sed_local["subunit"] = sed_local["subunit_id"].map(label)
+    out += ["## Subunits delivering the most sediment", "",
+            markdown_table(sed_local, ["subunit_id", "subunit", "zone", "value",
+                                       "t/(km2 yr)"]), ""]
+    hab = tables["habitat"]
+    if len(hab):
+        h = hab[hab["metric"] == "habitat"].pivot_table(index="species", columns="zone",
+                                                        values="value", aggfunc="sum",
+                                                        fill_value=0.0).reset_index()
+        out += ["## Habitat by national-park zone (ha)", "", markdown_table(h), ""]
+    out += ["## Files", "",
+            "- `basin.csv`: basin totals", "- `subunits.csv`: indicators per subunit",
+            "- `erosion_by_land_class.csv`: erosion and exports per subunit and land class",
+            "- `habitat.csv`: habitat per species and subunit",
+            "- `control_points.csv`: routed loads at control points",
+            "- `contributions.csv`: each upstream subunit's contribution to each point",
+            "- `point_sources.csv`: sewage loads", "- `manifest.yaml`: versions, input hashes",
+            ""]
+    return "\n".join(out)

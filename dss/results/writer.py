@@ -1,0 +1,134 @@
+"""Atomic writing of a run folder: tidy CSV tables, a Markdown report and a manifest.
+
+Everything is written into a temporary sibling folder first, then swapped into place with
+renames, so a crash, Ctrl-C or SIGKILL never leaves a half-written run: either the previous
+results or the new ones are there, complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import sys
+import uuid
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+LOGGER = logging.getLogger(__name__)
+
+FLOAT_FORMAT = "%.10g"
+"""Fixed float formatting, so identical runs give identical bytes."""
+
+MANIFEST = "manifest.yaml"
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of dss and the packages that shape its results."""
+    versions = {"python": platform.python_version()}
+    for pkg in ("dss", "pyomo", "highspy", "networkx", "pandas", "numpy", "pyyaml", "pydantic",
+                "typer"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return versions
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as UTF-8 CSV with fixed float formatting and Unix line endings."""
+    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
+                 encoding="utf-8")
+
+
+def make_manifest(kind: str, inputs: dict[str, str], config: dict[str, Any] | None,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The reproducibility record of one run."""
+    manifest: dict[str, Any] = {
+        "kind": kind,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": package_versions(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "command": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv)),
+        "inputs_sha256": dict(sorted(inputs.items())),
+        "config": config,
+    }
+    manifest.update(extra or {})
+    return manifest
+
+
+def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any],
+              texts: dict[str, str] | None = None) -> Path:
+    """Write a complete run folder atomically, replacing any previous run at ``target``.
+
+    Args:
+        target: The final run folder, e.g. ``results/baoxing/baseline``.
+        tables: File stem -> table; each becomes ``<stem>.csv``.
+        manifest: Written to ``manifest.yaml`` with the hashes of the files written.
+        texts: Extra text files (name -> content), e.g. the Markdown report.
+
+    Returns:
+        The run folder.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:8]
+    staging = target.parent / f".{target.name}.tmp-{token}"
+    staging.mkdir()
+    try:
+        outputs = {}
+        for stem, frame in tables.items():
+            path = staging / f"{stem}.csv"
+            write_csv(frame, path)
+            outputs[path.name] = file_sha256(path)
+        for name, content in (texts or {}).items():
+            path = staging / name
+            path.write_text(content, encoding="utf-8")
+            outputs[name] = file_sha256(path)
+        manifest = {**manifest, "outputs_sha256": dict(sorted(outputs.items()))}
+        with open(staging / MANIFEST, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(manifest, fh, allow_unicode=True, sort_keys=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _swap_into_place(staging, target, token)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    LOGGER.info("wrote %s", target)
+    return target
+
+
+def _swap_into_place(staging: Path, target: Path, token: str) -> None:
+    """Replace ``target`` by ``staging`` with two renames; the old run is removed last."""
+    old = target.parent / f".{target.name}.old-{token}"
+    if target.exists():
+        os.rename(target, old)
+    os.rename(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_stale(parent: Path) -> None:
+    """Remove staging folders left by a killed run, restoring a moved-away old run."""
+    if not parent.is_dir():
+        return
+    for path in parent.iterdir():
+        if path.name.startswith(".") and ".old-" in path.name:
+            final = parent / path.name[1:].split(".old-")[0]
+            if not final.exists():
+                os.rename(path, final)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        elif path.name.startswith(".") and ".tmp-" in path.name:
+            shutil.rmtree(path, ignore_errors=True)
