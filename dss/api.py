@@ -55,3 +55,45 @@ def run_baseline(model_path: Path | str, results_root: Path | str = "results") -
     folder = Path(results_root) / resolved.config.name / "baseline"
     write_run(folder, result.tables, manifest, {"report.md": report})
     return BaselineRun(resolved, study, result, folder)
+
+
+@dataclass
+class SolveRun:
+    """A solved (or failed) scenario and where its results were written."""
+
+    problem: object
+    result: object
+    tables: dict
+    folder: Path | None
+
+
+def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
+              sets: list[str] | None = None, results_root: Path | str = "results",
+              write: bool = True) -> SolveRun:
+    """Solve a model (with scenario overrides) and write ``results/<study>/<scenario>/``.
+
+    Results are written atomically; a run without a plan (infeasible, error) writes its
+    summary and the infeasibility explanation but never a partial allocation.
+    """
+    from dss.optimize.problem import Problem
+    from dss.optimize.results import result_tables
+
+    problem = Problem.from_model(model_path, scenarios, sets)
+    result = problem.solve()
+    tables = result_tables(result)
+    folder = None
+    if write:
+        resolved = problem.model
+        label = resolved.scenario if resolved is not None else "base"
+        if sets:
+            label = label  # --set values are recorded in the manifest's config
+        folder = Path(results_root) / problem.config.name / label
+        manifest = make_manifest(
+            "solve", input_hashes(resolved, problem.study), resolved.raw,
+            {"scenario": label, "overrides": list(sets or []),
+             "solver": {"status": result.status, "termination": result.termination,
+                        "objective": result.objective, "bound": result.bound,
+                        "gap": result.gap, "build_seconds": round(result.build_seconds, 3),
+                        "solve_seconds": round(result.solve_seconds, 3)}})
+        write_run(folder, tables, manifest, {"solver.log": result.log})
+    return SolveRun(problem, result, tables, folder)

@@ -170,6 +170,94 @@ def synth(out_dir: Annotated[Path, typer.Argument(help="Folder to write the stud
                f"in {time.perf_counter() - start:.1f} s; run: dss baseline {path}")
 
 
+@app.command()
+@_guard
+def solve(model: ModelArg = DEFAULT_MODEL,
+          scenario: Annotated[list[str] | None, typer.Option(
+              "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
+          = None,
+          set_: Annotated[list[str] | None, typer.Option(
+              "--set", help="Override KEY=VALUE, e.g. components.budget.total=4e7.")] = None,
+          out: OutOpt = Path("results"),
+          plugin: Annotated[list[str] | None, typer.Option(
+              "--plugin", help="Import a Python module that registers components.")] = None
+          ) -> None:
+    """Solve the allocation model and write results/<study>/<scenario>/."""
+    from dss.api import run_solve
+    from dss.results.report import fmt
+
+    _import_plugins(plugin)
+    start = time.perf_counter()
+    run = run_solve(resolve_model_path(model), scenario, set_, out)
+    result = run.result
+    summary = run.tables["summary"].set_index("metric")
+    typer.echo(f"{run.problem.config.name} [{run.problem.model.scenario}]: {result.status} "
+               f"(build {result.build_seconds:.1f} s, solve {result.solve_seconds:.1f} s)")
+    rows = []
+    for metric in ("objective", "spend", "budget", "gap"):
+        if metric in summary.index and summary.loc[metric, "value"] is not None:
+            rows.append((metric, fmt(summary.loc[metric, "value"]), summary.loc[metric, "unit"]))
+    for metric in summary.index:
+        if metric.startswith(("benefit ", "marginal ")):
+            rows.append((metric, fmt(summary.loc[metric, "value"]), summary.loc[metric, "unit"]))
+    echo_rows(rows)
+    if "allocation" in run.tables and len(run.tables["allocation"]):
+        alloc = run.tables["allocation"].head(8)
+        typer.echo("Largest allocations:")
+        echo_rows([(f"{r.subunit_id} {r.action_id}", f"{fmt(r.amount)} {r.unit}",
+                    f"{fmt(r.cost_cny)} CNY, benefit/cost {fmt(r.benefit_per_cny)}")
+                   for r in alloc.itertuples(index=False)])
+    if "control_points" in run.tables:
+        cps = run.tables["control_points"]
+        typer.echo("Control points (before -> after):")
+        echo_rows([(f"{r.point_id} {r.pollutant}", f"{fmt(r.before)} -> {fmt(r.after)}",
+                    r.unit) for r in cps.itertuples(index=False)])
+    if len(result.shortfalls):
+        typer.secho("Requirements that cannot be met (least shortfall):", fg=typer.colors.RED)
+        echo_rows([(r.requirement, fmt(r.shortfall), r.unit)
+                   for r in result.shortfalls.itertuples(index=False) if r.shortfall > 0])
+    typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@_guard
+def components(type_name: Annotated[str | None, typer.Argument(
+        help="Show one component type in full.")] = None,
+        plugin: Annotated[list[str] | None, typer.Option(
+            "--plugin", help="Import a Python module that registers components.")] = None
+        ) -> None:
+    """List the registered model components, or document one (parameters and math)."""
+    import inspect
+
+    from dss.optimize.components.base import available, get
+
+    _import_plugins(plugin)
+    if type_name is None:
+        for name, klass in available().items():
+            doc = (inspect.getdoc(klass) or "").splitlines()[0]
+            typer.echo(f"  {name:<22} {klass.role.value:<10} {doc}")
+        return
+    klass = get(type_name)
+    typer.echo(f"{type_name} ({klass.role.value}): {inspect.getdoc(klass)}\n\nParameters:")
+    for field_name, info in klass.Params.model_fields.items():
+        typer.echo(f"  {field_name}: {info.annotation} = {info.default!r}\n"
+                   f"      {info.description or ''}")
+
+
+def _import_plugins(modules: list[str] | None) -> None:
+    """Import user modules that register components (named on the command line only)."""
+    import importlib
+
+    for name in modules or []:
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise InputError([Issue("--plugin", f"cannot import {name!r}: {err}")],
+                             "cannot load plugin") from None
+
+
 def main() -> None:
     """Console entry point."""
     app()

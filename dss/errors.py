@@ -7,18 +7,28 @@ line and exits non-zero without a traceback.
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
+"""File name endings whose issues are located by line and key rather than row and column."""
 
 
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One located problem in the user's input.
 
+    Rendered as ``file, row N, column C: message``. In a YAML file (name ending in ``.yaml`` or
+    ``.yml``) the row is a line and the column a dotted key: ``file, line N, key K: message``.
+
     Attributes:
         file: File name (or logical source) the problem is in.
         message: What is wrong, with what is allowed in brackets.
-        row: 1-based data row number (the header is row 0), or None for whole-file problems.
-        column: Column (or dotted YAML key) name, or None.
+        row: Spreadsheet row number (the header is row 1, the first data row is row 2); the
+            line number in a YAML file; None for whole-file problems.
+        column: Column name (the dotted key in a YAML file), or None.
     """
 
     file: str
@@ -27,11 +37,12 @@ class Issue:
     column: str | None = None
 
     def __str__(self) -> str:
+        yaml_file = self.file.lower().endswith(YAML_SUFFIXES)
         parts = [self.file]
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(f"{'line' if yaml_file else 'row'} {self.row}")
         if self.column is not None:
-            parts.append(f"column {self.column}")
+            parts.append(f"{'key' if yaml_file else 'column'} {self.column}")
         return ", ".join(parts) + f": {self.message}"
 
 
@@ -55,7 +66,32 @@ class InputError(DssError):
         """All issues, one per line, under a one-line summary."""
         n = len(self.issues)
         head = f"{self.summary}: {n} problem{'s' if n != 1 else ''} found"
-        return "\n".join([head, *(f"  - {issue}" for issue in self.issues)])
+        return "\n".join([head, *(f"  - {_one_line(str(issue))}" for issue in self.issues)])
+
+
+def _one_line(text: str) -> str:
+    """Fold line breaks (e.g. from a parser's message) so each issue stays on one line."""
+    return re.sub(r"\s*\n\s*", " ", text.strip())
+
+
+def did_you_mean(word: object, choices: Iterable[object], quote: bool = False) -> str:
+    """``"did you mean X?"`` for the choice closest to ``word`` (case-insensitive), or ``""``.
+
+    Args:
+        word: The unknown name the user wrote.
+        choices: The known names.
+        quote: Show the suggestion in quotes (for values; column and key names are bare).
+    """
+    if not isinstance(word, str) or not word:
+        return ""
+    known = {str(c).lower(): str(c) for c in choices if isinstance(c, str) and c}
+    match = known.get(word.lower())
+    if match is None:
+        close = difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.75)
+        match = known[close[0]] if close else None
+    if match is None or match == word:
+        return ""
+    return f"did you mean {match!r}?" if quote else f"did you mean {match}?"
 
 
 class GraphError(InputError):

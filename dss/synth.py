@@ -71,10 +71,10 @@ LAND_CLASS_ROWS: tuple[dict[str, Any], ...] = (
          tn_export=3.0, tp_export=0.20, mass_yield=0.0, carbon_stock=30.0, is_forest=False),
     dict(land_class="cropland", name="Sloping cropland", name_zh="坡耕地", usle_c=0.1,
          usle_p=0.8, tn_export=15.0, tp_export=1.2, mass_yield=0.0, carbon_stock=40.0,
-         is_forest=False),
+         is_forest=False, agricultural=True),
     dict(land_class="orchard", name="Orchard and tea garden", name_zh="园地", usle_c=0.06,
          usle_p=0.9, tn_export=20.0, tp_export=1.5, mass_yield=0.0, carbon_stock=50.0,
-         is_forest=False),
+         is_forest=False, agricultural=True),
     dict(land_class="landslide_scar", name="Landslide scar", name_zh="滑坡迹地", usle_c=1.0,
          usle_p=1.0, tn_export=3.0, tp_export=0.5, mass_yield=80.0, carbon_stock=5.0,
          is_forest=False),
@@ -347,7 +347,8 @@ def _frame(table: Table, columns: dict[str, Any]) -> pd.DataFrame:
 
 def _land_classes() -> pd.DataFrame:
     """The fixed land-class table."""
-    cols = {name: [row[name] for row in LAND_CLASS_ROWS] for name in TABLES["land_classes"].names}
+    cols = {name: [row.get(name, TABLES["land_classes"].column(name).default)
+                   for row in LAND_CLASS_ROWS] for name in TABLES["land_classes"].names}
     return _frame(TABLES["land_classes"], cols)
 
 

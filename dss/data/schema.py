@@ -163,6 +163,8 @@ LAND_CLASSES = Table(
         Column("carbon_stock", "float", "t C/ha", "Carbon stock (above + below ground).",
                default=0.0, minimum=0.0),
         Column("is_forest", "bool", "-", "Counts towards forest cover.", default=False),
+        Column("agricultural", "bool", "-", "Field runoff from this class can be intercepted "
+               "by riparian buffers (stream actions).", default=False),
     ),
 )
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from dss.data.schema import ACTION_TARGETS, TABLES, ZONES
 from dss.data.tables import read_table
-from dss.errors import InputError, Issue
+from dss.errors import InputError, Issue, did_you_mean
 from dss.network.graph import build_graph, check_network
 from dss.network.routing import Routing
 
@@ -85,13 +85,16 @@ def load_study(folder: Path | str, name: str | None = None,
         raise InputError([Issue(str(folder), "inputs folder not found (check the `inputs` "
                                              "entry of the model file)")])
     frames: dict[str, pd.DataFrame | None] = {}
+    rows: dict[str, np.ndarray] = {}
     hashes: dict[str, str] = {}
     for table in TABLES.values():
         result = read_table(folder, table, issues)
         frames[table.name] = result.frame
+        if result.rows is not None:
+            rows[table.name] = result.rows
         if result.sha256:
             hashes[table.file] = result.sha256
-    cross_check(frames, issues, area_tolerance)
+    cross_check(frames, issues, area_tolerance, rows)
     if issues:
         raise InputError(issues, f"invalid study inputs in {folder.name}/")
     study = Study(name=name or folder.name, folder=folder, hashes=hashes,
@@ -101,92 +104,151 @@ def load_study(folder: Path | str, name: str | None = None,
     return study
 
 
-def _rows_where(frame: pd.DataFrame, mask: pd.Series) -> list[tuple[int, pd.Series]]:
-    return [(int(i) + 2, frame.loc[i]) for i in frame.index[mask.to_numpy()]]
+MAX_CROSS_ISSUES = 20
+"""Cap on reported problems per cross-table check."""
 
 
-def _check_refs(frames, issues, table: str, column: str, target: str, target_col: str,
-                hint: str) -> None:
+class _Rows:
+    """Spreadsheet row numbers of every frame row, by table (``index + 2`` if not given)."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame | None],
+                 rows: dict[str, np.ndarray] | None) -> None:
+        self._frames = frames
+        self._rows = rows or {}
+
+    def of(self, table: str) -> np.ndarray:
+        """Row numbers of the frame rows of ``table``, in frame order."""
+        frame = self._frames.get(table)
+        given = self._rows.get(table)
+        count = 0 if frame is None else len(frame)
+        if given is not None and len(given) == count:
+            return np.asarray(given)
+        return np.arange(count, dtype=np.int64) + 2
+
+    def where(self, table: str, mask: pd.Series | np.ndarray
+              ) -> list[tuple[int, int, pd.Series]]:
+        """(row number, position, record) of the rows where ``mask`` holds, capped."""
+        frame = self._frames[table]
+        assert frame is not None
+        numbers = self.of(table)
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))[:MAX_CROSS_ISSUES]
+        return [(int(numbers[p]), int(p), frame.iloc[p]) for p in positions]
+
+
+def _check_refs(frames, issues, rows: _Rows, table: str, column: str, target: str,
+                target_col: str, hint: str) -> None:
     """Report values of ``table.column`` that are not ids of ``target``."""
     frame, ref = frames.get(table), frames.get(target)
     if frame is None or ref is None or frame.empty:
         return
-    known = set(ref[target_col])
+    known = set(ref[target_col].dropna())
     values = frame[column]
     bad = values.notna() & (values != "") & ~values.isin(known)
-    for row, rec in _rows_where(frame, bad)[:20]:
+    for row, _, rec in rows.where(table, bad):
+        suggestion = did_you_mean(rec[column], known, quote=True)
         issues.append(Issue(f"{table}.csv", f"unknown {hint} {rec[column]!r} (not in "
-                                            f"{target}.csv)", row, column))
+                                            f"{target}.csv"
+                                            + (f"; {suggestion})" if suggestion else ")"),
+                            row, column))
 
 
 def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
-                area_tolerance: float = DEFAULT_AREA_TOLERANCE) -> None:
-    """Checks that span tables: references, zone shares, land-cover totals, the network."""
+                area_tolerance: float = DEFAULT_AREA_TOLERANCE,
+                rows: dict[str, np.ndarray] | None = None) -> None:
+    """Checks that span tables: references, zone shares, land-cover totals, the network.
+
+    Args:
+        frames: Typed frames by table name (None for an unusable table: its checks are skipped).
+        issues: Problems found are appended here.
+        area_tolerance: Allowed relative gap between a subunit's area and its land cover.
+        rows: Spreadsheet row number of each frame row by table (default ``index + 2``).
+    """
+    where = _Rows(frames, rows)
     subunits = frames.get("subunits")
     if subunits is not None and not subunits.empty:
         shares = subunits[[f"share_{z}" for z in ZONES]].sum(axis=1)
         bad = (shares - 1.0).abs() > ZONE_SHARE_TOLERANCE
-        for row, rec in _rows_where(subunits, bad)[:20]:
+        for row, pos, rec in where.where("subunits", bad):
             issues.append(Issue("subunits.csv", f"zone shares of {rec['subunit_id']!r} sum to "
-                                                f"{shares[row - 2]:.4f} (share_core + "
+                                                f"{shares.iloc[pos]:.4f} (share_core + "
                                                 "share_general + share_outside must be 1)",
                                 row, "share_core"))
         if not subunits["subunit_id"].duplicated().any():
-            issues.extend(check_network(subunits["subunit_id"], subunits["downstream_id"]))
+            issues.extend(check_network(subunits["subunit_id"], subunits["downstream_id"],
+                                        rows=where.of("subunits")))
     for table in ("land_cover", "point_sources", "species_habitat", "control_points",
                   "barriers"):
-        _check_refs(frames, issues, table, "subunit_id", "subunits", "subunit_id", "subunit")
-    _check_refs(frames, issues, "land_cover", "land_class", "land_classes", "land_class",
+        _check_refs(frames, issues, where, table, "subunit_id", "subunits", "subunit_id",
+                    "subunit")
+    _check_refs(frames, issues, where, "land_cover", "land_class", "land_classes", "land_class",
                 "land class")
-    _check_refs(frames, issues, "species_habitat", "species", "species", "species", "species")
-    _check_refs(frames, issues, "actions", "leads_to", "land_classes", "land_class",
+    _check_refs(frames, issues, where, "species_habitat", "species", "species", "species",
+                "species")
+    _check_refs(frames, issues, where, "actions", "leads_to", "land_classes", "land_class",
                 "land class")
-    _check_refs(frames, issues, "actions", "habitat_species", "species", "species", "species")
-    _check_action_targets(frames, issues)
-    _check_land_cover_totals(frames, issues, area_tolerance)
-    _check_habitat_area(frames, issues)
+    _check_refs(frames, issues, where, "actions", "habitat_species", "species", "species",
+                "species")
+    _check_action_targets(frames, issues, where)
+    _check_land_cover_totals(frames, issues, where, area_tolerance)
+    _check_habitat_area(frames, issues, where)
 
 
-def _check_action_targets(frames, issues: list[Issue]) -> None:
+def _check_action_targets(frames, issues: list[Issue], rows: _Rows) -> None:
     actions, classes = frames.get("actions"), frames.get("land_classes")
     if actions is None or classes is None:
         return
-    allowed = set(classes["land_class"]) | set(ACTION_TARGETS)
-    bad = ~actions["applies_to"].isin(allowed)
-    for row, rec in _rows_where(actions, bad)[:20]:
+    allowed = set(classes["land_class"].dropna()) | set(ACTION_TARGETS)
+    bad = actions["applies_to"].notna() & ~actions["applies_to"].isin(allowed)
+    for row, _, rec in rows.where("actions", bad):
+        suggestion = did_you_mean(rec["applies_to"], allowed, quote=True)
         issues.append(Issue("actions.csv", f"applies_to {rec['applies_to']!r} is neither a "
                                            "land class nor one of "
-                                           f"{', '.join(ACTION_TARGETS)}", row, "applies_to"))
+                                           f"{', '.join(ACTION_TARGETS)}"
+                                           + (f" ({suggestion})" if suggestion else ""),
+                            row, "applies_to"))
     land = actions["applies_to"].isin(set(classes["land_class"]))
     wrong_unit = land & (actions["unit"] != "ha")
-    for row, rec in _rows_where(actions, wrong_unit)[:20]:
+    for row, _, rec in rows.where("actions", wrong_unit):
         issues.append(Issue("actions.csv", f"action on land class {rec['applies_to']!r} must "
                                            f"use unit ha (got {rec['unit']!r})", row, "unit"))
 
 
-def _check_land_cover_totals(frames, issues: list[Issue], tolerance: float) -> None:
+def _check_land_cover_totals(frames, issues: list[Issue], rows: _Rows,
+                             tolerance: float) -> None:
+    """Each subunit's land-cover rows must add up to its ``area_ha``."""
     subunits, cover = frames.get("subunits"), frames.get("land_cover")
     if subunits is None or cover is None or subunits["subunit_id"].duplicated().any():
         return
+    known = subunits["subunit_id"].notna().to_numpy()
+    sub_rows = rows.of("subunits")[known]
+    subunits = subunits[known]
+    cover_rows = pd.Series(rows.of("land_cover"), index=cover.index)
+    rows_of = cover_rows.groupby(cover["subunit_id"]).agg(list)
     totals = cover.groupby("subunit_id")["area_ha"].sum()
     area = subunits.set_index("subunit_id")["area_ha"]
     covered = totals.reindex(area.index).fillna(0.0)
     gap = (covered - area).abs()
     bad = (gap > tolerance * area.clip(lower=1e-9)).to_numpy()
-    for pos in np.flatnonzero(bad)[:20]:
+    for pos in np.flatnonzero(bad)[:MAX_CROSS_ISSUES]:
         sid = area.index[pos]
-        issues.append(Issue("land_cover.csv", f"land cover of subunit {sid!r} sums to "
-                                              f"{covered.iloc[pos]:.2f} ha but its area_ha in "
-                                              f"subunits.csv is {area.iloc[pos]:.2f} ha "
-                                              f"(must agree within {tolerance:.0%})",
+        where = f"its area_ha in subunits.csv (row {sub_rows[pos]}) is {area.iloc[pos]:.2f} ha"
+        if sid in rows_of.index:
+            listed = ", ".join(str(r) for r in rows_of[sid])
+            message = (f"land cover of subunit {sid!r} (rows {listed}) sums to "
+                       f"{covered.iloc[pos]:.2f} ha but {where} (must agree within "
+                       f"{tolerance:.0%})")
+        else:
+            message = (f"subunit {sid!r} has no land cover rows but {where} (add one row per "
+                       "land class in it)")
+        issues.append(Issue("land_cover.csv", message, None, "area_ha"))
+    if bad.sum() > MAX_CROSS_ISSUES:
+        issues.append(Issue("land_cover.csv", f"... and {int(bad.sum()) - MAX_CROSS_ISSUES} "
+                                              "more subunits whose land cover does not add up",
                             None, "area_ha"))
-    if bad.sum() > 20:
-        issues.append(Issue("land_cover.csv", f"... and {int(bad.sum()) - 20} more subunits "
-                                              "whose land cover does not add up", None,
-                            "area_ha"))
 
 
-def _check_habitat_area(frames, issues: list[Issue]) -> None:
+def _check_habitat_area(frames, issues: list[Issue], rows: _Rows) -> None:
+    """A species' habitat in a subunit cannot exceed the subunit's area."""
     subunits, habitat = frames.get("subunits"), frames.get("species_habitat")
     if subunits is None or habitat is None or habitat.empty:
         return
@@ -194,7 +256,9 @@ def _check_habitat_area(frames, issues: list[Issue]) -> None:
         return
     area = habitat["subunit_id"].map(subunits.set_index("subunit_id")["area_ha"])
     bad = area.notna() & (habitat["habitat_ha"] > area * (1 + 1e-9))
-    for row, rec in _rows_where(habitat, bad)[:20]:
+    for row, pos, rec in rows.where("species_habitat", bad):
         issues.append(Issue("species_habitat.csv", f"habitat of {rec['habitat_ha']:g} ha "
                                                    f"exceeds the area of subunit "
-                                                   f"{rec['subunit_id']!r}", row, "habitat_ha"))
+                                                   f"{rec['subunit_id']!r} (at most "
+                                                   f"{area.iloc[pos]:g} ha, its area_ha in "
+                                                   "subunits.csv)", row, "habitat_ha"))

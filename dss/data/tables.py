@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dss.data.schema import Column, Table
-from dss.errors import Issue
+from dss.errors import Issue, did_you_mean
 
 LOGGER = logging.getLogger(__name__)
 
@@ -27,56 +28,142 @@ MAX_ISSUES_PER_COLUMN = 10
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
+_MISSING = {"nan", "na", "n/a", "null", "none", "-nan"}
+"""Cell texts meaning "no value" in some tool; in a number column they are reported as such."""
 _FIRST_DATA_ROW = 2
 
 
 @dataclass(frozen=True, slots=True)
 class TableRead:
-    """Result of reading one table: the typed frame (None if unusable) and its file hash."""
+    """Result of reading one table.
+
+    Attributes:
+        frame: The typed frame, or None if the table is unusable (missing, undecodable, wrong
+            header, rows with the wrong number of cells).
+        sha256: SHA-256 of the file's bytes, or None if the file is absent.
+        rows: Spreadsheet row number of each frame row (blank rows are skipped, so these are
+            not always ``index + 2``), or None without a frame.
+    """
 
     frame: pd.DataFrame | None
     sha256: str | None
+    rows: np.ndarray | None = None
 
 
-def _rows(mask: np.ndarray) -> np.ndarray:
-    """Spreadsheet row numbers of the True entries of a boolean mask over data rows."""
-    return np.flatnonzero(mask) + _FIRST_DATA_ROW
+def data_rows(count: int) -> np.ndarray:
+    """Spreadsheet row numbers of ``count`` data rows with no blank rows between them."""
+    return np.arange(count, dtype=np.int64) + _FIRST_DATA_ROW
 
 
-def _report(issues: list[Issue], file: str, column: str, rows: np.ndarray, what) -> None:
-    """Append one issue per row (capped), ``what`` maps a row number to a message."""
-    for row in rows[:MAX_ISSUES_PER_COLUMN]:
-        issues.append(Issue(file, what(int(row)), int(row), column))
-    if len(rows) > MAX_ISSUES_PER_COLUMN:
-        more = len(rows) - MAX_ISSUES_PER_COLUMN
+def _report(issues: list[Issue], file: str, column: str | None, mask: np.ndarray,
+            rows: np.ndarray, what: Callable[[int], str]) -> None:
+    """Append one issue per True entry of ``mask`` (capped); ``what`` maps a position to text."""
+    positions = np.flatnonzero(mask)
+    for pos in positions[:MAX_ISSUES_PER_COLUMN]:
+        issues.append(Issue(file, what(int(pos)), int(rows[pos]), column))
+    if len(positions) > MAX_ISSUES_PER_COLUMN:
+        more = len(positions) - MAX_ISSUES_PER_COLUMN
         issues.append(Issue(file, f"... and {more} more rows with the same problem", None,
                             column))
 
 
 def decode(raw: bytes, file: str, issues: list[Issue]) -> str | None:
-    """Decode UTF-8 (with or without BOM); report the first undecodable byte otherwise."""
+    """Decode UTF-8 (with or without BOM); report where the first undecodable byte is."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        row, column = _locate_byte(raw, err.start)
         issues.append(Issue(
             file,
-            f"not valid UTF-8 at byte {err.start} (line {line}); save the file as UTF-8 "
+            f"not valid UTF-8 at byte {err.start}; save the file as UTF-8 "
             "(in Excel: 'CSV UTF-8'; GBK/GB18030 files must be converted)",
+            row, column,
         ))
         return None
 
 
-def _convert(col: Column, text: pd.Series, file: str, issues: list[Issue]) -> pd.Series:
+def _locate_byte(raw: bytes, offset: int) -> tuple[int, str | None]:
+    """Spreadsheet row and column (header name) of the cell holding byte ``offset``."""
+    before = raw[:offset].decode("utf-8-sig", errors="replace")
+    # The sentinel makes the reader yield the (partial) record that holds the byte.
+    records = list(csv.reader(io.StringIO(before + "x", newline="")))
+    row = len(records)
+    if row < 2:
+        return row, None
+    header = [h.strip() for h in records[0]]
+    index = len(records[-1]) - 1
+    return row, (header[index] or None) if index < len(header) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Records:
+    """CSV text split into cells: the header, well-formed data records and their row numbers."""
+
+    header: list[str]
+    header_row: int
+    body: list[list[str]]
+    rows: np.ndarray
+    ragged: bool
+    """Some records had the wrong number of cells (reported, and left out of ``body``)."""
+
+
+def _split(text: str, file: str, issues: list[Issue]) -> _Records | None:
+    """Split CSV text into a header, data records and their spreadsheet row numbers.
+
+    Blank records (empty lines, rows of empty cells as Excel leaves them) are skipped but keep
+    their row numbers counted. Records with too few or too many cells are reported and left
+    out; the caller treats the table as unusable then. Returns None if nothing is usable.
+    """
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for record in reader:
+            records.append([cell.strip() for cell in record])
+    except csv.Error as err:
+        issues.append(Issue(file, f"cannot parse as CSV ({err}); a value in double quotes "
+                                  "must end with a double quote followed by a comma or the "
+                                  "end of the line", len(records) + 1))
+        return None
+    nonblank = [i for i, rec in enumerate(records) if any(rec)]
+    if not nonblank:
+        issues.append(Issue(file, "file has no header row (only empty cells)", 1))
+        return None
+    header = records[nonblank[0]]
+    while header and not header[-1]:
+        header = header[:-1]
+    width = len(header)
+    body, rows, ragged = [], [], []
+    for i in nonblank[1:]:
+        rec = records[i]
+        if len(rec) < width or any(rec[width:]):
+            ragged.append((i + 1, len(rec) if len(rec) < width else
+                           width + max(k for k, c in enumerate(rec[width:], 1) if c)))
+            continue
+        body.append(rec[:width])
+        rows.append(i + 1)
+    for row, cells in ragged[:MAX_ISSUES_PER_COLUMN]:
+        fix = ("check for a missing comma" if cells < width else
+               "put a value that contains a comma in double quotes")
+        issues.append(Issue(file, f"{cells} cells but the header has {width} columns ({fix})",
+                            row))
+    if len(ragged) > MAX_ISSUES_PER_COLUMN:
+        issues.append(Issue(file, f"... and {len(ragged) - MAX_ISSUES_PER_COLUMN} more rows "
+                                  "with the wrong number of cells"))
+    return _Records(header, nonblank[0] + 1, body, np.asarray(rows, dtype=np.int64),
+                    bool(ragged))
+
+
+def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
+             issues: list[Issue]) -> pd.Series:
     """Convert one column of stripped strings to its declared type, reporting bad cells."""
     empty = (text == "").to_numpy()
     if col.dtype == "str":
         values = text.astype(object)
         if col.allowed:
             bad = ~empty & ~text.isin(col.allowed).to_numpy()
-            _report(issues, file, col.name, _rows(bad),
-                    lambda r: f"'{text.iloc[r - _FIRST_DATA_ROW]}' is not allowed "
-                              f"({col.rule()})")
+            _report(issues, file, col.name, bad, rows,
+                    lambda p: f"'{text.iloc[p]}' is not allowed "
+                              f"({_hint(text.iloc[p], col.allowed)}{col.rule()})")
         fill = None if col.nullable else col.default
         values = values.where(~empty, fill)
     elif col.dtype == "bool":
@@ -84,8 +171,8 @@ def _convert(col: Column, text: pd.Series, file: str, issues: list[Issue]) -> pd
         is_true = lowered.isin(_TRUE).to_numpy()
         is_false = lowered.isin(_FALSE).to_numpy()
         bad = ~empty & ~is_true & ~is_false
-        _report(issues, file, col.name, _rows(bad),
-                lambda r: f"'{text.iloc[r - _FIRST_DATA_ROW]}' is not a boolean (true or false)")
+        _report(issues, file, col.name, bad, rows,
+                lambda p: f"'{text.iloc[p]}' is not a boolean (true or false)")
         values = pd.Series(np.where(is_true, True, False), index=text.index, dtype=bool)
         if col.default is not None:
             values = values.where(~empty, bool(col.default))
@@ -93,108 +180,138 @@ def _convert(col: Column, text: pd.Series, file: str, issues: list[Issue]) -> pd
         numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
         arr = numbers.to_numpy()
         not_number = ~empty & np.isnan(arr)
-        literal_nan = not_number & text.str.lower().isin({"nan", "na", "n/a", "null"}).to_numpy()
-        _report(issues, file, col.name, _rows(literal_nan),
-                lambda r: f"missing value '{text.iloc[r - _FIRST_DATA_ROW]}' "
+        lowered = text.str.lower()
+        literal_nan = not_number & lowered.isin(_MISSING).to_numpy()
+        sheet_error = not_number & ~literal_nan & text.str.startswith("#").to_numpy()
+        _report(issues, file, col.name, literal_nan, rows,
+                lambda p: f"missing value '{text.iloc[p]}' "
                           f"({col.rule()}; leave optional cells empty instead)")
-        _report(issues, file, col.name, _rows(not_number & ~literal_nan),
-                lambda r: f"'{text.iloc[r - _FIRST_DATA_ROW]}' is not a number ({col.rule()})")
+        _report(issues, file, col.name, sheet_error, rows,
+                lambda p: f"spreadsheet error '{text.iloc[p]}' instead of a number "
+                          f"({col.rule()}; fix the formula or type the value)")
+        _report(issues, file, col.name, not_number & ~literal_nan & ~sheet_error, rows,
+                lambda p: f"'{text.iloc[p]}' is not a number ({col.rule()})")
         infinite = np.isinf(arr)
-        _report(issues, file, col.name, _rows(infinite),
-                lambda r: f"infinite value is not allowed ({col.rule()})")
+        _report(issues, file, col.name, infinite, rows,
+                lambda p: f"infinite value is not allowed ({col.rule()})")
         finite = np.isfinite(arr)
         if col.minimum is not None:
             low = finite & (arr < col.minimum)
-            _report(issues, file, col.name, _rows(low),
-                    lambda r: f"{arr[r - _FIRST_DATA_ROW]:g} is below the minimum "
-                              f"({col.rule()})")
+            _report(issues, file, col.name, low, rows,
+                    lambda p: f"{arr[p]:g} is below the minimum ({col.rule()})")
         if col.maximum is not None:
             high = finite & (arr > col.maximum)
-            _report(issues, file, col.name, _rows(high),
-                    lambda r: f"{arr[r - _FIRST_DATA_ROW]:g} is above the maximum "
-                              f"({col.rule()})")
+            _report(issues, file, col.name, high, rows,
+                    lambda p: f"{arr[p]:g} is above the maximum ({col.rule()})")
         if col.dtype == "int":
             frac = finite & (np.abs(arr - np.round(arr)) > 1e-9)
-            _report(issues, file, col.name, _rows(frac),
-                    lambda r: f"{arr[r - _FIRST_DATA_ROW]:g} is not a whole number "
-                              f"({col.rule()})")
+            _report(issues, file, col.name, frac, rows,
+                    lambda p: f"{arr[p]:g} is not a whole number ({col.rule()})")
         if not col.nullable and col.default is not None:
             numbers = numbers.where(~empty, float(col.default))  # type: ignore[arg-type]
         values = numbers
     if not col.nullable and col.default is None:
-        _report(issues, file, col.name, _rows(empty),
-                lambda r: f"empty cell, a value is required ({col.rule()})")
+        _report(issues, file, col.name, empty, rows,
+                lambda p: f"empty cell, a value is required ({col.rule()})")
     return values
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    """``"did you mean X? "`` (with a trailing space) or ``""``."""
+    text = did_you_mean(word, choices)
+    return text + " " if text else ""
 
 
 def parse_table(text: str, table: Table, file: str, issues: list[Issue]) -> pd.DataFrame | None:
     """Parse decoded CSV text into a typed frame with every declared column."""
+    return parse_table_rows(text, table, file, issues)[0]
+
+
+def parse_table_rows(text: str, table: Table, file: str, issues: list[Issue]
+                     ) -> tuple[pd.DataFrame | None, np.ndarray | None]:
+    """Like :func:`parse_table`, also returning the spreadsheet row number of each frame row.
+
+    Returns:
+        The frame (None if unusable) and the row numbers (None without a frame).
+    """
     if not text.strip():
         issues.append(Issue(file, "file is empty (expected a header row with columns: "
                                   + ", ".join(table.names) + ")"))
-        return None
-    try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                          skip_blank_lines=True, skipinitialspace=True)
-    except (pd.errors.ParserError, csv.Error, ValueError) as err:
-        issues.append(Issue(file, f"cannot parse as CSV ({err}); check quoting and the number "
-                                  "of commas per line"))
-        return None
-    header = next(csv.reader(io.StringIO(text)), [])
-    header = [h.strip() for h in header]
+        return None, None
+    split = _split(text, file, issues)
+    if split is None:
+        return None, None
+    header, body, rows, ragged = split.header, split.body, split.rows, split.ragged
+    head = split.header_row
+    named = [h for h in header if h]
+    if len(named) == 1 and any(sep in named[0] for sep in ";\t|"):
+        issues.append(Issue(file, f"the header has a single column {named[0]!r}; separate "
+                                  "columns with commas (in Excel: save as 'CSV UTF-8 (Comma "
+                                  "delimited)')", head))
+        return None, None
     seen: set[str] = set()
     for name in header:
-        if name in seen:
-            issues.append(Issue(file, "column appears twice in the header (keep one)", 1, name))
+        if name and name in seen:
+            issues.append(Issue(file, "column appears twice in the header (keep one)", head,
+                                name))
         seen.add(name)
-    raw.columns = [str(c).strip() for c in raw.columns]
+    for index, name in enumerate(header):
+        if not name and any(rec[index] for rec in body):
+            issues.append(Issue(file, f"column {index + 1} has values but no name in the "
+                                      "header (name it or delete the column)", head))
     known = table.names
-    unknown = [c for c in header if c and c not in known]
-    for name in unknown:
-        issues.append(Issue(file, f"unknown column (known columns: {', '.join(known)})", 1,
-                            name))
-    missing = [c.name for c in table.columns if c.required and c.name not in header]
+    absent = [c for c in known if c not in header]
+    for name in (c for c in header if c and c not in known):
+        issues.append(Issue(file, f"unknown column ({_hint(name, absent)}known columns: "
+                                  f"{', '.join(known)})", head, name))
+    required = [c.name for c in table.columns if c.required]
+    missing = [c for c in required if c not in header]
     for name in missing:
-        issues.append(Issue(file, f"missing required column (required: "
-                                  f"{', '.join(c.name for c in table.columns if c.required)};"
-                                  f" known: {', '.join(known)})", 1, name))
+        issues.append(Issue(file, f"missing required column (required: {', '.join(required)};"
+                                  f" known: {', '.join(known)})", head, name))
     if missing:
-        return None
-    if raw.empty and table.required:
-        issues.append(Issue(file, "table has a header but no data rows", 2))
+        return None, None
+    if not body and not ragged and table.required:
+        issues.append(Issue(file, "table has a header but no data rows", head + 1))
+    index = pd.RangeIndex(len(body))
     frame = {}
     for col in table.columns:
-        if col.name in raw.columns:
-            text_values = raw[col.name].astype(str).str.strip()
-            frame[col.name] = _convert(col, text_values, file, issues)
+        if col.name in header:
+            at = header.index(col.name)
+            text_values = pd.Series([rec[at] for rec in body], index=index, dtype=object)
+            frame[col.name] = _convert(col, text_values, rows, file, issues)
         else:
-            frame[col.name] = pd.Series([col.default] * len(raw), index=raw.index,
+            frame[col.name] = pd.Series([col.default] * len(body), index=index,
                                         dtype=object if col.dtype == "str" else None)
-    df = pd.DataFrame(frame, index=raw.index)
+    df = pd.DataFrame(frame, index=index)
     for col in table.columns:
         if col.dtype in ("float", "int") and not col.nullable:
             df[col.name] = df[col.name].astype(float)
         if col.dtype == "int" and not col.nullable:
             df[col.name] = df[col.name].fillna(0).round().astype(np.int64)
-    _check_keys(df, table, file, issues)
-    return df.reset_index(drop=True)
+    _check_keys(df, table, rows, file, issues)
+    if ragged:
+        return None, None
+    return df, rows
 
 
-def _check_keys(df: pd.DataFrame, table: Table, file: str, issues: list[Issue]) -> None:
-    """Report duplicate primary keys, pointing at the first occurrence."""
+def _check_keys(df: pd.DataFrame, table: Table, rows: np.ndarray, file: str,
+                issues: list[Issue]) -> None:
+    """Report duplicate primary keys, pointing at the first occurrence (empty keys skipped)."""
     key = list(table.key)
-    dup = df.duplicated(key, keep=False).to_numpy()
+    filled = df[key].notna().all(axis=1) & (df[key] != "").all(axis=1)
+    dup = (df.duplicated(key, keep=False) & filled).to_numpy()
     if not dup.any():
         return
     first: dict[tuple, int] = {}
-    rows = []
+    found = []
     for pos in np.flatnonzero(dup):
         value = tuple(df.iloc[pos][k] for k in key)
         if value in first:
-            rows.append((pos + _FIRST_DATA_ROW, value, first[value]))
+            found.append((int(rows[pos]), value, first[value]))
         else:
-            first[value] = pos + _FIRST_DATA_ROW
-    for row, value, first_row in rows[:MAX_ISSUES_PER_COLUMN]:
+            first[value] = int(rows[pos])
+    for row, value, first_row in found[:MAX_ISSUES_PER_COLUMN]:
         shown = value[0] if len(value) == 1 else value
         issues.append(Issue(file, f"duplicate {'/'.join(key)} {shown!r} (first in row "
                                   f"{first_row}); ids must be unique", row, key[-1]))
@@ -210,13 +327,14 @@ def read_table(folder: Path, table: Table, issues: list[Issue]) -> TableRead:
                                             + ", ".join(c.name for c in table.columns
                                                         if c.required) + ")"))
             return TableRead(None, None)
-        return TableRead(empty_frame(table), None)
+        return TableRead(empty_frame(table), None, data_rows(0))
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     text = decode(raw, table.file, issues)
     if text is None:
         return TableRead(None, digest)
-    return TableRead(parse_table(text, table, table.file, issues), digest)
+    frame, rows = parse_table_rows(text, table, table.file, issues)
+    return TableRead(frame, digest, rows)
 
 
 def empty_frame(table: Table) -> pd.DataFrame:

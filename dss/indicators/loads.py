@@ -38,6 +38,7 @@ def land_loads(study: Study) -> pd.DataFrame:
     rkls = (sub["usle_r"] * sub["usle_k"] * sub["usle_ls"]).reindex(cover["subunit_id"]).to_numpy()
     sdr = sub["sdr"].reindex(cover["subunit_id"]).to_numpy()
     c = cls.reindex(cover["land_class"])
+    agricultural = c["agricultural"].to_numpy(dtype=bool)
     gross = area * rkls * c["usle_c"].to_numpy() * c["usle_p"].to_numpy()
     mass = area * c["mass_yield"].to_numpy()
     return pd.DataFrame({
@@ -50,6 +51,7 @@ def land_loads(study: Study) -> pd.DataFrame:
         "tn_kg": area * c["tn_export"].to_numpy(),
         "tp_kg": area * c["tp_export"].to_numpy(),
         "carbon_t": area * c["carbon_stock"].to_numpy(),
+        "agricultural": agricultural,
     })
 
 
@@ -77,7 +79,8 @@ def local_loads(study: Study, land: pd.DataFrame | None = None,
     """Local load of each subunit, aligned with ``study.subunits`` row order.
 
     Columns: subunit_id, sediment (t/yr), tn (kg/yr), tp (kg/yr), plus the parts
-    gross_erosion_t, mass_wasting_t, tn_land, tn_point, tp_land, tp_point and carbon_t.
+    gross_erosion_t, mass_wasting_t, tn_land, tn_point, tp_land, tp_point, carbon_t, and
+    the loads from agricultural classes sediment_agri, tn_agri, tp_agri.
     """
     land = land_loads(study) if land is None else land
     points = point_loads(study) if points is None else points
@@ -85,6 +88,8 @@ def local_loads(study: Study, land: pd.DataFrame | None = None,
     by_land = land.groupby("subunit_id")[
         ["gross_erosion_t", "mass_wasting_t", "sediment_t", "tn_kg", "tp_kg", "carbon_t"]
     ].sum().reindex(ids).fillna(0.0)
+    agri = land[land["agricultural"]].groupby("subunit_id")[
+        ["sediment_t", "tn_kg", "tp_kg"]].sum().reindex(ids).fillna(0.0)
     by_point = points.groupby("subunit_id")[["tn_kg", "tp_kg"]].sum().reindex(ids).fillna(0.0)
     out = pd.DataFrame({
         "subunit_id": ids.to_numpy(),
@@ -98,6 +103,9 @@ def local_loads(study: Study, land: pd.DataFrame | None = None,
         "tp_land": by_land["tp_kg"].to_numpy(),
         "tp_point": by_point["tp_kg"].to_numpy(),
         "carbon_t": by_land["carbon_t"].to_numpy(),
+        "sediment_agri": agri["sediment_t"].to_numpy(),
+        "tn_agri": agri["tn_kg"].to_numpy(),
+        "tp_agri": agri["tp_kg"].to_numpy(),
     })
     return out
 

@@ -12,40 +12,49 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from dss.errors import GraphError, Issue
+from dss.errors import GraphError, Issue, did_you_mean
 
 SUBUNITS_FILE = "subunits.csv"
 
 
-def check_network(ids: pd.Series, downstream: pd.Series, file: str = SUBUNITS_FILE
-                  ) -> list[Issue]:
+def check_network(ids: pd.Series, downstream: pd.Series, file: str = SUBUNITS_FILE,
+                  rows: np.ndarray | None = None) -> list[Issue]:
     """Check the drainage links without building a graph; return every problem found.
 
-    Checks: every downstream id exists, no subunit drains into itself, no cycle (the cycle is
+    Checks: every downstream id exists, no subunit drains into itself, no cycle (each cycle is
     named), and at least one outlet exists. "One downstream per subunit" holds by construction
     (one ``downstream_id`` cell per row); duplicate ids are reported by the table reader.
+
+    Args:
+        ids: Subunit ids, in table order.
+        downstream: Downstream id of each subunit (None or "" at an outlet).
+        file: File name used in the issues.
+        rows: Spreadsheet row number of each subunit (default: position + 2, i.e. no blank
+            rows in the file).
     """
     issues: list[Issue] = []
+    if rows is None:
+        rows = np.arange(len(ids), dtype=np.int64) + 2
     known = set(ids)
-    has_down = downstream.notna() & (downstream.astype(str) != "")
-    for pos in np.flatnonzero(has_down.to_numpy()):
+    has_down = (downstream.notna() & (downstream.astype(str) != "")).to_numpy()
+    for pos in np.flatnonzero(has_down):
         target = downstream.iloc[pos]
         if target not in known:
+            hint = did_you_mean(target, known, quote=True)
             issues.append(Issue(file, f"downstream subunit {target!r} does not exist "
-                                      "(use a subunit_id from this file, or leave empty at an "
-                                      "outlet)", int(pos) + 2, "downstream_id"))
+                                      f"({hint + ' ' if hint else ''}use a subunit_id from "
+                                      "this file, or leave empty at an outlet)",
+                                int(rows[pos]), "downstream_id"))
         elif target == ids.iloc[pos]:
             issues.append(Issue(file, f"subunit {target!r} drains into itself (leave "
-                                      "downstream_id empty at an outlet)", int(pos) + 2,
+                                      "downstream_id empty at an outlet)", int(rows[pos]),
                                 "downstream_id"))
-    if len(ids) and not (~has_down).any():
+    if len(ids) and has_down.all():
         issues.append(Issue(file, "no outlet: every subunit has a downstream_id (leave it "
                                   "empty for the subunit where the river leaves the study)",
                             None, "downstream_id"))
-    if issues:
-        return issues
+    row_of = {sid: int(r) for sid, r in zip(ids, rows, strict=True)}
     for cycle in _cycles(ids.to_numpy(), downstream.to_numpy()):
-        row_of = {sid: i + 2 for i, sid in enumerate(ids)}
         path = " -> ".join([*cycle, cycle[0]])
         issues.append(Issue(file, f"the drainage links form a cycle: {path} (rivers flow "
                                   "one way; fix the downstream_id of one of them)",
@@ -54,12 +63,17 @@ def check_network(ids: pd.Series, downstream: pd.Series, file: str = SUBUNITS_FI
 
 
 def _cycles(ids: np.ndarray, downstream: np.ndarray) -> list[list[str]]:
-    """Every cycle of a functional graph (each node has at most one successor), in O(n)."""
-    succ = {u: d for u, d in zip(ids, downstream, strict=True) if isinstance(d, str) and d}
+    """Every cycle of two or more subunits in a functional graph, in O(n).
+
+    Each node has at most one successor; self-loops and links to unknown ids are reported
+    separately by :func:`check_network` and ignored here.
+    """
+    succ = {u: d for u, d in zip(ids, downstream, strict=True)
+            if isinstance(u, str) and isinstance(d, str) and d and d != u}
     state: dict[str, int] = {}  # 1 = on current walk, 2 = done
     cycles = []
     for start in ids:
-        if start in state:
+        if not isinstance(start, str) or start in state:
             continue
         walk = []
         node = start

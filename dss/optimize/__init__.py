@@ -1,0 +1,1 @@
+"""The budgeted allocation optimizer: options, components, build, solve and results."""

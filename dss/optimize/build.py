@@ -1,0 +1,144 @@
+"""Compile a :class:`~dss.optimize.problem.Problem` into a Pyomo model.
+
+Order: sanity checks (one objective, every component's ``check``), the core variables
+and cost (see :mod:`dss.optimize.context`), then components by role (constraints, benefits,
+objective), each on its own block named after the component, and finally the objective,
+assembled from the collected benefit and penalty terms.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from dss.errors import InputError, Issue
+from dss.indicators.baseline import route_all
+from dss.indicators.loads import local_loads
+from dss.optimize.components.base import Component, Role
+from dss.optimize.context import BuildContext
+from dss.optimize.options import build_options
+from dss.optimize.problem import Problem
+
+LOGGER = logging.getLogger(__name__)
+
+RESERVED_NAMES = frozenset({"OPTIONS", "FIXED", "amount", "used", "used_link", "cost",
+                            "objective_function"})
+"""Names of core model parts; components cannot use them."""
+
+ROLE_ORDER = (Role.CONSTRAINT, Role.BENEFIT, Role.OBJECTIVE)
+
+
+@dataclass
+class Built:
+    """A compiled model with the context and blocks needed to read results."""
+
+    problem: Problem
+    model: pyo.ConcreteModel
+    ctx: BuildContext
+    blocks: dict[str, pyo.Block]
+    objective: Component
+    benefit_terms: dict[str, Any]
+    penalty_terms: dict[str, Any]
+    seconds: float
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether the model has integer or binary variables."""
+        return bool(self.ctx.options["integer"].any() or self.ctx.used_vars)
+
+
+def make_context(problem: Problem) -> BuildContext:
+    """Precompute the sparse data every component builds from."""
+    study = problem.study
+    options = build_options(study, problem.config.settings.horizon_years)
+    local = local_loads(study)
+    return BuildContext(study=study, config=problem.config, options=options, local=local,
+                        routed=route_all(study, local))
+
+
+def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
+    """The shared decision variables and the cost expression (see context docstring)."""
+    opts = ctx.options
+    n = len(opts)
+    cap = opts["capacity"].to_numpy(float)
+    integer = opts["integer"].to_numpy(bool)
+    model.OPTIONS = pyo.RangeSet(0, n - 1) if n else pyo.Set(initialize=[])
+    model.amount = pyo.Var(model.OPTIONS, within=pyo.NonNegativeReals,
+                           bounds=lambda _m, k: (0.0, float(cap[k])))
+    for k in np.flatnonzero(integer):
+        model.amount[int(k)].domain = pyo.NonNegativeIntegers
+    ctx.amount_vars = [model.amount[k] for k in range(n)]
+    fixed = np.flatnonzero(opts["fixed_cost"].to_numpy(float) > 0).tolist()
+    model.FIXED = pyo.Set(initialize=fixed, ordered=True)
+    model.used = pyo.Var(model.FIXED, within=pyo.Binary)
+    model.used_link = pyo.Constraint(
+        model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
+    ctx.used_vars = {k: model.used[k] for k in fixed}
+    model.cost = pyo.Expression(expr=ctx.cost_of(None))
+
+
+def compile_problem(problem: Problem, elastic: bool = False) -> Built:
+    """Build the Pyomo model of a problem.
+
+    Args:
+        problem: The problem.
+        elastic: Turn every elastic-capable requirement into a penalised slack (used to
+            explain infeasibility).
+
+    Raises:
+        InputError: on a missing/duplicate objective or any component check failure.
+    """
+    start = time.perf_counter()
+    objective = problem.objective()
+    clash = [c.name for c in problem.components if c.name in RESERVED_NAMES]
+    if clash:
+        raise InputError([Issue("model", f"component name {n!r} is reserved (reserved: "
+                                         f"{', '.join(sorted(RESERVED_NAMES))}); rename it",
+                                None, f"components.{n}") for n in clash],
+                         "invalid components")
+    ctx = make_context(problem)
+    issues = [i for c in problem.components for i in c.check(ctx)]
+    if issues:
+        raise InputError(issues, "invalid component parameters")
+    model = pyo.ConcreteModel(name=problem.config.name)
+    ctx.model = model
+    _core(model, ctx)
+    blocks: dict[str, pyo.Block] = {}
+    benefits: dict[str, Any] = {}
+    penalties: dict[str, Any] = {}
+    for role in ROLE_ORDER:
+        for comp in problem.components:
+            if comp.role is not role:
+                continue
+            comp.elastic = elastic and comp.elastic_capable
+            block = pyo.Block()
+            model.add_component(comp.name, block)
+            t0 = time.perf_counter()
+            comp.build(block, ctx)
+            for label, term in comp.benefit_terms(block, ctx).items():
+                benefits[f"{comp.name}: {label}"] = term
+            for label, term in comp.penalty_terms(block, ctx).items():
+                penalties[f"{comp.name}: {label}"] = term
+            blocks[comp.name] = block
+            LOGGER.info("built %s (%s) in %.2f s", comp.name, comp.type_name,
+                        time.perf_counter() - t0)
+    if elastic:
+        expr = sum(penalties.values(), 0.0)
+        model.objective_function = pyo.Objective(expr=expr, sense=pyo.minimize)
+    elif objective.type_name == "min_cost" or getattr(objective, "sense", None) == pyo.minimize:
+        model.objective_function = pyo.Objective(expr=model.cost + sum(penalties.values(), 0.0),
+                                        sense=pyo.minimize)
+    else:
+        weight = float(getattr(objective.params, "cost_weight", 0.0))
+        expr = sum(benefits.values(), 0.0) - sum(penalties.values(), 0.0)
+        if weight:
+            expr = expr - weight * model.cost
+        model.objective_function = pyo.Objective(expr=expr, sense=pyo.maximize)
+    seconds = time.perf_counter() - start
+    LOGGER.info("model built: %d options, %.2f s", ctx.n_options, seconds)
+    return Built(problem, model, ctx, blocks, objective, benefits, penalties, seconds)

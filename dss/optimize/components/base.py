@@ -1,0 +1,175 @@
+"""The component contract and the registry through which dss and researchers add components.
+
+A component is one documented unit of the optimization model: a constraint group, a benefit
+(valued in currency), or an objective. It validates its own parameters (a frozen, strict
+pydantic schema), checks data before anything is built, builds its Pyomo parts on its own
+block, and reports its own results. Its docstring states its mathematics.
+
+Researchers register components from their own module (``@dss.register``) or from an
+installed package's ``dss.components`` entry point. A model file only names a registered
+``type``; it never names code to import or run.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import logging
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from dss.errors import ComponentError, InputError, Issue
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyomo.environ as pyo
+
+    from dss.optimize.context import BuildContext
+
+LOGGER = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "dss.components"
+
+
+class Role(enum.Enum):
+    """What a component contributes; the build order follows this order."""
+
+    CONSTRAINT = "constraint"
+    BENEFIT = "benefit"
+    OBJECTIVE = "objective"
+
+
+class Params(BaseModel):
+    """Base of component parameter schemas: strict and immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Component(abc.ABC):
+    """Base of every model component.
+
+    Subclasses set ``type_name`` (the YAML ``type``), ``role`` and ``Params``, document their
+    formulation in the class docstring, and implement :meth:`build`.
+    """
+
+    type_name: ClassVar[str]
+    role: ClassVar[Role]
+    Params: ClassVar[type[Params]] = Params
+    elastic_capable: ClassVar[bool] = False
+    """Whether the component can turn its requirements into penalised slacks (used to
+    explain infeasibility)."""
+
+    def __init__(self, name: str, **params: Any) -> None:
+        self.name = name
+        try:
+            self.params = self.Params.model_validate(params)
+        except ValidationError as err:
+            issues = []
+            for e in err.errors():
+                loc = ".".join(str(p) for p in ("components", name, *e["loc"]))
+                msg = ("unknown parameter (see `dss components " + self.type_name + "`)"
+                       if e["type"] == "extra_forbidden" else e["msg"])
+                issues.append(Issue("model", msg, None, loc))
+            raise InputError(issues, f"invalid parameters for component {name!r}") from None
+        self.elastic = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        """Data-level checks before building (unknown ids, impossible values)."""
+        return []
+
+    @abc.abstractmethod
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        """Add this component's variables, expressions and constraints to ``block``."""
+
+    def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, Any]:
+        """Currency-valued benefit expressions (label -> expression), maximised."""
+        return {}
+
+    def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, Any]:
+        """Currency-valued penalty expressions, always minimised (elastic slacks)."""
+        return {}
+
+    def report(self, block: pyo.Block, ctx: BuildContext, amounts: Any) -> dict[str, pd.DataFrame]:
+        """Extra result tables of this component (file stem -> tidy table)."""
+        return {}
+
+    def spec(self) -> dict[str, Any]:
+        """The YAML mapping that recreates this component."""
+        return {"type": self.type_name, **self.params.model_dump(exclude_defaults=True)}
+
+
+_REGISTRY: dict[str, type[Component]] = {}
+_ENTRY_POINTS_LOADED = False
+
+
+def register(cls: type[Component] | None = None, *, replace: bool = False):
+    """Register a component class under its ``type_name`` (usable as a decorator).
+
+    Raises:
+        ComponentError: if the name is taken and ``replace`` is false.
+    """
+    def _register(klass: type[Component]) -> type[Component]:
+        name = getattr(klass, "type_name", None)
+        if not name or not isinstance(name, str):
+            raise ComponentError(f"{klass.__name__} has no type_name")
+        if not (isinstance(klass, type) and issubclass(klass, Component)):
+            raise ComponentError(f"{klass!r} is not a dss Component subclass")
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing is not klass and not replace:
+            raise ComponentError(f"component type {name!r} is already registered by "
+                                 f"{existing.__module__}.{existing.__name__} (pass "
+                                 "replace=True to override it)")
+        _REGISTRY[name] = klass
+        return klass
+
+    return _register(cls) if cls is not None else _register
+
+
+def unregister(type_name: str) -> None:
+    """Remove a registered component type (tests and plugins)."""
+    _REGISTRY.pop(type_name, None)
+
+
+def _load_entry_points() -> None:
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            klass = ep.load()
+        except Exception as err:  # noqa: BLE001 - a broken plugin must not break dss
+            LOGGER.warning("could not load component plugin %s: %s", ep.name, err)
+            continue
+        if isinstance(klass, type) and issubclass(klass, Component) and \
+                klass.type_name not in _REGISTRY:
+            register(klass)
+
+
+def get(type_name: str) -> type[Component]:
+    """The component class registered as ``type_name``."""
+    _builtin()
+    if type_name not in _REGISTRY:
+        _load_entry_points()
+    try:
+        return _REGISTRY[type_name]
+    except KeyError:
+        raise ComponentError(f"unknown component type {type_name!r} (available: "
+                             f"{', '.join(sorted(_REGISTRY))})") from None
+
+
+def available() -> dict[str, type[Component]]:
+    """Every registered component type, including entry-point plugins."""
+    _builtin()
+    _load_entry_points()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def _builtin() -> None:
+    """Import the built-in components (they register themselves)."""
+    from dss.optimize import components  # noqa: F401

@@ -1,0 +1,309 @@
+"""Benefit and target components: delivered reductions, load limits, habitat and carbon."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pydantic import Field
+
+from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
+from dss.errors import Issue
+from dss.optimize.components.base import Component, Params, Role, register
+from dss.optimize.context import BuildContext
+
+Pollutant = Literal["sediment", "tn", "tp"]
+
+ELASTIC_PENALTY = 1e6
+"""Penalty (currency per unit of relative shortfall) on elastic slacks: large enough that any
+requirement that can be met is met."""
+
+
+def _check_points(component: Component, ctx: BuildContext, points, field_name: str
+                  ) -> list[Issue]:
+    known = set(ctx.study.control_points["point_id"])
+    return [Issue("model", f"unknown control point {p!r} (known: {', '.join(sorted(known))})",
+                  None, f"components.{component.name}.{field_name}.{p}")
+            for p in points if p not in known]
+
+
+class DeliveredReductionParams(Params):
+    """Parameters of :class:`DeliveredReduction`."""
+
+    values: dict[Pollutant, float] = Field(default_factory=dict)
+    """Value of one unit kept out of a control point, in currency per t (sediment) or per kg
+    (TN, TP), e.g. the avoided dredging or treatment cost."""
+    points: dict[str, float] | None = None
+    """Control point -> beneficiary weight; default: every point with its table weight."""
+
+
+@register
+class DeliveredReduction(Component):
+    """Value of the sediment, TN and TP reductions delivered to control points.
+
+    Upstream effort counts only for what reaches the point: with transfer coefficients
+    :math:`T_{it}` (:mod:`dss.network.routing`) and local reductions :math:`\\Delta_{kp}`,
+
+    .. math::
+        \\Delta L_{tp} = \\sum_k T_{i(k)t}\\,\\Delta_{kp}\\,x_k, \\qquad
+        \\text{benefit} = H \\sum_t w_t \\sum_{p \\in P_t} v_p\\,\\Delta L_{tp}
+
+    where :math:`P_t` are the pollutants point :math:`t` cares about, :math:`w_t` its weight,
+    :math:`v_p` the value per unit and :math:`H` the planning horizon (years): reductions are
+    annual flows, so, like annual costs, they are counted over the horizon and the benefit is
+    in currency over the horizon. Pyomo: ``reduction[t, p]`` (expressions, per year).
+    """
+
+    type_name = "delivered_reduction"
+    role = Role.BENEFIT
+    Params = DeliveredReductionParams
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        return _check_points(self, ctx, self.params.points or {}, "points")
+
+    def weights(self, ctx: BuildContext) -> dict[str, float]:
+        """Control point -> weight used."""
+        if self.params.points is not None:
+            return dict(self.params.points)
+        cps = ctx.study.control_points
+        return dict(zip(cps["point_id"], cps["weight"].astype(float), strict=True))
+
+    def pairs(self, ctx: BuildContext) -> list[tuple[str, str]]:
+        """(point, pollutant) pairs that carry value."""
+        cps = ctx.study.control_points.set_index("point_id")
+        out = []
+        for point in sorted(self.weights(ctx)):
+            for p in POLLUTANTS:
+                if self.params.values.get(p, 0.0) and bool(cps.loc[point, f"cares_{p}"]):
+                    out.append((point, p))
+        return out
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        pairs = self.pairs(ctx)
+        block.reduction = pyo.Expression(pairs, rule=lambda _b, t, p: ctx.reduction(t, p))
+
+    def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
+        weights = self.weights(ctx)
+        horizon = ctx.config.settings.horizon_years
+        terms = {}
+        for t, p in self.pairs(ctx):
+            terms[f"{p}@{t}"] = (horizon * weights[t] * self.params.values[p]
+                                 * block.reduction[t, p])
+        return terms
+
+
+class LoadLimitsParams(Params):
+    """Parameters of :class:`LoadLimits`."""
+
+    limits: dict[str, dict[Pollutant, float]] = Field(default_factory=dict)
+    """Control point -> pollutant -> upper limit on the routed load (t/yr or kg/yr)."""
+    reductions: dict[str, dict[Pollutant, float]] = Field(default_factory=dict)
+    """Control point -> pollutant -> required reduction as a share of the baseline load."""
+    use_table_limits: bool = True
+    """Also apply the limit_* columns of control_points.csv."""
+
+
+@register
+class LoadLimits(Component):
+    """Upper limits on routed loads at control points.
+
+    .. math:: L^0_{tp} - \\Delta L_{tp} - s_{tp} \\le \\overline{L}_{tp}
+
+    where :math:`L^0` is the routed baseline load and :math:`\\Delta L` the delivered
+    reduction (see :class:`DeliveredReduction`). A relative requirement :math:`r` sets
+    :math:`\\overline{L} = (1 - r) L^0`. The slack :math:`s \\ge 0` exists only in elastic
+    mode (explaining infeasibility), penalised by
+    :math:`M s / \\max(\\overline{L}, 1)`. Pyomo: ``limit[t, p]`` (dual: value of relaxing
+    the limit by one unit), ``slack[t, p]``.
+    """
+
+    type_name = "load_limits"
+    role = Role.CONSTRAINT
+    Params = LoadLimitsParams
+    elastic_capable = True
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        issues = _check_points(self, ctx, self.params.limits, "limits")
+        issues += _check_points(self, ctx, self.params.reductions, "reductions")
+        for point, by_p in self.params.reductions.items():
+            for p, share in by_p.items():
+                if not 0 <= share <= 1:
+                    issues.append(Issue("model", "a required reduction is a share in [0, 1]",
+                                        None, f"components.{self.name}.reductions.{point}.{p}"))
+        return issues
+
+    def targets(self, ctx: BuildContext) -> dict[tuple[str, str], float]:
+        """(point, pollutant) -> limit, the tightest of all sources."""
+        out: dict[tuple[str, str], float] = {}
+
+        def put(key, value):
+            out[key] = min(out.get(key, np.inf), float(value))
+
+        if self.params.use_table_limits:
+            for cp in ctx.study.control_points.itertuples(index=False):
+                for p in POLLUTANTS:
+                    v = getattr(cp, f"limit_{p}")
+                    if v is not None and not pd.isna(v):
+                        put((cp.point_id, p), v)
+        for point, by_p in self.params.limits.items():
+            for p, v in by_p.items():
+                put((point, p), v)
+        for point, by_p in self.params.reductions.items():
+            for p, r in by_p.items():
+                put((point, p), (1 - r) * ctx.baseline_load(point, p))
+        return dict(sorted(out.items()))
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        self.limits = self.targets(ctx)
+        keys = list(self.limits)
+        block.slack = pyo.Var(keys, bounds=(0, 0 if not self.elastic else None))
+
+        def rule(_b, t, p):
+            return (ctx.baseline_load(t, p) - ctx.reduction(t, p) - block.slack[t, p]
+                    <= self.limits[t, p])
+
+        block.limit = pyo.Constraint(keys, rule=rule)
+
+    def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
+        if not self.elastic:
+            return {}
+        return {f"shortfall {t} {p}": ELASTIC_PENALTY * block.slack[t, p]
+                / max(self.limits[t, p], 1.0) for t, p in self.limits}
+
+    def report(self, block: pyo.Block, ctx: BuildContext, amounts) -> dict[str, pd.DataFrame]:
+        rows = [{"component": self.name, "requirement": f"{p} at {t}",
+                 "target": v, "unit": POLLUTANT_UNITS[p],
+                 "shortfall": float(pyo.value(block.slack[t, p]))}
+                for (t, p), v in self.limits.items()]
+        return {"requirements": pd.DataFrame(rows)}
+
+
+class SpeciesSpec(Params):
+    """Habitat settings for one species."""
+
+    value: float = Field(0.0, ge=0)
+    """Value of one quality-weighted hectare gained (currency/ha)."""
+    target_absolute: float | None = Field(None, ge=0)
+    """Minimum quality-weighted habitat after the plan (ha)."""
+    target_relative: float | None = Field(None, ge=0)
+    """Minimum gain as a share of the baseline quality-weighted habitat."""
+
+
+class HabitatParams(Params):
+    """Parameters of :class:`Habitat`."""
+
+    species: dict[str, SpeciesSpec] = Field(default_factory=dict)
+    """Species id -> value and targets."""
+
+
+@register
+class Habitat(Component):
+    """Habitat gain per species, its value, and conservation targets.
+
+    With :math:`h_k` the quality-weighted habitat gained per unit of option :math:`k`
+    (for the action's species) and baseline habitat :math:`H^0_s`:
+
+    .. math::
+        G_s = \\sum_{k \\in K_s} h_k x_k, \\quad H^0_s + G_s \\ge H^{abs}_s, \\quad
+        G_s \\ge r_s H^0_s, \\quad \\text{benefit} = \\sum_s v_s G_s
+
+    Pyomo: ``gain[s]``, ``target[s]`` (dual: cost of one more hectare), ``slack[s]``
+    (elastic mode only).
+    """
+
+    type_name = "habitat"
+    role = Role.BENEFIT
+    Params = HabitatParams
+    elastic_capable = True
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        known = set(ctx.study.species["species"])
+        return [Issue("model", f"unknown species {s!r} (known: {', '.join(sorted(known))})",
+                      None, f"components.{self.name}.species.{s}")
+                for s in self.params.species if s not in known]
+
+    def baseline(self, ctx: BuildContext, species: str) -> float:
+        """Quality-weighted baseline habitat of a species (ha)."""
+        hab = ctx.study.species_habitat
+        mine = hab[hab["species"] == species]
+        return float((mine["habitat_ha"] * mine["quality"]).sum())
+
+    def required(self, ctx: BuildContext, species: str) -> float | None:
+        """Minimum gain required for a species (ha), or None."""
+        spec = self.params.species[species]
+        base = self.baseline(ctx, species)
+        needs = []
+        if spec.target_absolute is not None:
+            needs.append(spec.target_absolute - base)
+        if spec.target_relative is not None:
+            needs.append(spec.target_relative * base)
+        return max(needs) if needs else None
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        names = sorted(self.params.species)
+        opts = ctx.options
+        species = opts["habitat_species"].to_numpy()
+        gain = opts["habitat_gain"].to_numpy(float)
+
+        def gain_rule(_b, s):
+            idx = np.flatnonzero(species == s)
+            return ctx.linear(idx, gain[idx])
+
+        block.gain = pyo.Expression(names, rule=gain_rule)
+        self.needs = {s: self.required(ctx, s) for s in names}
+        targeted = [s for s in names if self.needs[s] is not None]
+        block.slack = pyo.Var(targeted, bounds=(0, 0 if not self.elastic else None))
+        block.target = pyo.Constraint(
+            targeted, rule=lambda _b, s: block.gain[s] + block.slack[s] >= self.needs[s])
+
+    def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
+        return {f"habitat {s}": spec.value * block.gain[s]
+                for s, spec in sorted(self.params.species.items()) if spec.value}
+
+    def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
+        if not self.elastic:
+            return {}
+        return {f"shortfall habitat {s}": ELASTIC_PENALTY * block.slack[s]
+                / max(abs(self.needs[s] or 0.0), 1.0) for s in block.slack}
+
+    def report(self, block: pyo.Block, ctx: BuildContext, amounts) -> dict[str, pd.DataFrame]:
+        rows = [{"component": self.name, "requirement": f"habitat gain {s}",
+                 "target": self.needs[s], "unit": "ha",
+                 "shortfall": float(pyo.value(block.slack[s]))} for s in block.slack]
+        return {"requirements": pd.DataFrame(rows)}
+
+
+class CarbonParams(Params):
+    """Parameters of :class:`Carbon`."""
+
+    value: float = Field(0.0, ge=0)
+    """Value of one tonne of carbon stored (currency/t C)."""
+    minimum: float | None = Field(None)
+    """Minimum carbon stock gain (t C)."""
+
+
+@register
+class Carbon(Component):
+    """Carbon sequestration: the change in carbon stock when land changes class.
+
+    .. math:: \\Delta C = \\sum_k \\delta_k x_k \\;(\\text{t C}), \\quad
+              \\Delta C \\ge C^{min}, \\quad \\text{benefit} = v\\,\\Delta C
+
+    with :math:`\\delta_k` the stock difference between the class after and before
+    (t C/ha, at maturity). Pyomo: ``gain``, ``floor``.
+    """
+
+    type_name = "carbon"
+    role = Role.BENEFIT
+    Params = CarbonParams
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        idx = np.arange(ctx.n_options)
+        block.gain = pyo.Expression(expr=ctx.linear(idx, ctx.options["d_carbon"].to_numpy(float)))
+        if self.params.minimum is not None:
+            block.floor = pyo.Constraint(expr=block.gain >= self.params.minimum)
+
+    def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
+        return {"carbon": self.params.value * block.gain} if self.params.value else {}

@@ -1,0 +1,360 @@
+"""Constraint components: budget, land availability, zone rules, locks and equity."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field
+
+from dss.data.schema import ZONES
+from dss.errors import Issue
+from dss.optimize.components.base import Component, Params, Role, register
+from dss.optimize.context import BuildContext
+
+
+def _group_constraint(block: pyo.Block, name: str, ctx: BuildContext, groups: np.ndarray,
+                      coefs: np.ndarray, rhs: np.ndarray, sense: str = "<=") -> list:
+    """Add one constraint per group: ``sum(coefs[k] x_k for k in group) (sense) rhs[group]``.
+
+    ``groups`` maps each option to a group number (-1 = not in any group). Returns the
+    group numbers that got a constraint, in index order.
+    """
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    keep = sorted_groups >= 0
+    order, sorted_groups = order[keep], sorted_groups[keep]
+    uniq, starts = np.unique(sorted_groups, return_index=True)
+    ends = np.append(starts[1:], len(order)) if len(starts) else starts
+    members = {int(g): order[s:e] for g, s, e in zip(uniq, starts, ends, strict=True)}
+    keys = sorted(members)
+
+    def rule(_b, g):
+        idx = members[g]
+        expr = ctx.linear(idx, coefs[idx])
+        return expr <= float(rhs[g]) if sense == "<=" else expr >= float(rhs[g])
+
+    block.add_component(name, pyo.Constraint(keys, rule=rule))
+    return keys
+
+
+class BudgetParams(Params):
+    """Parameters of :class:`Budget`."""
+
+    total: float | None = Field(None, ge=0)
+    """Total budget over the planning horizon (currency); null for no total limit."""
+    per_agency: dict[str, float] = Field(default_factory=dict)
+    """Budget per owning agency (currency), e.g. forestry: 2.0e7."""
+    per_township: dict[str, float] = Field(default_factory=dict)
+    """Budget per township (currency)."""
+
+
+@register
+class Budget(Component):
+    """Spending limits: in total, and optionally per agency and per township.
+
+    Formulation, with cost :math:`C(K) = \\sum_{k \\in K} c_k x_k + f_k u_k`:
+
+    .. math::
+        C(\\text{all}) \\le B, \\qquad C(K_g) \\le B_g \\quad \\forall g \\in
+        \\text{agencies} \\cup \\text{townships}
+
+    Pyomo: ``total`` (scalar constraint; its dual is the marginal value of the budget),
+    ``agency[g]``, ``township[g]``.
+    """
+
+    type_name = "budget"
+    role = Role.CONSTRAINT
+    Params = BudgetParams
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        issues = []
+        for field_name, column in (("per_agency", "agency"), ("per_township", "township")):
+            known = set(ctx.options[column]) | set(
+                ctx.study.actions["agency"] if column == "agency" else
+                ctx.study.subunits["township"])
+            for key in getattr(self.params, field_name):
+                if key not in known:
+                    issues.append(Issue("model", f"unknown {column} {key!r} (known: "
+                                                 f"{', '.join(sorted(known))})", None,
+                                        f"components.{self.name}.{field_name}.{key}"))
+        return issues
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        p = self.params
+        if p.total is not None:
+            block.total = pyo.Constraint(expr=ctx.model.cost <= p.total)
+        for field_name, column, comp in (("per_agency", "agency", "agency"),
+                                         ("per_township", "township", "township")):
+            limits = getattr(p, field_name)
+            if not limits:
+                continue
+            keys = sorted(limits)
+            values = ctx.options[column].to_numpy()
+
+            def rule(_b, g, values=values, limits=limits):
+                return ctx.cost_of(values == g) <= limits[g]
+
+            block.add_component(comp, pyo.Constraint(keys, rule=rule))
+
+
+class LandParams(Params):
+    """Parameters of :class:`LandAvailability` (none)."""
+
+
+@register
+class LandAvailability(Component):
+    """Actions that compete for the same land (or other resource) share it.
+
+    For each subunit :math:`i` and resource :math:`r` (a land class, untreated
+    person-equivalents, hazard sites, active barriers, stream km):
+
+    .. math:: \\sum_{k \\in K(i, r)} x_k \\le A_{i r}
+
+    Pyomo: ``share[g]``, one per (subunit, resource) with two or more competing actions
+    (a single action is already bounded by its variable's upper bound :math:`\\bar x_k =
+    A_{ir}`).
+    """
+
+    type_name = "land"
+    role = Role.CONSTRAINT
+    Params = LandParams
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        opts = ctx.options
+        keys = opts["subunit_id"].astype(str) + "\x1f" + opts["resource"].astype(str)
+        codes, uniques = keys.factorize()
+        counts = np.bincount(codes, minlength=len(uniques))
+        groups = np.where(counts[codes] >= 2, codes, -1)
+        capacity = np.zeros(len(uniques))
+        capacity[codes] = opts["capacity"].to_numpy(float)
+        self.groups = _group_constraint(block, "share", ctx, groups, np.ones(len(opts)),
+                                        capacity)
+        self.labels = {int(g): tuple(uniques[g].split("\x1f")) for g in self.groups}
+
+
+class ZoneRule(Params):
+    """Rules for one national-park zone."""
+
+    forbidden: list[str] = Field(default_factory=list)
+    """Actions never allowed in this zone."""
+    allowed: list[str] | None = None
+    """If given, the only actions allowed in this zone."""
+    required: dict[str, float] = Field(default_factory=dict)
+    """Action -> minimum share (0-1) of its capacity in this zone that must be treated."""
+
+
+class ZoneRulesParams(Params):
+    """Parameters of :class:`ZoneRules`: one rule set per zone."""
+
+    core: ZoneRule = ZoneRule()
+    """Core protection zone."""
+    general: ZoneRule = ZoneRule()
+    """General control zone."""
+    outside: ZoneRule = ZoneRule()
+    """Outside the national park."""
+
+
+@register
+class ZoneRules(Component):
+    """National-park implementation rules: actions allowed, required or forbidden per zone.
+
+    A subunit's capacity :math:`\\bar x_k` is spread over its zones by the zone shares
+    :math:`\\sigma_{iz}` (land is assumed evenly spread across zones within a subunit). With
+    :math:`Z_a` the zones where action :math:`a` is permitted and :math:`\\rho_{az}` the
+    required share:
+
+    .. math::
+        x_k \\le \\bar x_k \\sum_{z \\in Z_a} \\sigma_{iz}, \\qquad
+        x_k \\ge \\bar x_k \\sum_z \\rho_{az} \\sigma_{iz}
+
+    Pyomo: ``permitted[k]`` for options whose permitted share is below one, ``required[k]``
+    for options with a requirement.
+    """
+
+    type_name = "zone_rules"
+    role = Role.CONSTRAINT
+    Params = ZoneRulesParams
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        known = set(ctx.study.actions["action_id"])
+        issues = []
+        for zone in ZONES:
+            rule: ZoneRule = getattr(self.params, zone)
+            for where, names in (("forbidden", rule.forbidden), ("allowed", rule.allowed or []),
+                                 ("required", list(rule.required))):
+                for a in names:
+                    if a not in known:
+                        issues.append(Issue("model", f"unknown action {a!r} (known: "
+                                                     f"{', '.join(sorted(known))})", None,
+                                            f"components.{self.name}.{zone}.{where}"))
+            for a, share in rule.required.items():
+                if not 0 <= share <= 1 or a in rule.forbidden:
+                    issues.append(Issue("model", "a required share must be in [0, 1] and the "
+                                                 "action must not be forbidden in the same zone",
+                                        None, f"components.{self.name}.{zone}.required.{a}"))
+        return issues
+
+    def shares(self, ctx: BuildContext) -> tuple[np.ndarray, np.ndarray]:
+        """Permitted and required share of capacity per option."""
+        opts = ctx.options
+        sub = ctx.study.subunits.set_index("subunit_id").reindex(opts["subunit_id"])
+        actions = opts["action_id"].to_numpy()
+        permitted = np.zeros(len(opts))
+        required = np.zeros(len(opts))
+        for zone in ZONES:
+            rule: ZoneRule = getattr(self.params, zone)
+            share = sub[f"share_{zone}"].to_numpy(float)
+            ok = ~np.isin(actions, rule.forbidden)
+            if rule.allowed is not None:
+                ok &= np.isin(actions, rule.allowed)
+            permitted += share * ok
+            for a, rho in rule.required.items():
+                required += share * rho * (actions == a)
+        return permitted, required
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        permitted, required = self.shares(ctx)
+        cap = ctx.options["capacity"].to_numpy(float)
+        limit_idx = np.flatnonzero(permitted < 1 - 1e-12)
+        need_idx = np.flatnonzero(required > 1e-12)
+        av = ctx.amount_vars
+        integer = ctx.options["integer"].to_numpy(bool)
+        upper = np.where(integer, np.floor(cap * permitted + 1e-9), cap * permitted)
+        lower = np.where(integer, np.ceil(cap * required - 1e-9), cap * required)
+        block.permitted = pyo.Constraint(limit_idx.tolist(),
+                                         rule=lambda _b, k: av[k] <= float(upper[k]))
+        block.required = pyo.Constraint(need_idx.tolist(),
+                                        rule=lambda _b, k: av[k] >= float(lower[k]))
+
+
+class LocksParams(Params):
+    """Parameters of :class:`Locks`."""
+
+    locked_out: dict[str, list[str] | Literal["all"]] = Field(default_factory=dict)
+    """Subunit -> actions excluded there, or ``all`` for every action."""
+    locked_in: dict[str, dict[str, float | Literal["all"]] | Literal["all"]] = Field(
+        default_factory=dict)
+    """Subunit -> {action: minimum amount, or ``all`` for its full capacity}, or ``all``
+    for every action at full capacity."""
+
+
+@register
+class Locks(Component):
+    """Locked-in and locked-out subunits and (subunit, action) pairs.
+
+    .. math:: x_k = 0 \\;\\; (k \\text{ locked out}), \\qquad
+              x_k \\ge m_k \\;\\; (k \\text{ locked in, } m_k \\le \\bar x_k)
+
+    Pyomo: ``out[k]`` and ``in_[k]``.
+    """
+
+    type_name = "locks"
+    role = Role.CONSTRAINT
+    Params = LocksParams
+
+    def _pairs(self, ctx: BuildContext):
+        opts = ctx.options
+        key = {(s, a): k for k, (s, a) in enumerate(zip(opts["subunit_id"], opts["action_id"],
+                                                        strict=True))}
+        by_sub: dict[str, list[int]] = {}
+        for (s, _a), k in key.items():
+            by_sub.setdefault(s, []).append(k)
+        return key, by_sub
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        subs = set(ctx.study.subunits["subunit_id"])
+        acts = set(ctx.study.actions["action_id"])
+        key, _ = self._pairs(ctx)
+        issues = []
+        for kind in ("locked_out", "locked_in"):
+            for s, what in getattr(self.params, kind).items():
+                loc = f"components.{self.name}.{kind}.{s}"
+                if s not in subs:
+                    issues.append(Issue("model", f"unknown subunit {s!r}", None, loc))
+                    continue
+                names = [] if what == "all" else list(what)
+                for a in names:
+                    if a not in acts:
+                        issues.append(Issue("model", f"unknown action {a!r}", None, loc))
+                    elif (s, a) not in key:
+                        issues.append(Issue("model", f"action {a!r} cannot be done in {s!r} "
+                                                     "(nothing it applies to there)", None, loc))
+        return issues
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        key, by_sub = self._pairs(ctx)
+        cap = ctx.options["capacity"].to_numpy(float)
+        out: set[int] = set()
+        for s, what in self.params.locked_out.items():
+            out.update(by_sub.get(s, []) if what == "all" else
+                       [key[(s, a)] for a in what if (s, a) in key])
+        minimum: dict[int, float] = {}
+        for s, what in self.params.locked_in.items():
+            pairs = ({a: "all" for a in ctx.options.loc[by_sub.get(s, []), "action_id"]}
+                     if what == "all" else what)
+            for a, amount in pairs.items():
+                if (s, a) in key:
+                    k = key[(s, a)]
+                    minimum[k] = cap[k] if amount == "all" else float(amount)
+        av = ctx.amount_vars
+        block.out = pyo.Constraint(sorted(out), rule=lambda _b, k: av[k] == 0)
+        block.in_ = pyo.Constraint(sorted(minimum), rule=lambda _b, k: av[k] >= minimum[k])
+
+
+class EquityParams(Params):
+    """Parameters of :class:`Equity`."""
+
+    min_share: float = Field(0.0, ge=0, le=1)
+    """Minimum share of total spend in every township."""
+    max_share: float = Field(1.0, ge=0, le=1)
+    """Maximum share of total spend in any township."""
+    townships: dict[str, dict[Literal["min_share", "max_share"], float]] = Field(
+        default_factory=dict)
+    """Per-township overrides of min_share / max_share."""
+
+
+@register
+class Equity(Component):
+    """Fair spread of spending across townships.
+
+    With township spend :math:`C_t` and total spend :math:`C`:
+
+    .. math:: \\underline{s}_t\\, C \\le C_t \\le \\overline{s}_t\\, C
+
+    Pyomo: ``floor[t]``, ``cap[t]`` (only where the share bound binds anything: min > 0,
+    max < 1).
+    """
+
+    type_name = "equity"
+    role = Role.CONSTRAINT
+    Params = EquityParams
+
+    def check(self, ctx: BuildContext) -> list[Issue]:
+        known = set(ctx.study.subunits["township"])
+        issues = [Issue("model", f"unknown township {t!r}", None,
+                        f"components.{self.name}.townships.{t}")
+                  for t in self.params.townships if t not in known]
+        if self.params.min_share * len(known) > 1 + 1e-9:
+            issues.append(Issue("model", f"min_share {self.params.min_share} times "
+                                         f"{len(known)} townships exceeds 100 %", None,
+                                f"components.{self.name}.min_share"))
+        return issues
+
+    def bounds(self, township: str) -> tuple[float, float]:
+        """(min share, max share) of one township."""
+        own = self.params.townships.get(township, {})
+        return (own.get("min_share", self.params.min_share),
+                own.get("max_share", self.params.max_share))
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        towns = sorted(set(ctx.study.subunits["township"]))
+        values = ctx.options["township"].to_numpy()
+        total = ctx.model.cost
+        floor = [t for t in towns if self.bounds(t)[0] > 0]
+        cap = [t for t in towns if self.bounds(t)[1] < 1]
+        block.floor = pyo.Constraint(
+            floor, rule=lambda _b, t: ctx.cost_of(values == t) >= self.bounds(t)[0] * total)
+        block.cap = pyo.Constraint(
+            cap, rule=lambda _b, t: ctx.cost_of(values == t) <= self.bounds(t)[1] * total)

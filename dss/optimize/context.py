@@ -1,0 +1,132 @@
+"""The build context: precomputed sparse data and shared model parts that components use.
+
+The core block owns the one decision variable and the shared expressions:
+
+- ``amount[k]`` :math:`x_k \\in [0, \\bar x_k]` (integer where the action is lumpy): the
+  amount of option :math:`k` (see :mod:`dss.optimize.options`);
+- ``used[k]`` :math:`u_k \\in \\{0,1\\}` for options with a fixed cost, with
+  ``used_link[k]``: :math:`x_k \\le \\bar x_k u_k`;
+- ``cost`` :math:`= \\sum_k c_k x_k + \\sum_k f_k u_k` (currency).
+
+Components read these through the context and add their own parts on their own blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from dss.config.model import ModelConfig
+from dss.data.schema import POLLUTANTS
+from dss.data.study import Study
+from dss.indicators.loads import retention
+from dss.network.routing import RoutingResult
+
+
+@dataclass
+class BuildContext:
+    """Everything a component needs to build itself.
+
+    Attributes:
+        study: The validated input data.
+        config: The resolved model configuration.
+        options: One row per decision option (see :func:`build_options`).
+        local: Baseline local loads per subunit (subunits row order).
+        routed: Baseline routing per pollutant.
+        model: The Pyomo model (core parts on it directly).
+    """
+
+    study: Study
+    config: ModelConfig
+    options: pd.DataFrame
+    local: pd.DataFrame
+    routed: dict[str, RoutingResult]
+    model: pyo.ConcreteModel | None = None
+    amount_vars: list[Any] = field(default_factory=list)
+    used_vars: dict[int, Any] = field(default_factory=dict)
+    _transfer_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict)
+    _reduction_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    @property
+    def n_options(self) -> int:
+        """Number of decision options."""
+        return len(self.options)
+
+    @property
+    def option_subunit_pos(self) -> np.ndarray:
+        """Position (in subunits row order) of each option's subunit."""
+        return self.study.routing.index(self.options["subunit_id"])
+
+    def linear(self, idx: np.ndarray, coefs: np.ndarray, constant: float = 0.0) -> Any:
+        """The linear expression :math:`\\text{constant} + \\sum_j \\text{coefs}_j x_{idx_j}`."""
+        idx = np.asarray(idx, dtype=np.int64)
+        coefs = np.asarray(coefs, dtype=float)
+        keep = coefs != 0
+        idx, coefs = idx[keep], coefs[keep]
+        av = self.amount_vars
+        return LinearExpression(constant=float(constant), linear_coefs=coefs.tolist(),
+                                linear_vars=[av[i] for i in idx])
+
+    def point_position(self, point_id: str) -> int:
+        """Position of the subunit at whose outlet a control point sits."""
+        cps = self.study.control_points.set_index("point_id")
+        return int(self.study.routing.index([cps.loc[point_id, "subunit_id"]])[0])
+
+    def transfer(self, point_id: str, pollutant: str) -> tuple[np.ndarray, np.ndarray]:
+        """Options upstream of a control point and the delivered reduction per unit of each.
+
+        Returns:
+            (option indices, coefficients) with coefficient
+            :math:`T_{i(k),t}\\,\\Delta_{k,p}`: the local reduction of option :math:`k`
+            discounted by in-reach retention on the way to the point.
+        """
+        key = (point_id, pollutant)
+        if key not in self._transfer_cache:
+            target = self.point_position(point_id)
+            sources, coef = self.study.routing.transfer(target, retention(self.study, pollutant))
+            coef_by_pos = np.zeros(self.study.routing.n)
+            coef_by_pos[sources] = coef
+            per_option = coef_by_pos[self.option_subunit_pos] * self.options[
+                f"d_{pollutant}"].to_numpy(dtype=float)
+            idx = np.flatnonzero(per_option != 0)
+            self._transfer_cache[key] = (idx, per_option[idx])
+        return self._transfer_cache[key]
+
+    def baseline_load(self, point_id: str, pollutant: str) -> float:
+        """Routed baseline load at a control point."""
+        return float(self.routed[pollutant].outflow[self.point_position(point_id)])
+
+    def reduction(self, point_id: str, pollutant: str) -> Any:
+        """Shared expression: reduction of ``pollutant`` delivered to ``point_id``.
+
+        .. math:: \\Delta L_{t,p} = \\sum_{k \\in U(t)} T_{i(k),t}\\,\\Delta_{k,p}\\,x_k
+        """
+        key = (point_id, pollutant)
+        if key not in self._reduction_cache:
+            idx, coef = self.transfer(point_id, pollutant)
+            self._reduction_cache[key] = self.linear(idx, coef)
+        return self._reduction_cache[key]
+
+    def cost_of(self, mask: np.ndarray | None = None) -> Any:
+        """Cost expression over the options selected by ``mask`` (all when None)."""
+        opts = self.options
+        sel = np.ones(len(opts), bool) if mask is None else np.asarray(mask, bool)
+        idx = np.flatnonzero(sel)
+        expr = self.linear(idx, opts["unit_cost"].to_numpy(float)[idx])
+        fixed = [k for k in idx if k in self.used_vars]
+        if fixed:
+            fc = opts["fixed_cost"].to_numpy(float)
+            expr = expr + LinearExpression(constant=0.0,
+                                           linear_coefs=[float(fc[k]) for k in fixed],
+                                           linear_vars=[self.used_vars[k] for k in fixed])
+        return expr
+
+    def pollutants(self) -> tuple[str, ...]:
+        """Routed pollutants, in a fixed order."""
+        return POLLUTANTS

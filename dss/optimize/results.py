@@ -1,0 +1,244 @@
+"""Turn a solve into tidy result tables (with units) for planners and policymakers.
+
+The "after" state is recomputed with the foundation's own routing
+(:mod:`dss.network.routing`) from the reduced local loads, independently of the
+optimizer's reduction expressions, so the two can be checked against each other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
+from dss.indicators.loads import retention
+from dss.optimize.components.benefits import Habitat, LoadLimits
+from dss.optimize.solve import Result
+
+
+def option_costs(result: Result) -> np.ndarray:
+    """Cost of each option in the plan (variable plus fixed cost where used)."""
+    opts = result.built.ctx.options
+    x = result.amounts if result.amounts is not None else np.zeros(len(opts))
+    return opts["unit_cost"].to_numpy(float) * x + np.where(
+        x > 1e-9, opts["fixed_cost"].to_numpy(float), 0.0)
+
+
+def allocation_table(result: Result) -> pd.DataFrame:
+    """One row per (subunit, action) with a positive amount."""
+    ctx = result.built.ctx
+    opts = ctx.options
+    x = result.amounts if result.amounts is not None else np.zeros(len(opts))
+    cost = option_costs(result)
+    keep = x > 1e-9
+    names = ctx.study.subunits.set_index("subunit_id")
+    acts = ctx.study.actions.set_index("action_id")
+    sel = opts[keep]
+    amount = x[keep]
+    table = pd.DataFrame({
+        "subunit_id": sel["subunit_id"].to_numpy(),
+        "subunit": names["name"].reindex(sel["subunit_id"]).to_numpy(),
+        "action_id": sel["action_id"].to_numpy(),
+        "action": acts["name"].reindex(sel["action_id"]).to_numpy(),
+        "amount": amount,
+        "unit": sel["unit"].to_numpy(),
+        "capacity": sel["capacity"].to_numpy(),
+        "cost_cny": cost[keep],
+        "agency": sel["agency"].to_numpy(),
+        "township": sel["township"].to_numpy(),
+        "zone": sel["zone"].to_numpy(),
+        "sediment_reduction_local_t_yr": sel["d_sediment"].to_numpy() * amount,
+        "tn_reduction_local_kg_yr": sel["d_tn"].to_numpy() * amount,
+        "tp_reduction_local_kg_yr": sel["d_tp"].to_numpy() * amount,
+        "habitat_species": sel["habitat_species"].to_numpy(),
+        "habitat_gain_ha": sel["habitat_gain"].to_numpy() * amount,
+        "carbon_gain_t": sel["d_carbon"].to_numpy() * amount,
+    })
+    table["benefit_cny"] = _option_benefit(result)[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["benefit_per_cny"] = np.where(table["cost_cny"] > 0,
+                                            table["benefit_cny"] / table["cost_cny"], np.nan)
+    return table.sort_values(["cost_cny", "subunit_id", "action_id"],
+                             ascending=[False, True, True], kind="stable").reset_index(drop=True)
+
+
+def _option_benefit(result: Result) -> np.ndarray:
+    """Currency-valued benefit each option contributes (objective benefit terms)."""
+    ctx = result.built.ctx
+    n = ctx.n_options
+    x = result.amounts if result.amounts is not None else np.zeros(n)
+    per_unit = np.zeros(n)
+    for comp in result.built.problem.components:
+        params = comp.params
+        if comp.type_name == "delivered_reduction":
+            weights = comp.weights(ctx)  # type: ignore[attr-defined]
+            horizon = ctx.config.settings.horizon_years
+            for point, p in comp.pairs(ctx):  # type: ignore[attr-defined]
+                idx, coef = ctx.transfer(point, p)
+                np.add.at(per_unit, idx, horizon * weights[point] * params.values[p] * coef)
+        elif comp.type_name == "habitat":
+            species = ctx.options["habitat_species"].to_numpy()
+            gain = ctx.options["habitat_gain"].to_numpy(float)
+            for s, spec in params.species.items():
+                per_unit += np.where(species == s, spec.value * gain, 0.0)
+        elif comp.type_name == "carbon":
+            per_unit += params.value * ctx.options["d_carbon"].to_numpy(float)
+    return per_unit * x
+
+
+def after_local_loads(result: Result) -> dict[str, np.ndarray]:
+    """Local loads per subunit after the plan (subunits row order)."""
+    ctx = result.built.ctx
+    x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    pos = ctx.option_subunit_pos
+    after = {}
+    for p in POLLUTANTS:
+        reduction = np.zeros(ctx.study.routing.n)
+        np.add.at(reduction, pos, ctx.options[f"d_{p}"].to_numpy(float) * x)
+        after[p] = ctx.local[p].to_numpy() - reduction
+    return after
+
+
+def subunit_table(result: Result) -> pd.DataFrame:
+    """Indicators per subunit before and after the plan (long format)."""
+    ctx = result.built.ctx
+    study = ctx.study
+    after_local = after_local_loads(result)
+    ids = study.subunits["subunit_id"].to_numpy()
+    zone = study.zone().to_numpy()
+    town = study.subunits["township"].to_numpy()
+    x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    pos = ctx.option_subunit_pos
+    parts = []
+
+    def add(metric, before, after, unit):
+        parts.append(pd.DataFrame({"subunit_id": ids, "zone": zone, "township": town,
+                                   "metric": metric, "before": before, "after": after,
+                                   "change": np.asarray(after) - np.asarray(before),
+                                   "unit": unit}))
+
+    for p in POLLUTANTS:
+        unit = POLLUTANT_UNITS[p]
+        add(f"{p}_local", ctx.local[p].to_numpy(), after_local[p], unit)
+        routed_after = study.routing.route(after_local[p], retention(study, p))
+        add(f"{p}_outflow", ctx.routed[p].outflow, routed_after.outflow, unit)
+    spend = np.zeros(len(ids))
+    np.add.at(spend, pos, option_costs(result))
+    add("spend", np.zeros(len(ids)), spend, "CNY")
+    carbon = np.zeros(len(ids))
+    np.add.at(carbon, pos, ctx.options["d_carbon"].to_numpy(float) * x)
+    add("carbon_stock", ctx.local["carbon_t"].to_numpy(),
+        ctx.local["carbon_t"].to_numpy() + carbon, "t C")
+    hab = np.zeros(len(ids))
+    np.add.at(hab, pos, ctx.options["habitat_gain"].to_numpy(float) * x)
+    add("habitat_gain", np.zeros(len(ids)), hab, "ha")
+    return pd.concat(parts, ignore_index=True)
+
+
+def control_point_table(result: Result) -> pd.DataFrame:
+    """Routed loads at control points before and after, with limits and slack."""
+    ctx = result.built.ctx
+    study = ctx.study
+    after_local = after_local_loads(result)
+    limits: dict[tuple[str, str], float] = {}
+    for comp in result.built.problem.components:
+        if isinstance(comp, LoadLimits):
+            for key, value in comp.targets(ctx).items():
+                limits[key] = min(limits.get(key, np.inf), value)
+    rows = []
+    routed_after = {p: study.routing.route(after_local[p], retention(study, p))
+                    for p in POLLUTANTS}
+    for cp in study.control_points.itertuples(index=False):
+        target = int(study.routing.index([cp.subunit_id])[0])
+        for p in POLLUTANTS:
+            before = float(ctx.routed[p].outflow[target])
+            after = float(routed_after[p].outflow[target])
+            limit = limits.get((cp.point_id, p), np.nan)
+            rows.append({"point_id": cp.point_id, "name": cp.name, "kind": cp.kind,
+                         "pollutant": p, "before": before, "after": after,
+                         "reduction": before - after,
+                         "reduction_pct": 100 * (before - after) / before if before else 0.0,
+                         "limit": limit, "slack": limit - after if np.isfinite(limit) else
+                         np.nan, "unit": POLLUTANT_UNITS[p]})
+    return pd.DataFrame(rows)
+
+
+def species_table(result: Result) -> pd.DataFrame:
+    """Quality-weighted habitat per species before and after, with targets."""
+    ctx = result.built.ctx
+    x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    hab = ctx.study.species_habitat
+    targets: dict[str, float] = {}
+    for comp in result.built.problem.components:
+        if isinstance(comp, Habitat):
+            for s in comp.params.species:
+                need = comp.required(ctx, s)
+                if need is not None:
+                    targets[s] = max(targets.get(s, -np.inf), need)
+    species = ctx.options["habitat_species"].to_numpy()
+    gain = ctx.options["habitat_gain"].to_numpy(float) * x
+    rows = []
+    for s in ctx.study.species["species"]:
+        mine = hab[hab["species"] == s]
+        before = float((mine["habitat_ha"] * mine["quality"]).sum())
+        g = float(gain[species == s].sum())
+        need = targets.get(s, np.nan)
+        rows.append({"species": s, "before": before, "gain": g, "after": before + g,
+                     "required_gain": need,
+                     "target_met": bool(g >= need - 1e-6) if np.isfinite(need) else None,
+                     "unit": "ha (quality-weighted)"})
+    return pd.DataFrame(rows)
+
+
+def summary_table(result: Result) -> pd.DataFrame:
+    """Headline metrics: objective, spend, benefits, solver status and timings."""
+    built = result.built
+    ctx = built.ctx
+    costs = option_costs(result)
+    rows: list[tuple[str, object, str]] = [
+        ("status", result.status, "-"),
+        ("termination", result.termination, "-"),
+        ("objective", result.objective, "CNY" if built.objective.type_name else "-"),
+        ("objective_sense", built.objective.type_name, "-"),
+        ("bound", result.bound, "CNY"),
+        ("gap", result.gap, "fraction"),
+        ("spend", float(costs.sum()), "CNY"),
+        ("options", ctx.n_options, "count"),
+        ("options_used", int((result.amounts > 1e-9).sum()) if result.has_plan else 0,
+         "count"),
+        ("build_time", built.seconds, "s"),
+        ("solve_time", result.solve_seconds, "s"),
+    ]
+    for comp in built.problem.components:
+        if comp.type_name == "budget" and comp.params.total is not None:
+            rows.append(("budget", comp.params.total, "CNY"))
+    if result.has_plan:
+        for label, term in sorted(built.benefit_terms.items()):
+            from pyomo.environ import value
+            rows.append((f"benefit {label}", float(value(term)), "CNY"))
+    by_agency = pd.Series(costs).groupby(ctx.options["agency"].to_numpy()).sum()
+    for agency, v in by_agency.items():
+        rows.append((f"spend agency {agency}", float(v), "CNY"))
+    for _, r in result.duals.iterrows():
+        if r["constraint"] in ("total", "limit", "target") and abs(r["dual"]) > 0:
+            idx = f"[{r['index']}]" if r["index"] else ""
+            rows.append((f"marginal {r['component']}.{r['constraint']}{idx}", r["dual"],
+                         "objective units per unit of the constraint"))
+    return pd.DataFrame(rows, columns=["metric", "value", "unit"])
+
+
+def result_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """Every result table of a solve, keyed by file stem."""
+    tables = {"summary": summary_table(result)}
+    if result.has_plan:
+        tables.update({
+            "allocation": allocation_table(result),
+            "subunits": subunit_table(result),
+            "control_points": control_point_table(result),
+            "species": species_table(result),
+        })
+    if len(result.duals):
+        tables["duals"] = result.duals
+    if len(result.shortfalls):
+        tables["shortfalls"] = result.shortfalls
+    return tables

@@ -1,0 +1,256 @@
+"""Solve a compiled model with HiGHS (through Pyomo's highspy interface); map its status.
+
+This is the only module that talks to a solver. Status labels and CLI exit codes:
+
+========================  =========  ==================================================
+status                    exit code  meaning
+========================  =========  ==================================================
+``optimal``               0          proven optimal (MIP: within the configured gap)
+``feasible``              7          a plan was found but optimality was not proven
+``time_limit``            6          stopped at the time limit; best plan kept, gap given
+``infeasible``            3          no plan meets every requirement (explained)
+``unbounded``             4          the objective can grow without limit (model error)
+``error``                 5          the solver failed or is missing
+========================  =========  ==================================================
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from dss.errors import SolveError
+from dss.optimize.build import Built, compile_problem
+from dss.optimize.problem import Problem
+
+LOGGER = logging.getLogger(__name__)
+
+EXIT_CODES = {"optimal": 0, "infeasible": 3, "unbounded": 4, "error": 5, "time_limit": 6,
+              "feasible": 7}
+
+
+@dataclass
+class Result:
+    """Outcome of one solve.
+
+    Attributes:
+        status: One of :data:`EXIT_CODES`' keys.
+        termination: The solver's own termination condition.
+        objective: Objective value of the plan (None without a plan).
+        bound: Best proven bound on the objective.
+        gap: Relative gap between objective and bound (0 when proven optimal).
+        amounts: Amount of every option (None without a plan).
+        built: The compiled model and its context.
+        build_seconds: Time to build the model.
+        solve_seconds: Time in the solver.
+        log: The HiGHS log.
+        duals: Marginal values of named constraints (LP, or MIP with integers fixed).
+        shortfalls: For an infeasible study: each requirement and its least shortfall.
+    """
+
+    status: str
+    termination: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    amounts: np.ndarray | None
+    built: Built
+    build_seconds: float
+    solve_seconds: float
+    log: str
+    duals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def exit_code(self) -> int:
+        """CLI exit code for this status."""
+        return EXIT_CODES[self.status]
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether a plan (allocation) is available."""
+        return self.amounts is not None
+
+
+def _highs():
+    try:
+        from pyomo.contrib.solver.solvers.highs import Highs
+    except ImportError as err:  # pragma: no cover - depends on the installed Pyomo
+        raise SolveError(f"Pyomo's HiGHS interface is unavailable ({err}); install "
+                         "pyomo>=6.8 and highspy") from None
+    solver = Highs()
+    if not solver.available():
+        raise SolveError("HiGHS is not available: install it with `pip install highspy`")
+    return solver
+
+
+def _status(termination: str, has_solution: bool) -> str:
+    name = termination.lower()
+    if "convergencecriteriasatisfied" in name:
+        return "optimal"
+    if "infeasibleorunbounded" in name:
+        return "infeasible"
+    if "infeasible" in name:
+        return "infeasible"
+    if "unbounded" in name:
+        return "unbounded"
+    if "maxtimelimit" in name:
+        return "time_limit" if has_solution else "infeasible_or_timeout"
+    if has_solution:
+        return "feasible"
+    return "error"
+
+
+def run_highs(built: Built, log: io.StringIO) -> tuple[Any, float]:
+    """Run HiGHS on a built model with the configured options."""
+    cfg = built.problem.config.solver
+    solver = _highs()
+    options: dict[str, Any] = {"presolve": "on" if cfg.presolve else "off",
+                               "solver": cfg.method, "random_seed": 0}
+    if cfg.threads:
+        options["threads"] = cfg.threads
+    streams: list[Any] = [log]
+    if cfg.log:
+        streams.append(LOGGER)
+    start = time.perf_counter()
+    try:
+        results = solver.solve(built.model, tee=streams, time_limit=cfg.time_limit,
+                               rel_gap=cfg.mip_gap, load_solutions=False,
+                               raise_exception_on_nonoptimal_result=False,
+                               solver_options=options)
+    except Exception as err:  # noqa: BLE001 - report any solver crash as a SolveError
+        raise SolveError(f"HiGHS failed: {type(err).__name__}: {err}") from err
+    return results, time.perf_counter() - start
+
+
+def _amounts(built: Built) -> np.ndarray:
+    values = np.array([v.value if v.value is not None else 0.0 for v in built.ctx.amount_vars],
+                      dtype=float)
+    integer = built.ctx.options["integer"].to_numpy(bool)
+    values[integer] = np.round(values[integer])
+    return np.clip(values, 0.0, None)
+
+
+def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
+    """Marginal values of the constraints a planner asks about."""
+    rows = []
+    for comp in built.problem.components:
+        block = built.blocks[comp.name]
+        for con in block.component_objects(pyo.Constraint, descend_into=False):
+            for index, data in con.items():
+                if data in duals:
+                    rows.append({"component": comp.name, "constraint": con.local_name,
+                                 "index": "" if index is None else str(index),
+                                 "dual": float(duals[data])})
+    return pd.DataFrame(rows, columns=["component", "constraint", "index", "dual"])
+
+
+def _lp_duals(built: Built, amounts: np.ndarray) -> pd.DataFrame:
+    """Duals of the LP; for a MIP, of the LP with every integer decision fixed."""
+    model = built.model
+    fixed = []
+    if built.is_mip:
+        integer = built.ctx.options["integer"].to_numpy(bool)
+        for k in np.flatnonzero(integer):
+            var = built.ctx.amount_vars[k]
+            fixed.append((var, var.domain))
+            var.domain = pyo.NonNegativeReals
+            var.fix(float(amounts[k]))
+        for k, var in built.ctx.used_vars.items():
+            fixed.append((var, var.domain))
+            var.domain = pyo.UnitInterval
+            var.fix(1.0 if amounts[k] > 1e-9 else 0.0)
+    try:
+        results, _ = run_highs(built, io.StringIO())
+        if "convergencecriteriasatisfied" not in str(results.termination_condition).lower():
+            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
+        duals = results.solution_loader.get_duals()
+    except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
+        LOGGER.warning("no duals available: %s", err)
+        return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
+    finally:
+        for var, domain in fixed:
+            var.unfix()
+            var.domain = domain
+    return _named_duals(built, duals)
+
+
+def solve_built(built: Built) -> Result:
+    """Solve a compiled model; explain infeasibility with an elastic re-solve."""
+    log = io.StringIO()
+    results, seconds = run_highs(built, log)
+    termination = str(results.termination_condition).split(".")[-1]
+    sol_status = str(getattr(results, "solution_status", "")).lower()
+    has_solution = "optimal" in sol_status or "feasible" in sol_status and \
+        "infeasible" not in sol_status
+    status = _status(termination, has_solution)
+    objective = results.incumbent_objective if has_solution else None
+    bound = results.objective_bound
+    bound = float(bound) if bound is not None and math.isfinite(bound) else None
+    amounts = None
+    gap = None
+    duals = pd.DataFrame(columns=["component", "constraint", "index", "dual"])
+    if has_solution:
+        results.solution_loader.load_vars()
+        amounts = _amounts(built)
+        if objective is not None and bound is not None:
+            gap = abs(bound - objective) / max(abs(objective), 1e-10)
+            if status == "optimal" and not built.is_mip:
+                gap = 0.0
+        if status == "optimal":
+            duals = _lp_duals(built, amounts)
+    if status == "infeasible_or_timeout":
+        status = "time_limit"
+    result = Result(status=status, termination=termination,
+                     objective=float(objective) if objective is not None else None,
+                     bound=bound, gap=gap, amounts=amounts, built=built,
+                     build_seconds=built.seconds, solve_seconds=seconds, log=log.getvalue(),
+                     duals=duals)
+    LOGGER.info("solve: %s (%s) objective=%s in %.2f s", status, termination, objective,
+                seconds)
+    return result
+
+
+def explain_infeasibility(problem: Problem) -> pd.DataFrame:
+    """Re-solve with every requirement made elastic; report the least shortfalls.
+
+    Returns:
+        One row per requirement: component, requirement, target, unit, shortfall (the
+        least amount by which it must be relaxed, given the other hard constraints such
+        as the budget).
+    """
+    elastic = compile_problem(problem, elastic=True)
+    log = io.StringIO()
+    results, _ = run_highs(elastic, log)
+    if "convergencecriteriasatisfied" not in str(results.termination_condition).lower():
+        return pd.DataFrame(columns=["component", "requirement", "target", "unit",
+                                     "shortfall"])
+    results.solution_loader.load_vars()
+    parts = []
+    for comp in problem.components:
+        table = comp.report(elastic.blocks[comp.name], elastic.ctx, None).get("requirements")
+        if table is not None and len(table):
+            parts.append(table)
+    if not parts:
+        return pd.DataFrame(columns=["component", "requirement", "target", "unit",
+                                     "shortfall"])
+    table = pd.concat(parts, ignore_index=True)
+    table["shortfall"] = table["shortfall"].where(table["shortfall"] > 1e-7, 0.0)
+    return table
+
+
+def solve_problem(problem: Problem) -> Result:
+    """Compile and solve a problem; on infeasibility, attach the shortfall explanation."""
+    built = compile_problem(problem)
+    result = solve_built(built)
+    if result.status == "infeasible":
+        result.shortfalls = explain_infeasibility(problem)
+    return result
