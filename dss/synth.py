@@ -689,17 +689,24 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
     return {name: tables[name] for name in TABLES}
 
 
-def synthetic_model_config(name: str | None, n_subunits: int, seed: int) -> dict[str, Any]:
+def synthetic_model_config(name: str | None, n_subunits: int, seed: int,
+                           species: list[str] | None = None) -> dict[str, Any]:
     """The ``model.yaml`` mapping of a synthetic study (inputs in the same folder).
 
     Args:
         name: Study name; ``synth_<n_subunits>_s<seed>`` when None.
         n_subunits: Number of subunits, for the default name and the description.
         seed: Random seed, for the default name and the description.
+        species: Species ids of the study (valued by the habitat component); default: the
+            species this seed draws.
 
     Returns:
         A mapping with ``name``, ``title``, ``description`` and ``inputs: "."``.
     """
+    if species is None:
+        rngs = dict(zip(_STREAMS, np.random.default_rng(seed).spawn(len(_STREAMS)),
+                        strict=True))
+        species = [SPECIES_ROWS[i]["species"] for i in _species_rows(rngs["species"])]
     return {
         "name": name or f"synth_{n_subunits}_s{seed}",
         "title": f"Synthetic basin with {n_subunits} subunits (seed {seed})",
@@ -707,7 +714,23 @@ def synthetic_model_config(name: str | None, n_subunits: int, seed: int) -> dict
                         f"{n_subunits} --seed {seed}); plausible for a mountain basin but "
                         "not a real place."),
         "inputs": ".",
+        "solver": {"time_limit": 1800, "mip_gap": 1e-4, "threads": 1},
+        "components": {
+            "objective": {"type": "max_benefit"},
+            "budget": {"type": "budget", "total": float(SYNTH_BUDGET_PER_SUBUNIT * n_subunits)},
+            "land": {"type": "land"},
+            "water": {"type": "delivered_reduction",
+                      "values": {"sediment": 20.0, "tn": 30.0, "tp": 300.0}},
+            "habitat": {"type": "habitat",
+                        "species": {s: {"value": 2000.0} for s in species}},
+            "carbon": {"type": "carbon", "value": 150.0},
+            "zones": {"type": "zone_rules", "core": {"forbidden": ["check_dam"]}},
+        },
     }
+
+
+SYNTH_BUDGET_PER_SUBUNIT = 50_000.0
+"""Budget of a synthetic study per subunit (CNY over the horizon)."""
 
 
 def _csv_text(df: pd.DataFrame, table: Table) -> str:
@@ -755,7 +778,8 @@ def write_study(out_dir: Path, n_subunits: int, seed: int = 0, n_actions: int = 
     for table_name, df in tables.items():
         table = TABLES[table_name]
         (out_dir / table.file).write_text(_csv_text(df, table), encoding="utf-8", newline="")
-    config = synthetic_model_config(name, n_subunits, seed)
+    config = synthetic_model_config(name, n_subunits, seed,
+                                    list(tables["species"]["species"]))
     model_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
                           encoding="utf-8", newline="")
     logger.info("wrote synthetic study %s to %s", config["name"], out_dir)

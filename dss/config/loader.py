@@ -10,13 +10,13 @@ import copy
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from dss.config.model import ModelConfig
-from dss.errors import InputError, Issue
+from dss.errors import InputError, Issue, did_you_mean
 
 LOGGER = logging.getLogger(__name__)
 
@@ -45,8 +45,25 @@ class ResolvedModel:
         return (self.path.parent / self.config.inputs).resolve()
 
 
+KeyLines = dict[tuple[str, ...], int]
+"""Line number (1-based) of every mapping key in a YAML file, by its path of keys."""
+
+_KINDS = {"list": "a list", "str": "a single text value", "int": "a number",
+          "float": "a number", "bool": "true or false"}
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping, turning syntax errors into a located :class:`InputError`."""
+    return read_yaml_located(path)[0]
+
+
+def read_yaml_located(path: Path) -> tuple[dict[str, Any], KeyLines]:
+    """Parse a YAML mapping and record the line of every key, for located messages.
+
+    Raises:
+        InputError: if the file is missing, not UTF-8, malformed, has duplicate keys, or is
+            not a mapping at the top level.
+    """
     name = path.name
     if not path.is_file():
         raise InputError([Issue(str(path), "model file not found")], "cannot load model")
@@ -54,25 +71,78 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as err:
+        line = raw_bytes[: err.start].count(b"\n") + 1
         raise InputError([Issue(name, f"not valid UTF-8 at byte {err.start}; save the file "
-                                      "as UTF-8")], "cannot load model") from None
+                                      "as UTF-8", line)], "cannot load model") from None
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise InputError([Issue(name, f"{where}malformed YAML ({problem}); check indentation "
-                                      "and colons")], "cannot load model") from None
+        raise InputError([_syntax_issue(err, name)], "cannot load model") from None
+    lines: KeyLines = {}
+    duplicates: list[Issue] = []
+    _collect_keys(node, (), lines, duplicates, name)
+    if duplicates:
+        raise InputError(duplicates, "cannot load model")
+    if data is None:
+        raise InputError([Issue(name, "the model file is empty (it needs at least the keys "
+                                      "name and inputs)")], "cannot load model")
     if not isinstance(data, dict):
+        kind = _KINDS.get(type(data).__name__, type(data).__name__)
         raise InputError([Issue(name, "the model file must be a YAML mapping (key: value) "
-                                      f"at the top level, not {type(data).__name__}")],
+                                      f"at the top level, not {kind}")],
                          "cannot load model")
-    return data
+    return data, lines
 
 
-def set_dotted(data: dict[str, Any], key: str, value: Any, where: str) -> None:
+def _syntax_issue(err: yaml.YAMLError, file: str) -> Issue:
+    """A located issue for a YAML syntax error, naming where an unclosed bracket opened."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and context_mark is not None:
+        problem += (f"; {context} started at line {context_mark.line + 1}, column "
+                    f"{context_mark.column + 1}")
+    fix = ("indent with spaces, not tabs" if "\\t" in problem
+           else "check indentation, colons, quotes and brackets")
+    if mark is None:
+        return Issue(file, f"malformed YAML ({problem}); {fix}")
+    return Issue(file, f"malformed YAML at column {mark.column + 1} ({problem}); {fix}",
+                 mark.line + 1)
+
+
+def _collect_keys(node: yaml.Node | None, path: tuple[str, ...], lines: KeyLines,
+                  duplicates: list[Issue], file: str) -> None:
+    """Record the line of every mapping key under ``node``; report keys given twice."""
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key, line = str(key_node.value), key_node.start_mark.line + 1
+            if key in first:
+                duplicates.append(Issue(file, f"duplicate key (first on line {first[key]}; "
+                                              "keep one)", line, ".".join((*path, key))))
+            else:
+                first[key] = line
+                lines[(*path, key)] = line
+            _collect_keys(value_node, (*path, key), lines, duplicates, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_keys(item, (*path, str(index)), lines, duplicates, file)
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any, where: str,
+               column: str | None = None, line: int | None = None) -> None:
     """Set ``data[a][b][c] = value`` for ``key == 'a.b.c'``; a None value deletes the key.
+
+    Args:
+        data: The nested mapping, changed in place.
+        key: Dotted key.
+        value: New value (None deletes).
+        where: File (or logical source such as ``--set``) the override comes from.
+        column: Key in that file the override is written under, for the error location.
+        line: Line of that key, for the error location.
 
     Raises:
         InputError: if an intermediate key is missing or not a mapping.
@@ -87,7 +157,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, where: str) -> None:
                 known = ", ".join(sorted(node)) if isinstance(node, dict) else "none"
                 path = ".".join(parts[: depth + 1])
                 raise InputError([Issue(where, f"cannot set {key}: {path} is not a mapping in "
-                                               f"the model (known keys there: {known})")],
+                                               f"the model (known keys there: {known})", line,
+                                        column)],
                                  "invalid override")
         node = node[part]
     if value is None:
@@ -114,15 +185,62 @@ def parse_set(assignment: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def _validation_issues(err: ValidationError, file: str) -> list[Issue]:
+def _validation_issues(err: ValidationError, file: str, lines: KeyLines | None = None
+                       ) -> list[Issue]:
+    """Located issues for a pydantic error; ``lines`` (if given) adds the line of each key."""
     issues = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        msg = e["msg"]
+        loc = tuple(str(p) for p in e["loc"])
+        line = (lines or {}).get(loc)
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (check its spelling against the documentation)"
-        issues.append(Issue(file, msg, None, loc or None))
+            known = _known_keys(loc[:-1])
+            hint = did_you_mean(loc[-1], known) if known else ""
+            listed = f"known keys: {', '.join(known)}" if known else "check its spelling"
+            msg = f"unknown key ({hint + ' ' if hint else ''}{listed})"
+        elif e["type"] == "missing":
+            doc = _field_doc(loc)
+            msg = "required key is missing" + (f" ({doc.rstrip('.')})" if doc else "")
+            line = (lines or {}).get(loc[:-1])
+        else:
+            value = e.get("input")
+            shown = isinstance(value, str | int | float | bool) or value is None
+            msg = e["msg"] + (f" (got {value!r})" if shown else "")
+        issues.append(Issue(file, msg, line, ".".join(loc) or None))
     return issues
+
+
+def _schema_at(loc: tuple[str, ...]) -> Any:
+    """The schema class or type annotation at a key path of :class:`ModelConfig`, or None."""
+    node: Any = ModelConfig
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(part)
+            if field is None:
+                return None
+            node = field.annotation
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]  # ``part`` is a free-form name (scenario, component)
+        else:
+            return None
+    return node
+
+
+def _known_keys(loc: tuple[str, ...]) -> list[str]:
+    """Allowed keys of the mapping at ``loc``, in declaration order (empty if free-form)."""
+    node = _schema_at(loc)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return list(node.model_fields)
+    return []
+
+
+def _field_doc(loc: tuple[str, ...]) -> str:
+    """The documentation of the field at ``loc`` (its attribute docstring), or ``""``."""
+    parent = _schema_at(loc[:-1])
+    if loc and isinstance(parent, type) and issubclass(parent, BaseModel):
+        field = parent.model_fields.get(loc[-1])
+        if field is not None and field.description:
+            return " ".join(field.description.split())
+    return ""
 
 
 def load_model(path: Path | str, scenarios: list[str] | None = None,
@@ -138,30 +256,38 @@ def load_model(path: Path | str, scenarios: list[str] | None = None,
         InputError: on malformed YAML, unknown keys, bad values or unknown scenarios.
     """
     path = Path(path)
-    data = read_yaml(path)
+    data, lines = read_yaml_located(path)
     try:
         declared = ModelConfig.model_validate(data)
     except ValidationError as err:
-        raise InputError(_validation_issues(err, path.name), "invalid model file") from None
+        raise InputError(_validation_issues(err, path.name, lines), "invalid model file"
+                         ) from None
     resolved = copy.deepcopy(data)
     applied = [s for s in (scenarios or []) if s != BASE_SCENARIO]
     issues = []
+    origins: dict[str, _Origin] = {}  # overridden dotted key -> where the override is written
     for name in applied:
         scenario = declared.scenarios.get(name)
         if scenario is None:
             known = ", ".join([BASE_SCENARIO, *declared.scenarios]) or BASE_SCENARIO
-            issues.append(Issue(path.name, f"unknown scenario {name!r} (known: {known})",
-                                None, "scenarios"))
+            hint = did_you_mean(name, declared.scenarios, quote=True)
+            issues.append(Issue(path.name, f"unknown scenario {name!r} ("
+                                           f"{hint + ' ' if hint else ''}known: {known})",
+                                lines.get(("scenarios",)), "scenarios"))
             continue
         for key, value in scenario.overrides.items():
+            where = ("scenarios", name, "overrides", key)
+            origins[key] = _Origin(path.name, lines.get(where), ".".join(where),
+                                   f"scenario {name!r}")
             try:
-                set_dotted(resolved, key, copy.deepcopy(value),
-                           f"{path.name}, scenarios.{name}.overrides")
+                set_dotted(resolved, key, copy.deepcopy(value), path.name, ".".join(where),
+                           lines.get(where))
             except InputError as err:
                 issues.extend(err.issues)
     for assignment in sets or []:
         try:
             key, value = parse_set(assignment)
+            origins[key] = _Origin("--set", None, None, f"--set {assignment}")
             set_dotted(resolved, key, value, "--set")
         except InputError as err:
             issues.extend(err.issues)
@@ -170,9 +296,47 @@ def load_model(path: Path | str, scenarios: list[str] | None = None,
     try:
         config = ModelConfig.model_validate(resolved)
     except ValidationError as err:
-        raise InputError(_validation_issues(err, path.name), "invalid model after overrides"
-                         ) from None
+        raise InputError([_blame_override(issue, origins)
+                          for issue in _validation_issues(err, path.name)],
+                         "invalid model after overrides") from None
     label = "+".join(applied) if applied else BASE_SCENARIO
-    if sets and label == BASE_SCENARIO:
-        label = BASE_SCENARIO
-    return ResolvedModel(config=config, path=path.resolve(), scenario=label, raw=resolved)
+    model = ResolvedModel(config=config, path=path.resolve(), scenario=label, raw=resolved)
+    _check_inputs_dir(model, lines if resolved.get("inputs") == data.get("inputs") else {})
+    return model
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where an override is written: file, line, key, and a label for messages."""
+
+    file: str
+    line: int | None
+    column: str | None
+    label: str
+
+
+def _blame_override(issue: Issue, origins: dict[str, _Origin]) -> Issue:
+    """Locate a problem of the overridden model at the override that caused it, if any."""
+    key = issue.column or ""
+    for target, origin in origins.items():
+        if key == target or key.startswith(target + ".") or target.startswith(key + "."):
+            prefix = "" if key == target else f"{key}: "
+            return Issue(origin.file, f"{prefix}{issue.message} (set by {origin.label})",
+                         origin.line, origin.column)
+    return issue
+
+
+def _check_inputs_dir(model: ResolvedModel, lines: KeyLines) -> None:
+    """The ``inputs`` folder must exist (checked here so the error names the model file).
+
+    Raises:
+        InputError: located at the ``inputs`` key of the model file.
+    """
+    folder = model.inputs_dir
+    if folder.is_dir():
+        return
+    what = "is not a folder" if folder.exists() else "not found"
+    raise InputError([Issue(model.path.name, f"inputs folder {model.config.inputs!r} {what} "
+                                             f"(looked for {folder}; the path is relative to "
+                                             "the model file)", lines.get(("inputs",)),
+                            "inputs")], "invalid model file")

@@ -141,6 +141,8 @@ def _check_refs(frames, issues, rows: _Rows, table: str, column: str, target: st
     frame, ref = frames.get(table), frames.get(target)
     if frame is None or ref is None or frame.empty:
         return
+    if ref.empty and TABLES[target].required:
+        return  # the empty required table is reported; every reference would repeat that
     known = set(ref[target_col].dropna())
     values = frame[column]
     bad = values.notna() & (values != "") & ~values.isin(known)
@@ -219,9 +221,11 @@ def _check_land_cover_totals(frames, issues: list[Issue], rows: _Rows,
     subunits, cover = frames.get("subunits"), frames.get("land_cover")
     if subunits is None or cover is None or subunits["subunit_id"].duplicated().any():
         return
-    known = subunits["subunit_id"].notna().to_numpy()
-    sub_rows = rows.of("subunits")[known]
-    subunits = subunits[known]
+    # Rows without an id or with an invalid area are reported already; skip them here.
+    usable = (subunits["subunit_id"].notna() & np.isfinite(subunits["area_ha"])
+              & (subunits["area_ha"] >= 0)).to_numpy()
+    sub_rows = rows.of("subunits")[usable]
+    subunits = subunits[usable]
     cover_rows = pd.Series(rows.of("land_cover"), index=cover.index)
     rows_of = cover_rows.groupby(cover["subunit_id"]).agg(list)
     totals = cover.groupby("subunit_id")["area_ha"].sum()
@@ -234,7 +238,8 @@ def _check_land_cover_totals(frames, issues: list[Issue], rows: _Rows,
         where = f"its area_ha in subunits.csv (row {sub_rows[pos]}) is {area.iloc[pos]:.2f} ha"
         if sid in rows_of.index:
             listed = ", ".join(str(r) for r in rows_of[sid])
-            message = (f"land cover of subunit {sid!r} (rows {listed}) sums to "
+            label = "rows" if len(rows_of[sid]) > 1 else "row"
+            message = (f"land cover of subunit {sid!r} ({label} {listed}) sums to "
                        f"{covered.iloc[pos]:.2f} ha but {where} (must agree within "
                        f"{tolerance:.0%})")
         else:
@@ -255,7 +260,7 @@ def _check_habitat_area(frames, issues: list[Issue], rows: _Rows) -> None:
     if subunits["subunit_id"].duplicated().any():
         return
     area = habitat["subunit_id"].map(subunits.set_index("subunit_id")["area_ha"])
-    bad = area.notna() & (habitat["habitat_ha"] > area * (1 + 1e-9))
+    bad = area.notna() & (area >= 0) & (habitat["habitat_ha"] > area * (1 + 1e-9))
     for row, pos, rec in rows.where("species_habitat", bad):
         issues.append(Issue("species_habitat.csv", f"habitat of {rec['habitat_ha']:g} ha "
                                                    f"exceeds the area of subunit "

@@ -91,10 +91,10 @@ class Budget(Component):
             if not limits:
                 continue
             keys = sorted(limits)
-            values = ctx.options[column].to_numpy()
+            members = ctx.options.groupby(column).indices
 
-            def rule(_b, g, values=values, limits=limits):
-                return ctx.cost_of(values == g) <= limits[g]
+            def rule(_b, g, members=members, limits=limits):
+                return ctx.cost_of(_mask(ctx.n_options, members.get(g))) <= limits[g]
 
             block.add_component(comp, pyo.Constraint(keys, rule=rule))
 
@@ -350,11 +350,21 @@ class Equity(Component):
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         towns = sorted(set(ctx.study.subunits["township"]))
-        values = ctx.options["township"].to_numpy()
         total = ctx.model.cost
         floor = [t for t in towns if self.bounds(t)[0] > 0]
         cap = [t for t in towns if self.bounds(t)[1] < 1]
+        members = ctx.options.groupby("township").indices
+        spend = {t: ctx.cost_of(_mask(ctx.n_options, members.get(t))) for t in
+                 sorted(set(floor) | set(cap))}
         block.floor = pyo.Constraint(
-            floor, rule=lambda _b, t: ctx.cost_of(values == t) >= self.bounds(t)[0] * total)
+            floor, rule=lambda _b, t: spend[t] >= self.bounds(t)[0] * total)
         block.cap = pyo.Constraint(
-            cap, rule=lambda _b, t: ctx.cost_of(values == t) <= self.bounds(t)[1] * total)
+            cap, rule=lambda _b, t: spend[t] <= self.bounds(t)[1] * total)
+
+
+def _mask(n: int, idx) -> np.ndarray:
+    """Boolean mask of length ``n`` that is true at ``idx`` (none when idx is None)."""
+    mask = np.zeros(n, bool)
+    if idx is not None:
+        mask[idx] = True
+    return mask
