@@ -320,6 +320,8 @@ def _blame_override(issue: Issue, origins: dict[str, _Origin]) -> Issue:
     key = issue.column or ""
     for target, origin in origins.items():
         if key == target or key.startswith(target + ".") or target.startswith(key + "."):
+            if origin.column is None:  # a command-line --set: name the key, not a file
+                return Issue(origin.file, f"{key}: {issue.message}")
             prefix = "" if key == target else f"{key}: "
             return Issue(origin.file, f"{prefix}{issue.message} (set by {origin.label})",
                          origin.line, origin.column)

@@ -155,7 +155,6 @@ def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
 
 def _lp_duals(built: Built, amounts: np.ndarray) -> pd.DataFrame:
     """Duals of the LP; for a MIP, of the LP with every integer decision fixed."""
-    model = built.model
     fixed = []
     if built.is_mip:
         integer = built.ctx.options["integer"].to_numpy(bool)
