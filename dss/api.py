@@ -85,8 +85,6 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
     if write:
         resolved = problem.model
         label = resolved.scenario if resolved is not None else "base"
-        if sets:
-            label = label  # --set values are recorded in the manifest's config
         folder = Path(results_root) / problem.config.name / label
         manifest = make_manifest(
             "solve", input_hashes(resolved, problem.study), resolved.raw,
@@ -95,5 +93,10 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
                         "objective": result.objective, "bound": result.bound,
                         "gap": result.gap, "build_seconds": round(result.build_seconds, 3),
                         "solve_seconds": round(result.solve_seconds, 3)}})
-        write_run(folder, tables, manifest, {"solver.log": result.log})
+        from dss.results.report import solve_report
+
+        scenario_doc = problem.config.scenarios.get(label)
+        report = solve_report(problem.config.title or problem.config.name, label, tables,
+                              scenario_doc.description if scenario_doc else "")
+        write_run(folder, tables, manifest, {"solver.log": result.log, "report.md": report})
     return SolveRun(problem, result, tables, folder)

@@ -106,3 +106,59 @@ def baseline_report(study: Study, tables: dict[str, pd.DataFrame], title: str = 
             "- `point_sources.csv`: sewage loads", "- `manifest.yaml`: versions, input hashes",
             ""]
     return "\n".join(out)
+
+
+def solve_report(title: str, scenario: str, tables: dict[str, pd.DataFrame],
+                 description: str = "") -> str:
+    """The plan report a planner can take to a meeting: what to do where, and why."""
+    summary = tables["summary"].set_index("metric")
+
+    def val(metric: str) -> object:
+        return summary.loc[metric, "value"] if metric in summary.index else None
+
+    out = [f"# Plan: {title}, scenario `{scenario}`", ""]
+    if description:
+        out += [description.strip(), ""]
+    out += [f"Solver status: **{val('status')}** (gap {fmt(val('gap'))}). "
+            f"Spend {fmt(val('spend'))} CNY of a budget of {fmt(val('budget'))} CNY; "
+            f"objective {fmt(val('objective'))} ({val('objective_sense')}).", ""]
+    benefits = tables["summary"][tables["summary"]["metric"].str.startswith("benefit ")]
+    if len(benefits):
+        b = benefits.copy()
+        b["benefit"] = b["metric"].str.removeprefix("benefit ")
+        b = b[b["value"].astype(float).abs() > 0]
+        out += ["## Where the value comes from", "", markdown_table(b, ["benefit", "value",
+                                                                        "unit"]), ""]
+    marginals = tables["summary"][tables["summary"]["metric"].str.startswith("marginal ")]
+    if len(marginals):
+        out += ["## Marginal values", "",
+                "What one more unit of each binding requirement is worth to the objective "
+                "(for a MIP, with the integer decisions fixed at the plan).", "",
+                markdown_table(marginals, ["metric", "value"]), ""]
+    if "allocation" in tables and len(tables["allocation"]):
+        alloc = tables["allocation"].copy()
+        out += ["## Allocation, largest spend first", "",
+                "`benefit/CNY` is the valued benefit each yuan buys; the optimizer funds the "
+                "best ratios first, within land, zone and equity rules.", "",
+                markdown_table(alloc.head(25).rename(columns={"benefit_per_cny": "benefit/CNY"}),
+                               ["subunit_id", "subunit", "action", "amount", "unit", "cost_cny",
+                                "benefit/CNY", "zone", "agency"]), ""]
+        by = alloc.groupby("agency")["cost_cny"].sum().reset_index()
+        out += ["## Spend by agency", "", markdown_table(by), ""]
+        by = alloc.groupby("township")["cost_cny"].sum().reset_index()
+        out += ["## Spend by township", "", markdown_table(by), ""]
+    if "control_points" in tables:
+        out += ["## Loads at control points", "",
+                markdown_table(tables["control_points"], ["point_id", "pollutant", "before",
+                                                          "after", "reduction_pct", "limit",
+                                                          "unit"]), ""]
+    if "species" in tables:
+        out += ["## Habitat", "", markdown_table(tables["species"], [
+            "species", "before", "gain", "after", "required_gain", "unit"]), ""]
+    if "shortfalls" in tables:
+        out += ["## Requirements that cannot be met", "",
+                "Least relaxation of each requirement that makes the plan feasible "
+                "(elastic re-solve, other constraints kept).", "",
+                markdown_table(tables["shortfalls"], ["requirement", "target", "shortfall",
+                                                      "unit"]), ""]
+    return "\n".join(out)
