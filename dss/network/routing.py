@@ -83,9 +83,10 @@ class Routing:
 
     def index(self, subunit_ids) -> np.ndarray:
         """Positions of the given subunit ids (raises KeyError on an unknown id)."""
-        idx = self._position.get_indexer(list(subunit_ids))
+        values = np.asarray(subunit_ids, dtype=object)
+        idx = self._position.get_indexer(values)
         if (idx < 0).any():
-            missing = [s for s, i in zip(subunit_ids, idx, strict=True) if i < 0]
+            missing = [s for s, i in zip(values, idx, strict=True) if i < 0]
             raise KeyError(f"unknown subunit ids: {missing[:5]}")
         return idx
 

@@ -52,6 +52,7 @@ class BuildContext:
     _transfer_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict)
     _reduction_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _option_pos: np.ndarray | None = None
 
     @property
     def n_options(self) -> int:
@@ -60,8 +61,10 @@ class BuildContext:
 
     @property
     def option_subunit_pos(self) -> np.ndarray:
-        """Position (in subunits row order) of each option's subunit."""
-        return self.study.routing.index(self.options["subunit_id"])
+        """Position (in subunits row order) of each option's subunit (computed once)."""
+        if self._option_pos is None:
+            self._option_pos = self.study.routing.index(self.options["subunit_id"])
+        return self._option_pos
 
     def linear(self, idx: np.ndarray, coefs: np.ndarray, constant: float = 0.0) -> Any:
         """The linear expression :math:`\\text{constant} + \\sum_j \\text{coefs}_j x_{idx_j}`."""
