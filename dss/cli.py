@@ -212,10 +212,15 @@ def solve(model: ModelArg = DEFAULT_MODEL,
         typer.echo("Control points (before -> after):")
         echo_rows([(f"{r.point_id} {r.pollutant}", f"{fmt(r.before)} -> {fmt(r.after)}",
                     r.unit) for r in cps.itertuples(index=False)])
-    if len(result.shortfalls):
+    short = result.shortfalls
+    if len(short) and (short["shortfall"] > 0).any():
         typer.secho("Requirements that cannot be met (least shortfall):", fg=typer.colors.RED)
         echo_rows([(r.requirement, fmt(r.shortfall), r.unit)
-                   for r in result.shortfalls.itertuples(index=False) if r.shortfall > 0])
+                   for r in short.itertuples(index=False) if r.shortfall > 0])
+    elif result.status == "infeasible":
+        typer.secho("No load, habitat or carbon requirement explains it: the hard constraints "
+                    "(budget, zone rules, locks, equity, land) conflict with each other.",
+                    fg=typer.colors.RED)
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
     if result.exit_code:
         raise typer.Exit(result.exit_code)
@@ -247,9 +252,17 @@ def components(type_name: Annotated[str | None, typer.Argument(
 
 
 def _import_plugins(modules: list[str] | None) -> None:
-    """Import user modules that register components (named on the command line only)."""
-    import importlib
+    """Import user modules that register components (named on the command line only).
 
+    Modules are found on ``sys.path`` and, like ``python -m``, in the current folder (the
+    ``dss`` console script does not put it on the path by itself); the current folder comes
+    last so it never shadows an installed package.
+    """
+    import importlib
+    import os
+
+    if modules and os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())
     for name in modules or []:
         try:
             importlib.import_module(name)

@@ -67,7 +67,11 @@ def read_yaml_located(path: Path) -> tuple[dict[str, Any], KeyLines]:
     name = path.name
     if not path.is_file():
         raise InputError([Issue(str(path), "model file not found")], "cannot load model")
-    raw_bytes = path.read_bytes()
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as err:
+        raise InputError([Issue(name, f"cannot read the model file ({err.strerror or err})")],
+                         "cannot load model") from None
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as err:

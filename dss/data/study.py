@@ -226,13 +226,15 @@ def _check_land_cover_totals(frames, issues: list[Issue], rows: _Rows,
               & (subunits["area_ha"] >= 0)).to_numpy()
     sub_rows = rows.of("subunits")[usable]
     subunits = subunits[usable]
-    cover_rows = pd.Series(rows.of("land_cover"), index=cover.index)
-    rows_of = cover_rows.groupby(cover["subunit_id"]).agg(list)
     totals = cover.groupby("subunit_id")["area_ha"].sum()
     area = subunits.set_index("subunit_id")["area_ha"]
     covered = totals.reindex(area.index).fillna(0.0)
     gap = (covered - area).abs()
     bad = (gap > tolerance * area.clip(lower=1e-9)).to_numpy()
+    flagged = set(area.index[np.flatnonzero(bad)[:MAX_CROSS_ISSUES]])
+    in_flagged = cover["subunit_id"].isin(flagged).to_numpy()
+    rows_of = pd.Series(rows.of("land_cover")[in_flagged]).groupby(
+        cover["subunit_id"].to_numpy()[in_flagged]).agg(list)
     for pos in np.flatnonzero(bad)[:MAX_CROSS_ISSUES]:
         sid = area.index[pos]
         where = f"its area_ha in subunits.csv (row {sub_rows[pos]}) is {area.iloc[pos]:.2f} ha"

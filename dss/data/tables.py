@@ -13,6 +13,7 @@ import io
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -67,8 +68,24 @@ def _report(issues: list[Issue], file: str, column: str | None, mask: np.ndarray
                             column))
 
 
+_NOT_CSV: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "is an Excel workbook (.xlsx), not a CSV file; in Excel use Save As "
+                    "'CSV UTF-8 (Comma delimited)'"),
+    (b"\xd0\xcf\x11\xe0", "is an old Excel workbook (.xls), not a CSV file; in Excel use "
+                          "Save As 'CSV UTF-8 (Comma delimited)'"),
+    (b"\xff\xfe", "is UTF-16 text (Excel 'Unicode Text'); save it as 'CSV UTF-8 (Comma "
+                  "delimited)'"),
+    (b"\xfe\xff", "is UTF-16 text; save it as UTF-8"),
+)
+"""Signatures of files users save by mistake under a .csv name, and what to do instead."""
+
+
 def decode(raw: bytes, file: str, issues: list[Issue]) -> str | None:
     """Decode UTF-8 (with or without BOM); report where the first undecodable byte is."""
+    for magic, what in _NOT_CSV:
+        if raw.startswith(magic):
+            issues.append(Issue(file, f"the file {what}"))
+            return None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -97,60 +114,113 @@ def _locate_byte(raw: bytes, offset: int) -> tuple[int, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class _Records:
-    """CSV text split into cells: the header, well-formed data records and their row numbers."""
+    """CSV text split into cells: the header, well-formed data rows and their row numbers."""
 
     header: list[str]
+    """Stripped header names (trailing empty names dropped)."""
     header_row: int
-    body: list[list[str]]
+    columns: list[pd.Series]
+    """Stripped cell texts of each header column, over the well-formed non-blank data rows."""
     rows: np.ndarray
+    """Spreadsheet row number of each of those data rows."""
     ragged: bool
-    """Some records had the wrong number of cells (reported, and left out of ``body``)."""
+    """Some rows had the wrong number of cells (reported, and left out of ``columns``)."""
 
 
 def _split(text: str, file: str, issues: list[Issue]) -> _Records | None:
-    """Split CSV text into a header, data records and their spreadsheet row numbers.
+    """Split CSV text into a header, stripped cell columns and spreadsheet row numbers."""
+    return _split_fast(text) or _split_exact(text, file, issues)
 
-    Blank records (empty lines, rows of empty cells as Excel leaves them) are skipped but keep
-    their row numbers counted. Records with too few or too many cells are reported and left
-    out; the caller treats the table as unusable then. Returns None if nothing is usable.
+
+def _split_fast(text: str) -> _Records | None:
+    """The common case at C speed, or None when the text needs :func:`_split_exact`.
+
+    Taken only when nothing can go wrong: no double quotes, no blank rows, no unnamed header
+    cell, and every row has as many commas as the header. Then rows are lines, so the row
+    numbers are exact.
+    """
+    if '"' in text:
+        return None
+    lines = text.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) < 2:
+        return None
+    commas = np.fromiter(map(str.count, lines, repeat(",")), dtype=np.int64, count=len(lines))
+    if (commas != commas[0]).any() or not all(map(str.strip, lines, repeat(" \t\r,"))):
+        return None
+    header = [h.strip() for h in lines[0].split(",")]
+    if not all(header):
+        return None
+    body = "\n".join(lines[1:]) + "\n"
+    raw = pd.read_csv(io.StringIO(body), header=None, names=list(range(len(header))),
+                      dtype=object, na_filter=False, skip_blank_lines=False, engine="c")
+    if len(raw) != len(lines) - 1:
+        return None
+    padded = any(p in text for p in (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t",
+                                     " \r", "\t\r")) or text[:1] in (" ", "\t")
+    columns = [raw[i].str.strip() if padded else raw[i] for i in range(len(header))]
+    return _Records(header, 1, columns, np.arange(len(raw), dtype=np.int64) + 2, False)
+
+
+def _split_exact(text: str, file: str, issues: list[Issue]) -> _Records | None:
+    """Split any CSV text with Python's csv module, reporting rows that do not fit.
+
+    Blank rows (empty lines, rows of empty cells as Excel leaves them) are skipped but keep
+    their row numbers counted. Rows with too few or too many cells are reported and left out;
+    the caller treats the table as unusable then. Returns None if nothing is usable.
     """
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        for record in reader:
-            records.append([cell.strip() for cell in record])
+        records.extend(reader)  # C speed; the per-row checks below are vectorised
     except csv.Error as err:
         issues.append(Issue(file, f"cannot parse as CSV ({err}); a value in double quotes "
                                   "must end with a double quote followed by a comma or the "
                                   "end of the line", len(records) + 1))
         return None
-    nonblank = [i for i, rec in enumerate(records) if any(rec)]
-    if not nonblank:
+    head = next((i for i, rec in enumerate(records) if any(c.strip() for c in rec)), None)
+    if head is None:
         issues.append(Issue(file, "file has no header row (only empty cells)", 1))
         return None
-    header = records[nonblank[0]]
+    header = [h.strip() for h in records[head]]
     while header and not header[-1]:
-        header = header[:-1]
+        header.pop()
     width = len(header)
-    body, rows, ragged = [], [], []
-    for i in nonblank[1:]:
-        rec = records[i]
-        if len(rec) < width or any(rec[width:]):
-            ragged.append((i + 1, len(rec) if len(rec) < width else
-                           width + max(k for k, c in enumerate(rec[width:], 1) if c)))
-            continue
-        body.append(rec[:width])
-        rows.append(i + 1)
-    for row, cells in ragged[:MAX_ISSUES_PER_COLUMN]:
+    body = records[head + 1:]
+    lengths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    keep = lengths >= width
+    ragged: list[tuple[int, int]] = []  # (position, cells up to the last non-empty one)
+    for pos in np.flatnonzero(lengths != width):  # rare: blank lines, ragged rows
+        rec = body[pos]
+        filled = [k for k, cell in enumerate(rec, 1) if cell.strip()]
+        if not filled:
+            keep[pos] = False  # a blank line
+        elif len(rec) < width or filled[-1] > width:
+            ragged.append((int(pos), len(rec) if len(rec) < width else filled[-1]))
+            keep[pos] = False
+        else:
+            body[pos] = rec[:width]  # only empty cells beyond the header
+    positions = np.flatnonzero(keep)
+    good = [body[p] for p in positions] if len(positions) < len(body) else body
+    columns = [pd.Series(cells, dtype=object) for cells in zip(*good, strict=True)]
+    if not columns:
+        columns = [pd.Series([], dtype=object) for _ in header]
+    columns = [cells.str.strip() for cells in columns]
+    filled_any = np.zeros(len(good), dtype=bool)
+    for cells in columns:  # rows of empty cells (as Excel leaves them) count as blank
+        filled_any |= (cells != "").to_numpy()
+    columns = [cells[filled_any].reset_index(drop=True) for cells in columns]
+    rows = positions[filled_any] + head + 2
+    for pos, cells in ragged[:MAX_ISSUES_PER_COLUMN]:
         fix = ("check for a missing comma" if cells < width else
                "put a value that contains a comma in double quotes")
         issues.append(Issue(file, f"{cells} cells but the header has {width} columns ({fix})",
-                            row))
+                            pos + head + 2))
     if len(ragged) > MAX_ISSUES_PER_COLUMN:
         issues.append(Issue(file, f"... and {len(ragged) - MAX_ISSUES_PER_COLUMN} more rows "
                                   "with the wrong number of cells"))
-    return _Records(header, nonblank[0] + 1, body, np.asarray(rows, dtype=np.int64),
-                    bool(ragged))
+    return _Records(header, head + 1, columns, rows.astype(np.int64), bool(ragged))
 
 
 def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
@@ -163,7 +233,8 @@ def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
             bad = ~empty & ~text.isin(col.allowed).to_numpy()
             _report(issues, file, col.name, bad, rows,
                     lambda p: f"'{text.iloc[p]}' is not allowed "
-                              f"({_hint(text.iloc[p], col.allowed)}{col.rule()})")
+                              f"({_hint(text.iloc[p], col.allowed, quote=True)}"
+                              f"{col.rule()})")
         fill = None if col.nullable else col.default
         values = values.where(~empty, fill)
     elif col.dtype == "bool":
@@ -180,9 +251,10 @@ def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
         numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
         arr = numbers.to_numpy()
         not_number = ~empty & np.isnan(arr)
-        lowered = text.str.lower()
-        literal_nan = not_number & lowered.isin(_MISSING).to_numpy()
-        sheet_error = not_number & ~literal_nan & text.str.startswith("#").to_numpy()
+        literal_nan = sheet_error = np.zeros(len(text), dtype=bool)
+        if not_number.any():
+            literal_nan = not_number & text.str.lower().isin(_MISSING).to_numpy()
+            sheet_error = not_number & ~literal_nan & text.str.startswith("#").to_numpy()
         _report(issues, file, col.name, literal_nan, rows,
                 lambda p: f"missing value '{text.iloc[p]}' "
                           f"({col.rule()}; leave optional cells empty instead)")
@@ -216,9 +288,9 @@ def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
     return values
 
 
-def _hint(word: str, choices: Iterable[str]) -> str:
-    """``"did you mean X? "`` (with a trailing space) or ``""``."""
-    text = did_you_mean(word, choices)
+def _hint(word: str, choices: Iterable[str], quote: bool = False) -> str:
+    """``"did you mean X? "`` (with a trailing space) or ``""``; values are quoted."""
+    text = did_you_mean(word, choices, quote=quote)
     return text + " " if text else ""
 
 
@@ -241,7 +313,7 @@ def parse_table_rows(text: str, table: Table, file: str, issues: list[Issue]
     split = _split(text, file, issues)
     if split is None:
         return None, None
-    header, body, rows, ragged = split.header, split.body, split.rows, split.ragged
+    header, columns, rows, ragged = split.header, split.columns, split.rows, split.ragged
     head = split.header_row
     named = [h for h in header if h]
     if len(named) == 1 and any(sep in named[0] for sep in ";\t|"):
@@ -256,7 +328,7 @@ def parse_table_rows(text: str, table: Table, file: str, issues: list[Issue]
                                 name))
         seen.add(name)
     for index, name in enumerate(header):
-        if not name and any(rec[index] for rec in body):
+        if not name and (columns[index] != "").any():
             issues.append(Issue(file, f"column {index + 1} has values but no name in the "
                                       "header (name it or delete the column)", head))
     known = table.names
@@ -271,17 +343,15 @@ def parse_table_rows(text: str, table: Table, file: str, issues: list[Issue]
                                   f" known: {', '.join(known)})", head, name))
     if missing:
         return None, None
-    if not body and not ragged and table.required:
+    if not len(rows) and not ragged and table.required:
         issues.append(Issue(file, "table has a header but no data rows", head + 1))
-    index = pd.RangeIndex(len(body))
+    index = pd.RangeIndex(len(rows))
     frame = {}
     for col in table.columns:
         if col.name in header:
-            at = header.index(col.name)
-            text_values = pd.Series([rec[at] for rec in body], index=index, dtype=object)
-            frame[col.name] = _convert(col, text_values, rows, file, issues)
+            frame[col.name] = _convert(col, columns[header.index(col.name)], rows, file, issues)
         else:
-            frame[col.name] = pd.Series([col.default] * len(body), index=index,
+            frame[col.name] = pd.Series([col.default] * len(rows), index=index,
                                         dtype=object if col.dtype == "str" else None)
     df = pd.DataFrame(frame, index=index)
     for col in table.columns:
@@ -328,7 +398,13 @@ def read_table(folder: Path, table: Table, issues: list[Issue]) -> TableRead:
                                                         if c.required) + ")"))
             return TableRead(None, None)
         return TableRead(empty_frame(table), None, data_rows(0))
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        issues.append(Issue(table.file, f"cannot read the file ({err.strerror or err}; check "
+                                        "that it is not open elsewhere and that you may read "
+                                        "it)"))
+        return TableRead(None, None)
     digest = hashlib.sha256(raw).hexdigest()
     text = decode(raw, table.file, issues)
     if text is None:

@@ -36,16 +36,19 @@ def check_network(ids: pd.Series, downstream: pd.Series, file: str = SUBUNITS_FI
     if rows is None:
         rows = np.arange(len(ids), dtype=np.int64) + 2
     known = set(ids)
-    has_down = (downstream.notna() & (downstream.astype(str) != "")).to_numpy()
-    for pos in np.flatnonzero(has_down):
-        target = downstream.iloc[pos]
-        if target not in known:
+    down = downstream.astype(object)
+    has_down = (down.notna() & (down.astype(str) != "")).to_numpy()
+    dangling = has_down & ~down.isin(known).to_numpy()
+    into_self = has_down & (down.to_numpy() == ids.to_numpy())
+    for pos in np.flatnonzero(dangling | into_self):
+        target = down.iloc[pos]
+        if dangling[pos]:
             hint = did_you_mean(target, known, quote=True)
             issues.append(Issue(file, f"downstream subunit {target!r} does not exist "
                                       f"({hint + ' ' if hint else ''}use a subunit_id from "
                                       "this file, or leave empty at an outlet)",
                                 int(rows[pos]), "downstream_id"))
-        elif target == ids.iloc[pos]:
+        else:
             issues.append(Issue(file, f"subunit {target!r} drains into itself (leave "
                                       "downstream_id empty at an outlet)", int(rows[pos]),
                                 "downstream_id"))

@@ -22,7 +22,7 @@ from dss.indicators.loads import local_loads
 from dss.optimize.components.base import Component, Role
 from dss.optimize.context import BuildContext
 from dss.optimize.options import build_options
-from dss.optimize.problem import Problem
+from dss.optimize.problem import Problem, relocate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -97,20 +97,22 @@ def compile_problem(problem: Problem, elastic: bool = False) -> Built:
     objective = problem.objective()
     clash = [c.name for c in problem.components if c.name in RESERVED_NAMES]
     if clash:
-        raise InputError([Issue("model", f"component name {n!r} is reserved (reserved: "
-                                         f"{', '.join(sorted(RESERVED_NAMES))}); rename it",
-                                None, f"components.{n}") for n in clash],
+        raise InputError([Issue(problem.source, f"component name {n!r} is reserved "
+                                                f"(reserved: {', '.join(sorted(RESERVED_NAMES))}"
+                                                "); rename it", None, f"components.{n}")
+                          for n in clash],
                          "invalid components")
     ctx = make_context(problem)
     issues = [i for c in problem.components for i in c.check(ctx)]
     if issues:
-        raise InputError(issues, "invalid component parameters")
+        raise InputError(relocate(issues, problem.source), "invalid component parameters")
     model = pyo.ConcreteModel(name=problem.config.name)
     ctx.model = model
     _core(model, ctx)
     blocks: dict[str, pyo.Block] = {}
     benefits: dict[str, Any] = {}
     penalties: dict[str, Any] = {}
+    objective_parts: list[Any] = []
     for role in ROLE_ORDER:
         for comp in problem.components:
             if comp.role is not role:
@@ -122,6 +124,9 @@ def compile_problem(problem: Problem, elastic: bool = False) -> Built:
             comp.build(block, ctx)
             for label, term in comp.benefit_terms(block, ctx).items():
                 benefits[f"{comp.name}: {label}"] = term
+            total = comp.benefit_objective(block, ctx)
+            if total is not None:
+                objective_parts.append(total)
             for label, term in comp.penalty_terms(block, ctx).items():
                 penalties[f"{comp.name}: {label}"] = term
             blocks[comp.name] = block
@@ -135,7 +140,7 @@ def compile_problem(problem: Problem, elastic: bool = False) -> Built:
                                         sense=pyo.minimize)
     else:
         weight = float(getattr(objective.params, "cost_weight", 0.0))
-        expr = sum(benefits.values(), 0.0) - sum(penalties.values(), 0.0)
+        expr = sum(objective_parts, 0.0) - sum(penalties.values(), 0.0)
         if weight:
             expr = expr - weight * model.cost
         model.objective_function = pyo.Objective(expr=expr, sense=pyo.maximize)

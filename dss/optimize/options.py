@@ -12,6 +12,11 @@ Capacity (the resource the action uses in the subunit):
 - ``barriers``: number of active barriers (stations);
 - ``stream``: stream length (km).
 
+For an integer action the capacity is rounded down to whole units; ``resource_capacity`` keeps
+the unrounded amount of the resource (shared by every action using it, see
+:class:`~dss.optimize.components.constraints.LandAvailability` and
+:class:`~dss.optimize.components.constraints.ZoneRules`).
+
 Effects per unit (local, i.e. delivered to the subunit's own reach):
 
 - land action, class :math:`c \\to c'` (``leads_to``) or cover factor :math:`C'`
@@ -19,7 +24,10 @@ Effects per unit (local, i.e. delivered to the subunit's own reach):
   :math:`s = SDR_i R_i K_i LS_i C P + m` per ha; :math:`\\Delta N = n_c - n' + \\rho_N n'`;
   carbon :math:`\\Delta C = \\kappa_{c'} - \\kappa_c` (t C/ha at maturity);
 - ``point_sources``: :math:`\\Delta N = \\rho_N \\bar n^{pe}`, :math:`\\Delta P = \\rho_P
-  \\bar p^{pe}` per PE (PE-weighted mean raw load of the subunit's sources);
+  \\bar p^{pe}` per PE (mean raw load per PE of the subunit's untreated PE,
+  :math:`\\bar n^{pe} = \\sum_s PE_s (1 - \\tau_s) n^{pe}_s / \\sum_s PE_s (1 - \\tau_s)`:
+  only untreated PE can be treated, so full treatment removes exactly :math:`\\rho_N` of
+  their raw load);
 - ``hazard_sites``: :math:`\\Delta S = \\min(\\text{trap}, S_i / \\text{sites}_i)` per dam;
 - ``stream``: :math:`\\Delta N = \\rho_N N^{agri}_i / L_i` per km: buffers intercept the
   field runoff of agricultural classes in proportion to the treated length (same for P and
@@ -42,7 +50,7 @@ from dss.indicators.loads import land_loads, local_loads, point_loads
 OPTION_COLUMNS = [
     "subunit_id", "action_id", "unit", "resource", "capacity", "unit_cost", "fixed_cost",
     "integer", "agency", "township", "zone", "d_sediment", "d_tn", "d_tp", "d_carbon",
-    "habitat_species", "habitat_gain", "reconnected_km",
+    "habitat_species", "habitat_gain", "reconnected_km", "resource_capacity",
 ]
 
 
@@ -91,17 +99,17 @@ def _resource_options(study: Study, actions: pd.DataFrame, local: pd.DataFrame,
     """Options of actions on point sources, hazard sites, barriers and streams."""
     sub = study.subunits
     ids = sub["subunit_id"].to_numpy()
-    untreated = points.assign(
-        untreated=points["person_equivalents"] * (1 - study.point_sources["treated_share"]
-                                                  .to_numpy()))
-    pe = untreated.groupby("subunit_id")["untreated"].sum().reindex(ids).fillna(0.0)
-    raw_pe = points.groupby("subunit_id")[["person_equivalents", "raw_tn_kg", "raw_tp_kg"]]\
+    # the action treats untreated PE, so their raw load per PE is what it removes a share of
+    share = 1 - study.point_sources["treated_share"].to_numpy(float)
+    untreated = points.assign(untreated=points["person_equivalents"] * share,
+                              untreated_tn=points["raw_tn_kg"] * share,
+                              untreated_tp=points["raw_tp_kg"] * share)
+    by_sub = untreated.groupby("subunit_id")[["untreated", "untreated_tn", "untreated_tp"]]\
         .sum().reindex(ids).fillna(0.0)
+    pe = by_sub["untreated"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        tn_pe = np.where(raw_pe["person_equivalents"] > 0,
-                         raw_pe["raw_tn_kg"] / raw_pe["person_equivalents"], 0.0)
-        tp_pe = np.where(raw_pe["person_equivalents"] > 0,
-                         raw_pe["raw_tp_kg"] / raw_pe["person_equivalents"], 0.0)
+        tn_pe = np.where(pe > 0, by_sub["untreated_tn"] / pe, 0.0)
+        tp_pe = np.where(pe > 0, by_sub["untreated_tp"] / pe, 0.0)
     active = study.barriers[study.barriers["status"] == "active"]
     stations = active.groupby("subunit_id").size().reindex(ids).fillna(0).to_numpy(float)
     sites = sub["hazard_sites"].to_numpy(float)
@@ -170,6 +178,7 @@ def build_options(study: Study, horizon_years: float) -> pd.DataFrame:
     opts["habitat_species"] = species.where(species.notna() & (species != ""), None).to_numpy()
     opts["habitat_gain"] = act["habitat_gain"].to_numpy()
     opts["reconnected_km"] = act["reconnected_km"].to_numpy()
+    opts["resource_capacity"] = opts["capacity"].astype(float)
     if opts["integer"].any():
         opts.loc[opts["integer"], "capacity"] = np.floor(opts.loc[opts["integer"], "capacity"]
                                                          + 1e-9)

@@ -26,8 +26,20 @@ if TYPE_CHECKING:  # pragma: no cover
 LOGGER = logging.getLogger(__name__)
 
 
-def components_from_config(specs: dict[str, dict[str, Any]]) -> tuple[Component, ...]:
+def relocate(issues: list[Issue], source: str) -> list[Issue]:
+    """Issues located in the logical source ``model`` re-labelled with the model file name,
+    so they read ``baoxing.yaml, key components.budget.total: ...``."""
+    return [Issue(source, i.message, i.row, i.column) if i.file == "model" else i
+            for i in issues]
+
+
+def components_from_config(specs: dict[str, dict[str, Any]], source: str = "model"
+                           ) -> tuple[Component, ...]:
     """Instantiate components from the ``components`` mapping of a model file.
+
+    Args:
+        specs: Component name -> mapping with ``type`` and parameters.
+        source: The model file name, to locate problems.
 
     Raises:
         InputError: listing every unknown type and invalid parameter.
@@ -47,7 +59,7 @@ def components_from_config(specs: dict[str, dict[str, Any]]) -> tuple[Component,
         except InputError as err:
             issues.extend(err.issues)
     if issues:
-        raise InputError(issues, "invalid components")
+        raise InputError(relocate(issues, source), "invalid components")
     return tuple(built)
 
 
@@ -73,7 +85,13 @@ class Problem:
     def from_config(cls, study: Study, config: ModelConfig,
                     resolved: ResolvedModel | None = None) -> Problem:
         """Build a problem from an already loaded study and configuration."""
-        return cls(study, config, components_from_config(config.components), resolved)
+        source = resolved.path.name if resolved is not None else "model"
+        return cls(study, config, components_from_config(config.components, source), resolved)
+
+    @property
+    def source(self) -> str:
+        """Name of the model file (``model`` for a problem built in Python)."""
+        return self.model.path.name if self.model is not None else "model"
 
     @property
     def names(self) -> list[str]:
@@ -114,9 +132,10 @@ class Problem:
         objectives = [c for c in self.components if c.role is Role.OBJECTIVE]
         if len(objectives) != 1:
             found = ", ".join(c.name for c in objectives) or "none"
-            raise InputError([Issue("model", f"exactly one objective component is needed "
-                                             f"(max_benefit or min_cost); found: {found}",
-                                    None, "components")], "invalid components")
+            raise InputError([Issue(self.source, f"exactly one objective component is "
+                                                 f"needed (max_benefit or min_cost); found: "
+                                                 f"{found}", None, "components")],
+                             "invalid components")
         return objectives[0]
 
     def spec(self) -> dict[str, dict[str, Any]]:

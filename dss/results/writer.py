@@ -111,11 +111,21 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
 
 
 def _swap_into_place(staging: Path, target: Path, token: str) -> None:
-    """Replace ``target`` by ``staging`` with two renames; the old run is removed last."""
+    """Replace ``target`` by ``staging`` with two renames; the old run is removed last.
+
+    If the second rename fails, the old run is moved back before the error propagates.
+    """
     old = target.parent / f".{target.name}.old-{token}"
+    moved = False
     if target.exists():
         os.rename(target, old)
-    os.rename(staging, target)
+        moved = True
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        if moved and not target.exists():
+            os.rename(old, target)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dss.errors import ComponentError, InputError, Issue
+from dss.errors import ComponentError, InputError, Issue, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyomo.environ as pyo
@@ -89,6 +89,15 @@ class Component(abc.ABC):
     def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, Any]:
         """Currency-valued benefit expressions (label -> expression), maximised."""
         return {}
+
+    def benefit_objective(self, block: pyo.Block, ctx: BuildContext) -> Any:
+        """This component's total benefit for the objective (default: sum of its terms).
+
+        Override to return one aggregated linear expression when the terms share many
+        variables; the labelled terms stay available for reporting.
+        """
+        terms = list(self.benefit_terms(block, ctx).values())
+        return sum(terms, 0.0) if terms else None
 
     def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, Any]:
         """Currency-valued penalty expressions, always minimised (elastic slacks)."""
@@ -159,7 +168,9 @@ def get(type_name: str) -> type[Component]:
     try:
         return _REGISTRY[type_name]
     except KeyError:
-        raise ComponentError(f"unknown component type {type_name!r} (available: "
+        hint = did_you_mean(type_name, _REGISTRY, quote=True)
+        raise ComponentError(f"unknown component type {type_name!r} ("
+                             f"{hint + ' ' if hint else ''}available: "
                              f"{', '.join(sorted(_REGISTRY))})") from None
 
 

@@ -93,6 +93,21 @@ class DeliveredReduction(Component):
                                  * block.reduction[t, p])
         return terms
 
+    def coefficients(self, ctx: BuildContext) -> np.ndarray:
+        """Benefit per unit of each option (currency), summed over points and pollutants."""
+        weights = self.weights(ctx)
+        horizon = ctx.config.settings.horizon_years
+        coef = np.zeros(ctx.n_options)
+        for t, p in self.pairs(ctx):
+            idx, c = ctx.transfer(t, p)
+            np.add.at(coef, idx, horizon * weights[t] * self.params.values[p] * c)
+        return coef
+
+    def benefit_objective(self, block: pyo.Block, ctx: BuildContext) -> object:
+        coef = self.coefficients(ctx)
+        idx = np.flatnonzero(coef)
+        return ctx.linear(idx, coef[idx]) if len(idx) else None
+
 
 class LoadLimitsParams(Params):
     """Parameters of :class:`LoadLimits`."""
@@ -292,18 +307,36 @@ class Carbon(Component):
               \\Delta C \\ge C^{min}, \\quad \\text{benefit} = v\\,\\Delta C
 
     with :math:`\\delta_k` the stock difference between the class after and before
-    (t C/ha, at maturity). Pyomo: ``gain``, ``floor``.
+    (t C/ha, at maturity). Pyomo: ``gain``, ``floor`` (dual: cost of one more tonne),
+    ``slack`` (elastic mode only: :math:`\\Delta C + s \\ge C^{min}`, penalised like the
+    habitat targets, to explain infeasibility).
     """
 
     type_name = "carbon"
     role = Role.BENEFIT
     Params = CarbonParams
+    elastic_capable = True
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         idx = np.arange(ctx.n_options)
         block.gain = pyo.Expression(expr=ctx.linear(idx, ctx.options["d_carbon"].to_numpy(float)))
         if self.params.minimum is not None:
-            block.floor = pyo.Constraint(expr=block.gain >= self.params.minimum)
+            block.slack = pyo.Var(bounds=(0, 0 if not self.elastic else None))
+            block.floor = pyo.Constraint(expr=block.gain + block.slack >= self.params.minimum)
+
+    def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
+        if not self.elastic or self.params.minimum is None:
+            return {}
+        return {"shortfall carbon": ELASTIC_PENALTY * block.slack
+                / max(abs(self.params.minimum), 1.0)}
+
+    def report(self, block: pyo.Block, ctx: BuildContext, amounts) -> dict[str, pd.DataFrame]:
+        if self.params.minimum is None:
+            return {}
+        rows = [{"component": self.name, "requirement": "carbon stock gain",
+                 "target": self.params.minimum, "unit": "t C",
+                 "shortfall": float(pyo.value(block.slack))}]
+        return {"requirements": pd.DataFrame(rows)}
 
     def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
         return {"carbon": self.params.value * block.gain} if self.params.value else {}

@@ -127,8 +127,10 @@ class LandAvailability(Component):
         codes, uniques = keys.factorize()
         counts = np.bincount(codes, minlength=len(uniques))
         groups = np.where(counts[codes] >= 2, codes, -1)
+        # the resource itself, not an option's capacity: an integer option's capacity is
+        # rounded down, and must not limit a continuous option sharing the same land
         capacity = np.zeros(len(uniques))
-        capacity[codes] = opts["capacity"].to_numpy(float)
+        capacity[codes] = opts["resource_capacity"].to_numpy(float)
         self.groups = _group_constraint(block, "share", ctx, groups, np.ones(len(opts)),
                                         capacity)
         self.labels = {int(g): tuple(uniques[g].split("\x1f")) for g in self.groups}
@@ -168,6 +170,11 @@ class ZoneRules(Component):
     .. math::
         x_k \\le \\bar x_k \\sum_{z \\in Z_a} \\sigma_{iz}, \\qquad
         x_k \\ge \\bar x_k \\sum_z \\rho_{az} \\sigma_{iz}
+
+    For an integer action both bounds are rounded to whole units (the upper one inwards,
+    the lower one outwards), and the upper one starts from the unrounded resource
+    (``resource_capacity``): 2.5 ha with 80 % permitted allows 2 whole hectares, not
+    :math:`\\lfloor 0.8 \\lfloor 2.5 \\rfloor \\rfloor = 1`.
 
     Pyomo: ``permitted[k]`` for options whose permitted share is below one, ``required[k]``
     for options with a requirement.
@@ -221,7 +228,9 @@ class ZoneRules(Component):
         need_idx = np.flatnonzero(required > 1e-12)
         av = ctx.amount_vars
         integer = ctx.options["integer"].to_numpy(bool)
-        upper = np.where(integer, np.floor(cap * permitted + 1e-9), cap * permitted)
+        # the permitted part of the resource itself (unrounded), then whole units of it
+        resource = ctx.options["resource_capacity"].to_numpy(float)
+        upper = np.where(integer, np.floor(resource * permitted + 1e-9), cap * permitted)
         lower = np.where(integer, np.ceil(cap * required - 1e-9), cap * required)
         block.permitted = pyo.Constraint(limit_idx.tolist(),
                                          rule=lambda _b, k: av[k] <= float(upper[k]))
@@ -340,6 +349,21 @@ class Equity(Component):
             issues.append(Issue("model", f"min_share {self.params.min_share} times "
                                          f"{len(known)} townships exceeds 100 %", None,
                                 f"components.{self.name}.min_share"))
+        # shares that only a plan spending nothing can meet: report, never solve silently
+        active = set(ctx.options["township"])
+        for t in sorted(known - active):
+            if self.bounds(t)[0] > 0:
+                issues.append(Issue("model", f"township {t!r} has no possible action, so a "
+                                             "minimum share of spend there forces the whole "
+                                             f"plan to zero (set townships.{t}.min_share: 0)",
+                                    None, f"components.{self.name}.townships.{t}"))
+        reachable = sum(self.bounds(t)[1] for t in active)
+        if active and reachable < 1 - 1e-9:
+            issues.append(Issue("model", f"the max shares of the townships with possible "
+                                         f"actions ({', '.join(sorted(active))}) add up to "
+                                         f"{100 * reachable:g} % < 100 %, which forces the whole "
+                                         "plan to zero", None,
+                                f"components.{self.name}.max_share"))
         return issues
 
     def bounds(self, township: str) -> tuple[float, float]:
