@@ -84,6 +84,7 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target.parent)
     token = uuid.uuid4().hex[:8]
     staging = target.parent / f".{target.name}.tmp-{token}"
     staging.mkdir()
