@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,11 +70,13 @@ class SolveRun:
 
 def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
               sets: list[str] | None = None, results_root: Path | str = "results",
-              write: bool = True) -> SolveRun:
+              write: bool = True, run_name: str | None = None) -> SolveRun:
     """Solve a model (with scenario overrides) and write ``results/<study>/<scenario>/``.
 
     Results are written atomically; a run without a plan (infeasible, error) writes its
-    summary and the infeasibility explanation but never a partial allocation.
+    summary and the infeasibility explanation but never a partial allocation. A run with
+    ``--set`` overrides goes to ``<scenario>+set-<hash>`` unless ``run_name`` is given, so
+    trying an override never replaces a scenario's results.
     """
     from dss.optimize.problem import Problem
     from dss.optimize.results import result_tables
@@ -85,6 +88,11 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
     if write:
         resolved = problem.model
         label = resolved.scenario if resolved is not None else "base"
+        if run_name:
+            label = run_name
+        elif sets:
+            digest = hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
+            label = f"{label}+set-{digest}"
         folder = Path(results_root) / problem.config.name / label
         manifest = make_manifest(
             "solve", input_hashes(resolved, problem.study), resolved.raw,
@@ -95,7 +103,7 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
                         "solve_seconds": round(result.solve_seconds, 3)}})
         from dss.results.report import solve_report
 
-        scenario_doc = problem.config.scenarios.get(label)
+        scenario_doc = problem.config.scenarios.get(resolved.scenario)
         report = solve_report(problem.config.title or problem.config.name, label, tables,
                               scenario_doc.description if scenario_doc else "")
         write_run(folder, tables, manifest, {"solver.log": result.log, "report.md": report})

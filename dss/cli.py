@@ -180,7 +180,10 @@ def solve(model: ModelArg = DEFAULT_MODEL,
               "--set", help="Override KEY=VALUE, e.g. components.budget.total=4e7.")] = None,
           out: OutOpt = Path("results"),
           plugin: Annotated[list[str] | None, typer.Option(
-              "--plugin", help="Import a Python module that registers components.")] = None
+              "--plugin", help="Import a Python module that registers components.")] = None,
+          run_name: Annotated[str | None, typer.Option(
+              "--run-name", help="Results folder name (default: the scenario; with --set, "
+                                 "<scenario>+set-<hash>).")] = None,
           ) -> None:
     """Solve the allocation model and write results/<study>/<scenario>/."""
     from dss.api import run_solve
@@ -188,7 +191,7 @@ def solve(model: ModelArg = DEFAULT_MODEL,
 
     _import_plugins(plugin)
     start = time.perf_counter()
-    run = run_solve(resolve_model_path(model), scenario, set_, out)
+    run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name)
     result = run.result
     summary = run.tables["summary"].set_index("metric")
     typer.echo(f"{run.problem.config.name} [{run.problem.model.scenario}]: {result.status} "

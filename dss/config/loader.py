@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -52,6 +53,27 @@ _KINDS = {"list": "a list", "str": "a single text value", "int": "a number",
           "float": "a number", "bool": "true or false"}
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader that also reads YAML 1.2 floats such as ``2.0e7`` (no exponent
+    sign) as numbers, as users expect."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                 |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                 |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                 |[-+]?\.(?:inf|Inf|INF)
+                 |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."),
+)
+
+
+def yaml_load(text: str) -> Any:
+    """Parse YAML text with :class:`_Loader`."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping, turning syntax errors into a located :class:`InputError`."""
     return read_yaml_located(path)[0]
@@ -80,7 +102,7 @@ def read_yaml_located(path: Path) -> tuple[dict[str, Any], KeyLines]:
                                       "as UTF-8", line)], "cannot load model") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as err:
         raise InputError([_syntax_issue(err, name)], "cannot load model") from None
     lines: KeyLines = {}
@@ -178,7 +200,7 @@ def parse_set(assignment: str) -> tuple[str, Any]:
                                          "components.budget.total=4e7)")], "invalid override")
     key, text = assignment.split("=", 1)
     try:
-        value = yaml.safe_load(text) if text.strip() else None
+        value = yaml_load(text) if text.strip() else None
     except yaml.YAMLError:
         value = text
     if isinstance(value, str):

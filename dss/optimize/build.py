@@ -27,7 +27,7 @@ from dss.optimize.problem import Problem, relocate
 LOGGER = logging.getLogger(__name__)
 
 RESERVED_NAMES = frozenset({"OPTIONS", "FIXED", "amount", "used", "used_link", "cost",
-                            "objective_function"})
+                            "local_balance", "objective_function"})
 """Names of core model parts; components cannot use them."""
 
 ROLE_ORDER = (Role.CONSTRAINT, Role.BENEFIT, Role.OBJECTIVE)
@@ -80,6 +80,43 @@ def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
         model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
     ctx.used_vars = {k: model.used[k] for k in fixed}
     model.cost = pyo.Expression(expr=ctx.cost_of(None))
+    _local_mass_balance(model, ctx)
+
+
+def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
+    """No subunit can lose more of a pollutant than it produces.
+
+    Effects are estimated per action; several actions in one subunit (e.g. check dams that
+    trap the whole local sediment, plus revegetation) could otherwise add up to more than
+    the local load. For each subunit :math:`i` and pollutant :math:`p` whose largest
+    possible reduction exceeds its load :math:`L_{ip}`:
+
+    .. math:: \\sum_{k \\in K(i)} \\Delta_{kp} x_k \\le L_{ip}
+
+    Pyomo: ``local_balance[p, i]`` (only where it can bind).
+    """
+    opts = ctx.options
+    pos = ctx.option_subunit_pos
+    cap = opts["capacity"].to_numpy(float)
+    rows: dict[tuple[str, int], np.ndarray] = {}
+    coefs: dict[str, np.ndarray] = {}
+    for p in ctx.pollutants():
+        d = opts[f"d_{p}"].to_numpy(float)
+        coefs[p] = d
+        most = np.zeros(ctx.study.routing.n)
+        np.add.at(most, pos, np.clip(d, 0.0, None) * cap)
+        load = ctx.local[p].to_numpy(float)
+        risky = np.flatnonzero(most > load * (1 + 1e-9) + 1e-9)
+        if len(risky):
+            order = np.argsort(pos, kind="stable")
+            starts = np.searchsorted(pos[order], risky)
+            ends = np.searchsorted(pos[order], risky, side="right")
+            for i, a, b in zip(risky, starts, ends, strict=True):
+                rows[(p, int(i))] = order[a:b]
+    keys = sorted(rows)
+    model.local_balance = pyo.Constraint(
+        keys, rule=lambda _m, p, i: ctx.linear(rows[p, i], coefs[p][rows[p, i]])
+        <= float(ctx.local[p].iat[i]))
 
 
 def compile_problem(problem: Problem, elastic: bool = False) -> Built:

@@ -6,7 +6,9 @@ The core block owns the one decision variable and the shared expressions:
   amount of option :math:`k` (see :mod:`dss.optimize.options`);
 - ``used[k]`` :math:`u_k \\in \\{0,1\\}` for options with a fixed cost, with
   ``used_link[k]``: :math:`x_k \\le \\bar x_k u_k`;
-- ``cost`` :math:`= \\sum_k c_k x_k + \\sum_k f_k u_k` (currency).
+- ``cost`` :math:`= \\sum_k c_k x_k + \\sum_k f_k u_k` (currency);
+- ``local_balance[p, i]``: no subunit loses more of a pollutant than it produces
+  (see :func:`dss.optimize.build._local_mass_balance`).
 
 Components read these through the context and add their own parts on their own blocks.
 """

@@ -22,12 +22,20 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from dss.errors import DssError
+
 LOGGER = logging.getLogger(__name__)
 
 FLOAT_FORMAT = "%.10g"
 """Fixed float formatting, so identical runs give identical bytes."""
 
 MANIFEST = "manifest.yaml"
+
+
+class OutputError(DssError):
+    """The results folder cannot be written (a file in the way, no permission, full disk)."""
+
+    exit_code = 2
 
 
 def package_versions() -> dict[str, str]:
@@ -83,8 +91,12 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
         The run folder.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create the results folder {target.parent}: "
+                          f"{err.strerror or err} (choose another --out)") from None
+    clean_stale(target.parent, target.name)
     token = uuid.uuid4().hex[:8]
     staging = target.parent / f".{target.name}.tmp-{token}"
     staging.mkdir()
@@ -104,6 +116,10 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
             fh.flush()
             os.fsync(fh.fileno())
         _swap_into_place(staging, target, token)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write results to {target}: {err.strerror or err}; the "
+                          "previous results there are unchanged") from err
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -130,12 +146,16 @@ def _swap_into_place(staging: Path, target: Path, token: str) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def clean_stale(parent: Path) -> None:
-    """Remove staging folders left by a killed run, restoring a moved-away old run."""
+def clean_stale(parent: Path, name: str) -> None:
+    """Clean up after a killed run of ``parent/name``: restore a moved-away old run and
+    remove its staging folders (other runs' folders are left alone)."""
     if not parent.is_dir():
         return
     for path in parent.iterdir():
-        if path.name.startswith(".") and ".old-" in path.name:
+        if not path.name.startswith(f".{name}.tmp-") and \
+                not path.name.startswith(f".{name}.old-"):
+            continue
+        if ".old-" in path.name:
             final = parent / path.name[1:].split(".old-")[0]
             if not final.exists():
                 os.rename(path, final)

@@ -290,6 +290,13 @@ class Locks(Component):
                     elif (s, a) not in key:
                         issues.append(Issue("model", f"action {a!r} cannot be done in {s!r} "
                                                      "(nothing it applies to there)", None, loc))
+                    elif kind == "locked_in" and what[a] != "all":
+                        cap = float(ctx.options["capacity"].iat[key[(s, a)]])
+                        if float(what[a]) > cap + 1e-9:
+                            issues.append(Issue(
+                                "model", f"locked-in amount {float(what[a]):g} exceeds the "
+                                         f"capacity {cap:g} of {a!r} in {s!r} (use at most "
+                                         f"{cap:g}, or 'all')", None, f"{loc}.{a}"))
         return issues
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
