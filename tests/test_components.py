@@ -107,11 +107,35 @@ def linear(expr) -> tuple[dict[str, float], float]:
     return {v: c for v, c in coefs.items() if c != 0}, float(repn.constant)
 
 
+def spend_definitions(built: Built) -> dict[str, dict[str, float]]:
+    """spend[g] -> its definition in amounts (the core splits the cost by township)."""
+    out = {}
+    for g, con in built.model.spend_def.items():
+        coefs, _ = linear(con.body)  # spend[g] - sum_k c_k x_k == 0
+        name = built.model.spend[g].name
+        out[name] = {v: -c for v, c in coefs.items() if v != name}
+    return out
+
+
+def in_amounts(built: Built, coefs: dict[str, float]) -> dict[str, float]:
+    """Coefficients with every township spend variable replaced by its definition."""
+    spend = spend_definitions(built)
+    out: dict[str, float] = {}
+    for v, c in coefs.items():
+        for w, d in (spend[v].items() if v in spend else [(v, 1.0)]):
+            out[w] = out.get(w, 0.0) + c * d
+    return {v: c for v, c in out.items() if abs(c) > 1e-12}
+
+
 def constraints(built: Built) -> dict[str, Lin]:
-    """Every active constraint of a compiled model, by its full name."""
+    """Every active constraint of a compiled model, by its full name, in amount variables
+    (township spend variables substituted; their definitions are left out)."""
     out = {}
     for con in built.model.component_data_objects(pyo.Constraint, active=True):
+        if con.parent_component() is built.model.spend_def:
+            continue
         coefs, const = linear(con.body)
+        coefs = in_amounts(built, coefs)
         lower = None if con.lower is None else float(pyo.value(con.lower)) - const
         upper = None if con.upper is None else float(pyo.value(con.upper)) - const
         out[con.name] = Lin(coefs, lower, upper)
@@ -122,7 +146,7 @@ def objective(built: Built) -> tuple[dict[str, float], float, int]:
     """(coefficients, constant, sense) of the objective."""
     obj = built.model.objective_function
     coefs, const = linear(obj.expr)
-    return coefs, const, obj.sense
+    return in_amounts(built, coefs), const, obj.sense
 
 
 def variables(built: Built) -> dict[str, tuple[float | None, float | None]]:

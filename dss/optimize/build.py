@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
 
 from dss.errors import InputError, Issue
 from dss.indicators.baseline import route_all
@@ -26,8 +27,9 @@ from dss.optimize.problem import Problem, relocate
 
 LOGGER = logging.getLogger(__name__)
 
-RESERVED_NAMES = frozenset({"OPTIONS", "FIXED", "amount", "used", "used_link", "cost",
-                            "local_balance", "objective_function"})
+RESERVED_NAMES = frozenset({"OPTIONS", "FIXED", "TOWNSHIPS", "amount", "used", "used_link",
+                            "spend", "spend_def", "cost", "local_balance",
+                            "objective_function"})
 """Names of core model parts; components cannot use them."""
 
 ROLE_ORDER = (Role.CONSTRAINT, Role.BENEFIT, Role.OBJECTIVE)
@@ -79,8 +81,38 @@ def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     model.used_link = pyo.Constraint(
         model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
     ctx.used_vars = {k: model.used[k] for k in fixed}
-    model.cost = pyo.Expression(expr=ctx.cost_of(None))
+    _spend(model, ctx)
     _local_mass_balance(model, ctx)
+
+
+def _spend(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
+    """Spend per township as variables, and the total cost as their sum.
+
+    .. math:: \\text{spend}_g = \\sum_{k \\in K_g} c_k x_k + f_k u_k, \\qquad
+              C = \\sum_g \\text{spend}_g
+
+    Splitting the cost by township keeps every row sparse: one dense budget row over all
+    options makes HiGHS's presolve and factorisation many times slower on large basins.
+    Pyomo: ``TOWNSHIPS``, ``spend[g]``, ``spend_def[g]``, ``cost`` (expression).
+    """
+    groups = ctx.options.groupby("township", sort=True).indices
+    towns = sorted(groups)
+    model.TOWNSHIPS = pyo.Set(initialize=towns, ordered=True)
+    model.spend = pyo.Var(model.TOWNSHIPS, within=pyo.NonNegativeReals)
+    n = ctx.n_options
+    model.spend_def = pyo.Constraint(
+        model.TOWNSHIPS,
+        rule=lambda m, g: m.spend[g] == ctx.cost_of(_mask(n, groups[g])))
+    ctx.township_spend = {g: model.spend[g] for g in towns}
+    model.cost = pyo.Expression(expr=LinearExpression(
+        constant=0.0, linear_coefs=[1.0] * len(towns),
+        linear_vars=[model.spend[g] for g in towns]))
+
+
+def _mask(n: int, idx: np.ndarray) -> np.ndarray:
+    mask = np.zeros(n, bool)
+    mask[idx] = True
+    return mask
 
 
 def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:

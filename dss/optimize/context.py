@@ -6,7 +6,8 @@ The core block owns the one decision variable and the shared expressions:
   amount of option :math:`k` (see :mod:`dss.optimize.options`);
 - ``used[k]`` :math:`u_k \\in \\{0,1\\}` for options with a fixed cost, with
   ``used_link[k]``: :math:`x_k \\le \\bar x_k u_k`;
-- ``cost`` :math:`= \\sum_k c_k x_k + \\sum_k f_k u_k` (currency);
+- ``spend[g]`` per township :math:`g` and ``cost`` :math:`= \\sum_g \\text{spend}_g =
+  \\sum_k c_k x_k + \\sum_k f_k u_k` (currency);
 - ``local_balance[p, i]``: no subunit loses more of a pollutant than it produces
   (see :func:`dss.optimize.build._local_mass_balance`).
 
@@ -51,6 +52,7 @@ class BuildContext:
     model: pyo.ConcreteModel | None = None
     amount_vars: list[Any] = field(default_factory=list)
     used_vars: dict[int, Any] = field(default_factory=dict)
+    township_spend: dict[str, Any] = field(default_factory=dict)
     _transfer_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict)
     _reduction_cache: dict[tuple[str, str], Any] = field(default_factory=dict)

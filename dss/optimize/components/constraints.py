@@ -93,7 +93,10 @@ class Budget(Component):
             keys = sorted(limits)
             members = ctx.options.groupby(column).indices
 
-            def rule(_b, g, members=members, limits=limits):
+            def rule(_b, g, members=members, limits=limits, column=column):
+                if column == "township":
+                    spend = ctx.township_spend.get(g)
+                    return pyo.Constraint.Skip if spend is None else spend <= limits[g]
                 return ctx.cost_of(_mask(ctx.n_options, members.get(g))) <= limits[g]
 
             block.add_component(comp, pyo.Constraint(keys, rule=rule))
@@ -384,9 +387,7 @@ class Equity(Component):
         total = ctx.model.cost
         floor = [t for t in towns if self.bounds(t)[0] > 0]
         cap = [t for t in towns if self.bounds(t)[1] < 1]
-        members = ctx.options.groupby("township").indices
-        spend = {t: ctx.cost_of(_mask(ctx.n_options, members.get(t))) for t in
-                 sorted(set(floor) | set(cap))}
+        spend = {t: ctx.township_spend.get(t, 0.0) for t in sorted(set(floor) | set(cap))}
         block.floor = pyo.Constraint(
             floor, rule=lambda _b, t: spend[t] >= self.bounds(t)[0] * total)
         block.cap = pyo.Constraint(
