@@ -274,6 +274,9 @@ def _import_plugins(modules: list[str] | None) -> None:
                              "cannot load plugin") from None
 
 
+from dss import cli_analysis  # noqa: E402,F401  (registers the analysis commands)
+
+
 def main() -> None:
     """Console entry point."""
     app()
