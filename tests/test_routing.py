@@ -369,6 +369,20 @@ def test_transfer_matches_path_products_and_route(seed: int) -> None:
         assert (coef * local[sources]).sum() == pytest.approx(res.outflow[target], rel=1e-12)
 
 
+def test_transfer_of_several_pollutants_at_once() -> None:
+    rng = np.random.default_rng(21)
+    ids, down = _random_forest(rng, 120, n_roots=2)
+    routing = Routing(ids, down)
+    ret = rng.uniform(0, 0.9, (120, 3))
+    for target in (0, 7, 60):
+        sources, coefs = routing.transfer(target, ret)
+        assert coefs.shape == (len(sources), 3)
+        for j in range(3):
+            one_sources, one = routing.transfer(target, ret[:, j])
+            np.testing.assert_array_equal(one_sources, sources)
+            np.testing.assert_allclose(coefs[:, j], one, rtol=0, atol=0)
+
+
 def test_unit_load_gives_transfer_coefficients() -> None:
     """Routing a unit load from one source reproduces its transfer coefficient downstream."""
     rng = np.random.default_rng(9)

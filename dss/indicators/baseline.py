@@ -15,6 +15,7 @@ Every table is long (one value per row) with an explicit ``unit`` column:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,11 +96,17 @@ def control_point_tables(study: Study, local: pd.DataFrame, routed: dict[str, Ro
                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Routed loads at each control point, and each upstream subunit's contribution."""
     cps = study.control_points
-    rows, contributions = [], []
+    rows = []
     ids = study.subunits["subunit_id"].to_numpy()
-    for cp in cps.itertuples(index=False):
-        target = int(study.routing.index([cp.subunit_id])[0])
-        for p in POLLUTANTS:
+    retain = np.column_stack([retention(study, p) for p in POLLUTANTS])
+    local_by_p = {p: local[p].to_numpy(dtype=float) for p in POLLUTANTS}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "source", "local_load", "transfer", "contribution", "share")}
+    targets = study.routing.index(cps["subunit_id"]) if len(cps) else np.zeros(0, int)
+    for cp, target in zip(cps.itertuples(index=False), targets, strict=True):
+        target = int(target)
+        sources, coefs = study.routing.transfer(target, retain)  # one walk, all pollutants
+        for j, p in enumerate(POLLUTANTS):
             load = float(routed[p].outflow[target])
             limit = getattr(cp, f"limit_{p}")
             limit = float(limit) if limit is not None and not pd.isna(limit) else np.nan
@@ -109,21 +116,36 @@ def control_point_tables(study: Study, local: pd.DataFrame, routed: dict[str, Ro
                 "load": load, "limit": limit, "headroom": limit - load,
                 "unit": POLLUTANT_UNITS[p],
             })
-            sources, coef = study.routing.transfer(target, retention(study, p))
-            loads = local[p].to_numpy()[sources]
+            coef = np.ascontiguousarray(coefs[:, j])
+            loads = local_by_p[p][sources]
             contrib = coef * loads
             total = contrib.sum()
-            contributions.append(pd.DataFrame({
-                "point_id": cp.point_id, "pollutant": p, "source_subunit": ids[sources],
-                "local_load": loads, "transfer": coef, "contribution": contrib,
-                "share": contrib / total if total > 0 else 0.0, "unit": POLLUTANT_UNITS[p],
-            }))
+            parts["source"].append(sources)
+            parts["local_load"].append(loads)
+            parts["transfer"].append(coef)
+            parts["contribution"].append(contrib)
+            parts["share"].append(contrib / total if total > 0 else np.zeros(len(sources)))
     columns = ["point_id", "name", "subunit_id", "kind", "pollutant", "cares", "load", "limit",
                "headroom", "unit"]
     table = pd.DataFrame(rows, columns=columns)
-    contrib = (pd.concat(contributions, ignore_index=True) if contributions else
-               pd.DataFrame(columns=["point_id", "pollutant", "source_subunit", "local_load",
-                                     "transfer", "contribution", "share", "unit"]))
+    if not rows:
+        return table, pd.DataFrame(columns=["point_id", "pollutant", "source_subunit",
+                                            "local_load", "transfer", "contribution", "share",
+                                            "unit"])
+    # One block of rows per (point, pollutant), in the order of ``table``. Labels are repeated
+    # by reference (np.repeat on object arrays), not copied into millions of new strings.
+    counts = np.array([len(s) for s in parts["source"]])
+
+    def labels(column: str) -> np.ndarray:
+        return np.repeat(np.array([r[column] for r in rows], dtype=object), counts)
+
+    joined = {k: np.concatenate(parts.pop(k)) for k in list(parts)}  # frees pieces as it goes
+    contrib = pd.DataFrame({
+        "point_id": labels("point_id"), "pollutant": labels("pollutant"),
+        "source_subunit": ids[joined.pop("source")], "local_load": joined.pop("local_load"),
+        "transfer": joined.pop("transfer"), "contribution": joined.pop("contribution"),
+        "share": joined.pop("share"), "unit": labels("unit"),
+    }, copy=False)
     return table, contrib
 
 
@@ -186,10 +208,12 @@ def compute_baseline(study: Study) -> Baseline:
     local = local_loads(study, land, points)
     routed = route_all(study, local)
     cp_table, contributions = control_point_tables(study, local, routed)
-    erosion = _long(land, ["subunit_id", "land_class"], {
-        "area_ha": "ha", "gross_erosion_t": "t/yr", "mass_wasting_t": "t/yr",
-        "sediment_t": "t/yr", "tn_kg": "kg/yr", "tp_kg": "kg/yr", "carbon_t": "t C"})
-    erosion["metric"] = erosion["metric"].str.replace(r"_(ha|t|kg)$", "", regex=True)
+    erosion_units = {"area_ha": "ha", "gross_erosion_t": "t/yr", "mass_wasting_t": "t/yr",
+                     "sediment_t": "t/yr", "tn_kg": "kg/yr", "tp_kg": "kg/yr",
+                     "carbon_t": "t C"}
+    short = {c: re.sub(r"_(ha|t|kg)$", "", c) for c in erosion_units}  # area_ha -> area
+    erosion = _long(land.rename(columns=short), ["subunit_id", "land_class"],
+                    {short[c]: unit for c, unit in erosion_units.items()})
     tables = {
         "basin": basin_table(study, local, routed),
         "subunits": subunit_table(study, local, routed),

@@ -125,13 +125,19 @@ class Routing:
     def transfer(self, target: int, retention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Transfer coefficients :math:`T_{s,target}` for every source ``s`` upstream of it.
 
+        Args:
+            target: Position of the subunit at whose outlet the load is measured.
+            retention: Retention per subunit, shape ``(n,)``; or ``(n, k)`` for ``k``
+                pollutants at once (the upstream subtree is then walked only once).
+
         Returns:
             (sources, coefficients): positions of the sources (``target`` first) and the share
-            of a unit of load entering each source's reach that leaves ``target``'s outlet.
+            of a unit of load entering each source's reach that leaves ``target``'s outlet,
+            shape ``(len(sources),)`` or ``(len(sources), k)`` following ``retention``.
         """
         passing = 1.0 - np.asarray(retention, dtype=float)
         levels = self._upstream_levels(target)
-        coef_by_pos = np.zeros(self.n)
+        coef_by_pos = np.zeros((self.n, *passing.shape[1:]))
         coef_by_pos[target] = passing[target]
         for level in levels[1:]:  # parents are always set one level earlier
             coef_by_pos[level] = passing[level] * coef_by_pos[self.down[level]]
