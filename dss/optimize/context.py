@@ -57,6 +57,7 @@ class BuildContext:
         default_factory=dict)
     _reduction_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     _option_pos: np.ndarray | None = None
+    _point_pos: dict[str, int] | None = None
 
     @property
     def n_options(self) -> int:
@@ -81,9 +82,12 @@ class BuildContext:
                                 linear_vars=[av[i] for i in idx])
 
     def point_position(self, point_id: str) -> int:
-        """Position of the subunit at whose outlet a control point sits."""
-        cps = self.study.control_points.set_index("point_id")
-        return int(self.study.routing.index([cps.loc[point_id, "subunit_id"]])[0])
+        """Position of the subunit at whose outlet a control point sits (cached)."""
+        if self._point_pos is None:
+            cps = self.study.control_points
+            pos = self.study.routing.index(cps["subunit_id"]) if len(cps) else []
+            self._point_pos = dict(zip(cps["point_id"], (int(p) for p in pos), strict=True))
+        return self._point_pos[point_id]
 
     def transfer(self, point_id: str, pollutant: str) -> tuple[np.ndarray, np.ndarray]:
         """Options upstream of a control point and the delivered reduction per unit of each.
