@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,13 +48,31 @@ def input_hashes(resolved: ResolvedModel, study: Study) -> dict[str, str]:
     return hashes
 
 
+def locations(resolved: ResolvedModel, folder: Path) -> dict[str, str]:
+    """Where a run's model file and input tables are, relative to its run folder.
+
+    Recorded in the manifest as ``model_file`` and ``inputs_dir`` (POSIX paths relative to the
+    run folder, so a results tree moved together with its study still resolves), for tools
+    that read a run folder later (``dss plot``, ``dss compare``). A path that cannot be made
+    relative (another drive) is recorded absolute.
+    """
+    def rel(path: Path) -> str:
+        try:
+            return Path(os.path.relpath(path.resolve(), Path(folder).resolve())).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+    return {"model_file": rel(resolved.path), "inputs_dir": rel(resolved.inputs_dir)}
+
+
 def run_baseline(model_path: Path | str, results_root: Path | str = "results") -> BaselineRun:
     """Compute a study's baseline and write it to ``results/<study>/baseline/``."""
     resolved, study = load(model_path)
     result = compute_baseline(study)
     report = baseline_report(study, result.tables, resolved.config.title)
-    manifest = make_manifest("baseline", input_hashes(resolved, study), resolved.raw)
     folder = Path(results_root) / resolved.config.name / "baseline"
+    manifest = make_manifest("baseline", input_hashes(resolved, study), resolved.raw,
+                             locations(resolved, folder))
     write_run(folder, result.tables, manifest, {"report.md": report})
     return BaselineRun(resolved, study, result, folder)
 
@@ -96,7 +115,7 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
         folder = Path(results_root) / problem.config.name / label
         manifest = make_manifest(
             "solve", input_hashes(resolved, problem.study), resolved.raw,
-            {"scenario": label, "overrides": list(sets or []),
+            {"scenario": label, "overrides": list(sets or []), **locations(resolved, folder),
              "solver": {"status": result.status, "termination": result.termination,
                         "objective": result.objective, "bound": result.bound,
                         "gap": result.gap, "build_seconds": round(result.build_seconds, 3),
@@ -108,3 +127,133 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
                               scenario_doc.description if scenario_doc else "")
         write_run(folder, tables, manifest, {"solver.log": result.log, "report.md": report})
     return SolveRun(problem, result, tables, folder)
+
+
+def _run_label(resolved: ResolvedModel | None, sets: list[str] | None) -> str:
+    """Suffix naming a run's scenario and overrides: ``""`` for the base model, else
+    ``+<scenario>`` and/or ``+set-<hash>`` (as :func:`run_solve` names its folders)."""
+    label = ""
+    if resolved is not None and resolved.scenario != "base":
+        label += f"+{resolved.scenario}"
+    if sets:
+        label += "+set-" + hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
+    return label
+
+
+def _figure_or_note(draw) -> tuple[dict[str, bytes], str]:
+    """``draw()`` (files ``{name: png}``) and ``"written"``, or no file and why not."""
+    from dss.results.tradeoff import PlotUnavailable
+
+    try:
+        return draw(), "written"
+    except PlotUnavailable as err:
+        LOGGER.warning("%s", err)
+        return {}, f"skipped: {err}"
+
+
+@dataclass
+class SweepRun:
+    """A finished parameter sweep and where it was written."""
+
+    problem: object
+    result: object
+    folder: Path | None
+    plot: str = ""
+
+
+def run_sweep(model_path: Path | str, param: str, values: list[float],
+              scenarios: list[str] | None = None, sets: list[str] | None = None,
+              results_root: Path | str = "results", workers: int = 1, dask: object = None,
+              warm_start: bool = False, progress=None, write: bool = True) -> SweepRun:
+    """Sweep one parameter (:func:`dss.optimize.sweep.sweep`) and write
+    ``results/<study>/sweep-<last key part>[+<scenario>][+set-<hash>]/``: ``sweep.csv``,
+    ``sweep.png`` (with matplotlib) and ``manifest.yaml``.
+    """
+    from dss.optimize.problem import Problem
+    from dss.optimize.sweep import sweep
+
+    problem = Problem.from_model(model_path, scenarios, sets)
+    result = sweep(problem, param, values, workers=workers, dask=dask,
+                   warm_start=warm_start, progress=progress)
+    folder = None
+    plot = ""
+    if write:
+        from dss.results.tradeoff import sweep_figure
+
+        resolved = problem.model
+        name = f"sweep-{param.split('.')[-1]}{_run_label(resolved, sets)}"
+        folder = Path(results_root) / problem.config.name / name
+        title = f"{problem.config.name}: sweep of {param}"
+        files, plot = _figure_or_note(lambda: {"sweep.png": sweep_figure(result, title)})
+        manifest = make_manifest(
+            "sweep", input_hashes(resolved, problem.study), resolved.raw,
+            {"scenario": resolved.scenario, "overrides": list(sets or []),
+             **locations(resolved, folder),
+             "sweep": {"param": param, "values": [float(v) for v in result.table["value"]],
+                       "engine": result.engine, "backend": result.backend,
+                       "workers": result.workers, "warm_start": result.warm_start,
+                       "seconds": round(result.seconds, 3), "plot": plot,
+                       "units": result.units}})
+        write_run(folder, {"sweep": result.table}, manifest, files)
+    return SweepRun(problem, result, folder, plot)
+
+
+@dataclass
+class FrontierRun:
+    """A finished trade-off frontier and where it was written."""
+
+    problem: object
+    result: object
+    folder: Path | None
+    plot: str = ""
+
+
+def run_frontier(model_path: Path | str, x: str, y: str, points: int = 11,
+                 scenarios: list[str] | None = None, sets: list[str] | None = None,
+                 results_root: Path | str = "results", progress=None,
+                 write: bool = True) -> FrontierRun:
+    """Compute an ε-constraint frontier (:func:`dss.optimize.frontier.frontier`) and write
+    ``results/<study>/frontier-<x>-vs-<y>[+<scenario>][+set-<hash>]/``: ``frontier.csv``
+    (non-dominated points), ``points.csv`` (every point solved, with a dominated flag),
+    ``plans.csv`` (each frontier plan), ``no_regret.csv``, ``frontier.png`` and
+    ``manifest.yaml``.
+    """
+    from dss.optimize.frontier import frontier, plans_table
+    from dss.optimize.metrics import parse_metric
+    from dss.optimize.problem import Problem
+
+    mx, my = parse_metric(x), parse_metric(y)
+    problem = Problem.from_model(model_path, scenarios, sets)
+    result = frontier(problem, mx, my, points=points, progress=progress)
+    folder = None
+    plot = ""
+    if write:
+        from dss.results.tradeoff import frontier_figure
+
+        resolved = problem.model
+        name = f"frontier-{mx.slug}-vs-{my.slug}{_run_label(resolved, sets)}"
+        folder = Path(results_root) / problem.config.name / name
+        title = f"{problem.config.name}: {my.name} vs {mx.name}"
+        files, plot = _figure_or_note(
+            lambda: {"frontier.png": frontier_figure(result, title)})
+
+        def labelled(table):
+            out = table.copy()
+            out.insert(out.columns.get_loc("x"), "x_metric", mx.name)
+            out.insert(out.columns.get_loc("y"), "y_metric", my.name)
+            return out
+
+        manifest = make_manifest(
+            "frontier", input_hashes(resolved, problem.study), resolved.raw,
+            {"scenario": resolved.scenario, "overrides": list(sets or []),
+             **locations(resolved, folder),
+             "frontier": {"x": mx.name, "y": my.name, "points": points,
+                          "non_dominated": len(result.frontier),
+                          "no_regret": len(result.no_regret),
+                          "seconds": round(result.seconds, 3), "plot": plot,
+                          "units": result.units}})
+        write_run(folder, {"frontier": labelled(result.frontier),
+                           "points": labelled(result.points),
+                           "plans": plans_table(result), "no_regret": result.no_regret},
+                  manifest, files)
+    return FrontierRun(problem, result, folder, plot)

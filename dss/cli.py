@@ -254,6 +254,108 @@ def components(type_name: Annotated[str | None, typer.Argument(
                    f"      {info.description or ''}")
 
 
+@app.command()
+@_guard
+def compare(
+        runs: Annotated[list[Path] | None, typer.Argument(
+            help="Run folders to compare (results/<study>/<scenario>), all of one study.",
+            show_default=False)] = None,
+        model: Annotated[Path | None, typer.Option(
+            "--model", "-m", help="Model file whose scenarios to compare (solves those "
+                                  "without a current run folder).", show_default=False)] = None,
+        scenario: Annotated[list[str] | None, typer.Option(
+            "--scenario", "-s", help="Scenario of --model to compare (repeatable; a+b "
+                                     "combines; default: base and every scenario).",
+            show_default=False)] = None,
+        baseline: Annotated[str | None, typer.Option(
+            "--baseline", "-b", help="Scenario the differences are taken against (default: "
+                                     "the first).", show_default=False)] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", "-o", help="Comparison folder (default: results/<study>/compare).",
+            show_default=False)] = None,
+        results: Annotated[Path, typer.Option(
+            "--results", help="Results root where --model runs are found and written.")]
+        = Path("results"),
+        rerun: Annotated[bool, typer.Option(
+            "--rerun", help="Solve every --model scenario again, even if current.")] = False,
+        ) -> None:
+    """Compare scenarios side by side: tidy CSVs, comparison.md and comparison.xlsx.
+
+    Run folders: dss compare results/baoxing/base results/baoxing/double_budget
+
+    Or a model's scenarios: dss compare -m models/baoxing.yaml -s base -s core_strict
+    """
+    from dss.results.compare import compare_runs, scenario_runs, write_comparison
+    from dss.results.report import fmt
+
+    if runs and (model is not None or scenario):
+        raise InputError([Issue("dss compare", "give run folders, or --model with --scenario, "
+                                               "not both")], "cannot compare")
+    if not runs and model is None and not scenario:
+        raise InputError([Issue("dss compare", "nothing to compare: give run folders (dss "
+                                               "compare results/baoxing/base results/baoxing/"
+                                               "double_budget) or --model and --scenario")],
+                         "cannot compare")
+    start = time.perf_counter()
+    folders = list(runs or [])
+    if not folders:
+        folders = scenario_runs(resolve_model_path(model or DEFAULT_MODEL), scenario, results,
+                                rerun)
+    cmp = compare_runs(folders, baseline)
+    folder = write_comparison(cmp, out)
+    summary = cmp.items["summary"].set_index("metric")
+    typer.echo(f"{cmp.title}: {len(cmp.runs)} scenarios, differences from {cmp.baseline}")
+    rows = []
+    for run in cmp.runs:
+        parts = []
+        for metric in ("objective", "spend"):
+            if metric not in summary.index:
+                continue
+            value, base = summary.loc[metric, run.name], summary.loc[metric, cmp.baseline]
+            text = f"{metric} {fmt(value)} CNY"
+            if run.name != cmp.baseline and isinstance(value, float) and \
+                    isinstance(base, float) and value == value and base == base:
+                text += " (same)" if value == base else \
+                    f" ({'+' if value > base else '-'}{fmt(abs(value - base))})"
+            parts.append(text)
+        rows.append((run.name, run.status, ", ".join(parts)))
+    echo_rows(rows)
+    typer.echo(f"Wrote {folder} (comparison.md, comparison.xlsx, {len(cmp.tables)} tables) "
+               f"in {time.perf_counter() - start:.1f} s")
+
+
+@app.command()
+@_guard
+def plot(
+        run: Annotated[Path, typer.Argument(
+            help="Run folder written by dss solve (results/<study>/<scenario>).",
+            show_default=False)],
+        out: Annotated[Path | None, typer.Option(
+            "--out", "-o", help="Folder for the figures (default: the run folder).",
+            show_default=False)] = None,
+        format_: Annotated[str, typer.Option(
+            "--format", "-f", help="Comma-separated file formats: png, svg, pdf.")] = "png",
+        color_by: Annotated[str, typer.Option(
+            "--color-by", help="Subunit indicator colouring the network map (a metric of "
+                               "subunits.csv, e.g. sediment_local; add :before or :change).")]
+        = "spend",
+        inputs_dir: Annotated[Path | None, typer.Option(
+            "--inputs", help="Study input folder (default: the one recorded in the run's "
+                             "manifest).", show_default=False)] = None,
+        ) -> None:
+    """Draw a run: river network map, spend by action/agency/township, loads at control
+    points."""
+    from dss.results.plots import write_plots
+
+    start = time.perf_counter()
+    formats = [f.strip().lower().lstrip(".") for f in format_.split(",") if f.strip()]
+    paths = write_plots(run, out, formats, color_by, inputs_dir)
+    typer.echo(f"Wrote {len(paths)} figure{'s' if len(paths) != 1 else ''} in "
+               f"{time.perf_counter() - start:.1f} s:")
+    for path in paths:
+        typer.echo(f"  {path}")
+
+
 def _import_plugins(modules: list[str] | None) -> None:
     """Import user modules that register components (named on the command line only).
 

@@ -61,8 +61,10 @@ class ModelConfig(Strict):
 
     dss_version: str = "0.1"
     """Version of the model-file format."""
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    """Study name; results go to ``results/<name>/<scenario>/``."""
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    """Study name; results go to ``results/<name>/<scenario>/``. Letters, digits, ``_``,
+    ``.`` and ``-``, starting with a letter or digit (so never ``..``, a hidden folder or a
+    path)."""
     title: str = ""
     """Human-readable title for reports."""
     description: str = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,13 +152,21 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
         <= float(ctx.local[p].iat[i]))
 
 
-def compile_problem(problem: Problem, elastic: bool = False) -> Built:
+ProgressFn = Callable[[str, int, int], None]
+"""Progress callback ``(stage, done, total)``; the library reports through it and never
+prints (the CLI draws progress bars from it)."""
+
+
+def compile_problem(problem: Problem, elastic: bool = False,
+                    progress: ProgressFn | None = None) -> Built:
     """Build the Pyomo model of a problem.
 
     Args:
         problem: The problem.
         elastic: Turn every elastic-capable requirement into a penalised slack (used to
             explain infeasibility).
+        progress: Called as ``progress("build", done, total)`` after the core and after
+            each component (total = components + 1).
 
     Raises:
         InputError: on a missing/duplicate objective or any component check failure.
@@ -177,7 +186,11 @@ def compile_problem(problem: Problem, elastic: bool = False) -> Built:
         raise InputError(relocate(issues, problem.source), "invalid component parameters")
     model = pyo.ConcreteModel(name=problem.config.name)
     ctx.model = model
+    total_steps = len(problem.components) + 1
     _core(model, ctx)
+    done = 1
+    if progress is not None:
+        progress("build", done, total_steps)
     blocks: dict[str, pyo.Block] = {}
     benefits: dict[str, Any] = {}
     penalties: dict[str, Any] = {}
@@ -201,6 +214,9 @@ def compile_problem(problem: Problem, elastic: bool = False) -> Built:
             blocks[comp.name] = block
             LOGGER.info("built %s (%s) in %.2f s", comp.name, comp.type_name,
                         time.perf_counter() - t0)
+            done += 1
+            if progress is not None:
+                progress("build", done, total_steps)
     if elastic:
         expr = sum(penalties.values(), 0.0)
         model.objective_function = pyo.Objective(expr=expr, sense=pyo.minimize)

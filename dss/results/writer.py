@@ -78,14 +78,15 @@ def make_manifest(kind: str, inputs: dict[str, str], config: dict[str, Any] | No
 
 
 def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any],
-              texts: dict[str, str] | None = None) -> Path:
+              texts: dict[str, str | bytes] | None = None) -> Path:
     """Write a complete run folder atomically, replacing any previous run at ``target``.
 
     Args:
         target: The final run folder, e.g. ``results/baoxing/baseline``.
         tables: File stem -> table; each becomes ``<stem>.csv``.
         manifest: Written to ``manifest.yaml`` with the hashes of the files written.
-        texts: Extra text files (name -> content), e.g. the Markdown report.
+        texts: Extra files (name -> content), e.g. the Markdown report; text is written as
+            UTF-8, bytes as they are (e.g. an Excel workbook).
 
     Returns:
         The run folder.
@@ -108,7 +109,10 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
             outputs[path.name] = file_sha256(path)
         for name, content in (texts or {}).items():
             path = staging / name
-            path.write_text(content, encoding="utf-8")
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
             outputs[name] = file_sha256(path)
         manifest = {**manifest, "outputs_sha256": dict(sorted(outputs.items()))}
         with open(staging / MANIFEST, "w", encoding="utf-8") as fh:

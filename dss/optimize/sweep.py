@@ -1,0 +1,600 @@
+"""Parameter sweeps: re-solve a problem over a list of values of one numeric parameter.
+
+The budget comes first: the cost-effectiveness curve :math:`z^*(B)` (optimal objective as a
+function of the budget :math:`B`) and its slope, the marginal benefit of one more unit of
+currency. For each point :math:`B_i` (values sorted ascending) the sweep records the
+status, objective :math:`z^*(B_i)`, spend :math:`C(x^*_i)`, gap, every benefit term
+:math:`B_j(x^*_i)`, and two estimates of the marginal value:
+
+.. math::
+    m_i = \\frac{z^*(B_i) - z^*(B_{i-1})}{B_i - B_{i-1}} \\quad (i \\ge 1), \\qquad
+    \\lambda_i = \\frac{\\partial z^*}{\\partial B}\\Big|_{B_i}
+
+where :math:`\\lambda_i` is the dual of the ``budget.total`` row (LP), or of that row in the
+LP with every integer decision fixed at the plan (MIP, "fixed-MIP" dual). For an LP,
+:math:`z^*` is concave and piecewise linear in :math:`B`, so
+:math:`\\lambda_i \\le m_i \\le \\lambda_{i-1}`; for a MIP the curve is a step function
+and only :math:`m_i` is meaningful across steps.
+
+Two engines:
+
+``persistent``
+    for parameters that only change one constraint's right-hand side
+    (:data:`RHS_PARAMETERS`: ``budget`` ``total``, ``per_agency.<g>``,
+    ``per_township.<g>``; ``carbon`` ``minimum``). The model is built and loaded into
+    HiGHS once per worker (:class:`~dss.optimize.persistent.PersistentModel`); each point
+    changes one row bound and re-runs HiGHS. A row's bound is
+    :math:`\\text{value} - a_0` where :math:`a_0` is the constant of its body, measured at
+    the first point.
+``rebuild``
+    for any other parameter (an action's value, a solver option, the horizon...): each
+    point overrides the parameter, rebuilds and solves the model from scratch
+    (:func:`with_param`, :func:`dss.optimize.solve.solve_built`).
+
+Points run serially, on local processes (``workers``: contiguous chunks, each worker builds
+its own model) or on a Dask cluster (``dask``: a scheduler address or a
+``distributed.Client``). With ``warm_start=False`` (the default) every point is solved
+from scratch in the persistent model, so the table does not depend on how points are
+split across workers; ``warm_start=True`` keeps HiGHS's basis and incumbent between
+consecutive points of a chunk (faster; a point may then land on another of several
+equally good plans).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pydantic import ValidationError
+
+from dss.config.loader import _validation_issues, set_dotted
+from dss.config.model import ModelConfig
+from dss.errors import DssError, InputError, Issue, did_you_mean
+from dss.optimize.build import ProgressFn, compile_problem
+from dss.optimize.components.benefits import Carbon
+from dss.optimize.components.constraints import Budget
+from dss.optimize.problem import Problem
+
+LOGGER = logging.getLogger(__name__)
+
+Engine = Literal["persistent", "rebuild"]
+
+
+class WorkerError(DssError):
+    """An error raised in a sweep worker (process or Dask), carried back with its exit
+    code (user errors must pickle cleanly across processes)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def __reduce__(self):
+        return (WorkerError, (str(self), self.exit_code))
+
+
+class DependencyError(DssError):
+    """An optional dependency needed by the requested feature is not installed."""
+
+    exit_code = 2
+
+
+# ------------------------------------------------------------------------------ parameters
+def with_param(problem: Problem, param: str, value: Any) -> Problem:
+    """A new problem with one dotted parameter set, validated like ``--set``.
+
+    ``components.<name>.<key...>`` re-creates that component from its own parameters with
+    the key changed (so components added in Python are kept); ``solver.*`` and
+    ``settings.*`` change the configuration. The input tables are never re-read.
+
+    Raises:
+        InputError: on an unknown component or key, or an invalid value.
+    """
+    parts = param.split(".")
+    if parts[0] == "components":
+        if len(parts) < 3:
+            raise InputError([Issue("--param", f"{param!r}: write components.<name>.<key>, "
+                                               "e.g. components.budget.total")],
+                             "invalid sweep parameter")
+        name = parts[1]
+        if name not in problem.names:
+            hint = did_you_mean(name, problem.names)
+            raise InputError([Issue("--param", f"no component named {name!r} ("
+                                               f"{hint + ' ' if hint else ''}have: "
+                                               f"{', '.join(problem.names)})")],
+                             "invalid sweep parameter")
+        comp = problem.component(name)
+        params = {k: v for k, v in comp.spec().items() if k != "type"}
+        set_dotted(params, ".".join(parts[2:]), value, "--param", param)
+        new = type(comp)(name, **params)
+        components = tuple(new if c.name == name else c for c in problem.components)
+        specs = dict(problem.config.components)
+        if name in specs:
+            specs[name] = new.spec()
+        config = problem.config.model_copy(update={"components": specs})
+        return replace(problem, components=components, config=config)
+    if parts[0] in ("solver", "settings") and len(parts) == 2:
+        if param == "settings.area_tolerance":
+            raise InputError([Issue("--param", "settings.area_tolerance changes how the "
+                                               "input tables are read; it cannot be swept")],
+                             "invalid sweep parameter")
+        raw = problem.config.model_dump()
+        set_dotted(raw, param, value, "--param", param)
+        try:
+            config = ModelConfig.model_validate(raw)
+        except ValidationError as err:
+            raise InputError(_validation_issues(err, "--param"), "invalid sweep value"
+                             ) from None
+        return replace(problem, config=config)
+    raise InputError([Issue("--param", f"{param!r} cannot be swept (sweep components.<name>."
+                                       "<key>, solver.<option> or settings.<key>)")],
+                     "invalid sweep parameter")
+
+
+@dataclass(frozen=True)
+class RhsTarget:
+    """The one constraint row whose bound a parameter sets.
+
+    Attributes:
+        component: Component name.
+        constraint: Name of the constraint on the component's block.
+        index: Constraint index (None for a scalar constraint).
+        side: ``upper`` or ``lower`` bound of the row.
+    """
+
+    component: str
+    constraint: str
+    index: Any
+    side: Literal["upper", "lower"]
+
+    def locate(self, built: Any) -> Any:
+        """The Pyomo constraint data in a built model (None if it was not created)."""
+        block = built.blocks.get(self.component)
+        con = None if block is None else block.component(self.constraint)
+        if con is None:
+            return None
+        if self.index is None:
+            return con if not con.is_indexed() else None
+        return con[self.index] if self.index in con else None
+
+
+RHS_PARAMETERS: dict[str, str] = {
+    "budget total": "components.<budget>.total -> <budget>.total (upper bound)",
+    "budget per_agency": "components.<budget>.per_agency.<g> -> <budget>.agency[g] (upper)",
+    "budget per_township": "components.<budget>.per_township.<g> -> <budget>.township[g] "
+                           "(upper)",
+    "carbon minimum": "components.<carbon>.minimum -> <carbon>.floor (lower bound)",
+}
+"""Parameters that only change one row's bound, swept on the persistent engine."""
+
+
+def rhs_target(problem: Problem, param: str) -> RhsTarget | None:
+    """The row a parameter bounds, if it only changes a right-hand side (else None)."""
+    parts = param.split(".")
+    if parts[0] != "components" or len(parts) < 3 or parts[1] not in problem.names:
+        return None
+    comp = problem.component(parts[1])
+    rest = parts[2:]
+    if isinstance(comp, Budget):
+        if rest == ["total"]:
+            return RhsTarget(comp.name, "total", None, "upper")
+        if len(rest) == 2 and rest[0] == "per_agency":
+            return RhsTarget(comp.name, "agency", rest[1], "upper")
+        if len(rest) == 2 and rest[0] == "per_township":
+            return RhsTarget(comp.name, "township", rest[1], "upper")
+    if isinstance(comp, Carbon) and rest == ["minimum"]:
+        return RhsTarget(comp.name, "floor", None, "lower")
+    return None
+
+
+def budget_name(problem: Problem) -> str | None:
+    """Name of the first budget component with a total (whose dual is reported)."""
+    for comp in problem.components:
+        if isinstance(comp, Budget) and comp.params.total is not None:
+            return comp.name
+    return None
+
+
+def parse_values(values: str | None = None, range_: str | None = None) -> list[float]:
+    """Sweep values from ``--values 1e7,2e7`` or ``--range START:STOP:N`` (N points,
+    both ends included).
+
+    Raises:
+        InputError: if both or neither are given, or a number is malformed.
+    """
+    if (values is None) == (range_ is None):
+        raise InputError([Issue("--values/--range", "give exactly one of --values V1,V2,... "
+                                                    "or --range START:STOP:N")],
+                         "invalid sweep values")
+    try:
+        if values is not None:
+            out = [float(v) for v in values.replace(";", ",").split(",") if v.strip()]
+        else:
+            start, stop, n = range_.split(":")
+            count = int(n)
+            if count < 1:
+                raise ValueError("N must be at least 1")
+            out = np.linspace(float(start), float(stop), count).tolist()
+    except ValueError as err:
+        where = "--values" if values is not None else "--range"
+        raise InputError([Issue(where, f"cannot read {values or range_!r} ({err}); write "
+                                       "--values 1e7,2e7,3e7 or --range 1e7:5e7:5")],
+                         "invalid sweep values") from None
+    if not out or not all(math.isfinite(v) for v in out):
+        raise InputError([Issue("--values", "give at least one finite number")],
+                         "invalid sweep values")
+    return out
+
+
+# --------------------------------------------------------------------------- solving points
+Report = Callable[[str, int, int], None]
+
+
+def solve_points(problem: Problem, param: str, values: Sequence[float], engine: Engine,
+                 warm_start: bool = False, progress: Report | None = None
+                 ) -> list[dict[str, Any]]:
+    """Solve a contiguous chunk of sweep points in this process.
+
+    Returns:
+        One record per value: value, status, objective, bound, gap, spend, budget_dual,
+        solve_seconds and ``benefits`` (label -> value).
+    """
+    if engine == "persistent":
+        return _persistent_points(problem, param, values, warm_start, progress)
+    return _rebuild_points(problem, param, values, progress)
+
+
+def _persistent_points(problem: Problem, param: str, values: Sequence[float],
+                       warm_start: bool, progress: Report | None) -> list[dict[str, Any]]:
+    from dss.optimize.persistent import PersistentModel
+
+    target = rhs_target(problem, param)
+    first = with_param(problem, param, values[0])
+    built = compile_problem(first, progress=progress)
+    con = target.locate(built) if target is not None else None
+    pm = PersistentModel(built, warm_start=warm_start)
+    row = pm._con_row.get(con) if con is not None else None
+    if row is None:
+        LOGGER.warning("%s sets no row of the built model; rebuilding at every point", param)
+        return _rebuild_points(problem, param, values, progress)
+    lower, upper = pm.row_bounds(row)
+    constant = float(values[0]) - (upper if target.side == "upper" else lower)
+    cost = pm.linear(built.model.cost)
+    terms = {label: pm.linear(term) for label, term in built.benefit_terms.items()}
+    name = budget_name(first)
+    budget_row = None
+    if name is not None:
+        total = built.blocks[name].component("total")
+        budget_row = pm._con_row.get(total) if total is not None else None
+    records = []
+    for i, value in enumerate(values):
+        bound = float(value) - constant
+        if target.side == "upper":
+            pm.set_row_bounds(row, None if math.isinf(lower) else lower, bound)
+        else:
+            pm.set_row_bounds(row, bound, None if math.isinf(upper) else upper)
+        start = time.perf_counter()
+        sol = pm.solve()
+        rec: dict[str, Any] = {"value": float(value), "status": sol.status,
+                               "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
+                               "spend": None, "budget_dual": None, "benefits": {}}
+        if sol.has_plan:
+            rec["spend"] = cost(sol.x)
+            rec["benefits"] = {label: form(sol.x) for label, form in terms.items()}
+            if budget_row is not None:
+                rec["budget_dual"] = pm.dual(budget_row, sol)
+        rec["solve_seconds"] = time.perf_counter() - start
+        records.append(rec)
+        LOGGER.info("sweep %s=%g: %s objective=%s", param, value, sol.status, sol.objective)
+        if progress is not None:
+            progress("solve", i + 1, len(values))
+    return records
+
+
+def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
+                    progress: Report | None) -> list[dict[str, Any]]:
+    from dss.optimize.solve import solve_built
+
+    records = []
+    for i, value in enumerate(values):
+        varied = with_param(problem, param, value)
+        start = time.perf_counter()
+        built = compile_problem(varied)
+        result = solve_built(built)
+        rec: dict[str, Any] = {"value": float(value), "status": result.status,
+                               "objective": result.objective, "bound": result.bound,
+                               "gap": result.gap, "spend": None, "budget_dual": None,
+                               "benefits": {}}
+        if result.has_plan:
+            rec["spend"] = float(pyo.value(built.model.cost))
+            rec["benefits"] = {label: float(pyo.value(term))
+                               for label, term in built.benefit_terms.items()}
+            name = budget_name(varied)
+            duals = result.duals
+            if name is not None and len(duals):
+                hit = duals[(duals["component"] == name) & (duals["constraint"] == "total")]
+                if len(hit):
+                    rec["budget_dual"] = float(hit["dual"].iloc[0])
+        rec["solve_seconds"] = time.perf_counter() - start
+        records.append(rec)
+        LOGGER.info("sweep %s=%g (rebuilt): %s objective=%s", param, value, result.status,
+                    result.objective)
+        if progress is not None:
+            progress("solve", i + 1, len(values))
+    return records
+
+
+# --------------------------------------------------------------------------- parallel runs
+_QUEUE: Any = None
+
+
+def _init_worker(queue: Any) -> None:
+    """Process-pool initializer: keep the progress queue and quiet the worker's logging."""
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _chunk_job(problem: Problem, param: str, values: list[float], engine: Engine,
+               warm_start: bool) -> list[dict[str, Any]]:
+    """One worker's chunk (processes and Dask); user errors come back as WorkerError."""
+    def report(stage: str, done: int, total: int) -> None:
+        if stage == "solve" and _QUEUE is not None:
+            _QUEUE.put(1)
+
+    try:
+        return solve_points(problem, param, values, engine, warm_start, report)
+    except DssError as err:
+        raise WorkerError(str(err), err.exit_code) from None
+
+
+def chunks(values: Sequence[float], n: int) -> list[list[float]]:
+    """Split values into at most ``n`` contiguous chunks of near-equal length."""
+    n = max(1, min(n, len(values)))
+    return [list(map(float, c)) for c in np.array_split(np.asarray(values, float), n)
+            if len(c)]
+
+
+def _run_processes(problem: Problem, param: str, parts: list[list[float]], engine: Engine,
+                   warm_start: bool, progress: Report | None) -> list[dict[str, Any]]:
+    import multiprocessing as mp
+    import queue as queue_mod
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")  # never fork a process that may hold HiGHS threads
+    progress_queue = ctx.Queue()
+    total = sum(len(p) for p in parts)
+    done = 0
+
+    def drain() -> None:
+        nonlocal done
+        while True:
+            try:
+                done += progress_queue.get_nowait()
+            except queue_mod.Empty:
+                break
+        if progress is not None:
+            progress("solve", done, total)
+
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx,
+                             initializer=_init_worker, initargs=(progress_queue,)) as pool:
+        futures = [pool.submit(_chunk_job, problem, param, part, engine, warm_start)
+                   for part in parts]
+        pending = set(futures)
+        while pending:
+            _finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            drain()
+        records = [rec for fut in futures for rec in fut.result()]
+    done = total
+    if progress is not None:
+        progress("solve", done, total)
+    return records
+
+
+def _dask_client(dask: Any) -> tuple[Any, bool]:
+    """A ``distributed.Client`` for an address (owned, to close) or the client given."""
+    try:
+        import distributed
+    except ImportError:
+        raise DependencyError("--dask needs Dask's distributed scheduler, which is not "
+                              "installed: pip install 'dss[dask]' (or \"dask[distributed]\")"
+                              ) from None
+    if isinstance(dask, distributed.Client):
+        return dask, False
+    try:
+        return distributed.Client(str(dask), timeout="20s"), True
+    except OSError as err:
+        raise DssError(f"cannot connect to the Dask scheduler at {dask}: {err}") from None
+
+
+def dask_workers(dask: Any) -> int:
+    """Number of worker threads of a Dask cluster (address or client)."""
+    client, owned = _dask_client(dask)
+    try:
+        return max(1, sum(client.nthreads().values()))
+    finally:
+        if owned:
+            client.close()
+
+
+def _run_dask(dask: Any, problem: Problem, param: str, parts: list[list[float]],
+              engine: Engine, warm_start: bool, progress: Report | None
+              ) -> list[dict[str, Any]]:
+    client, owned = _dask_client(dask)
+    try:
+        from distributed import as_completed
+
+        shared = client.scatter(problem, broadcast=True)
+        futures = [client.submit(_chunk_job, shared, param, part, engine, warm_start,
+                                 pure=False) for part in parts]
+        sizes = {f.key: len(p) for f, p in zip(futures, parts, strict=True)}
+        total = sum(sizes.values())
+        done = 0
+        for fut in as_completed(futures):
+            done += sizes[fut.key]
+            if progress is not None:
+                progress("solve", done, total)
+        return [rec for part in client.gather(futures) for rec in part]
+    finally:
+        if owned:
+            client.close()
+
+
+# ------------------------------------------------------------------------------- the sweep
+@dataclass
+class SweepResult:
+    """A finished sweep.
+
+    Attributes:
+        param: The swept parameter (dotted key).
+        table: One row per value (see :func:`sweep_table`).
+        engine: ``persistent`` or ``rebuild``.
+        backend: ``serial``, ``processes`` or ``dask``.
+        workers: Number of chunks solved in parallel.
+        warm_start: Whether HiGHS kept its basis and incumbent between points.
+        seconds: Wall-clock time of the whole sweep.
+        units: Column -> unit.
+    """
+
+    param: str
+    table: pd.DataFrame
+    engine: Engine
+    backend: str
+    workers: int
+    warm_start: bool
+    seconds: float
+    units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_budget(self) -> bool:
+        """Whether the swept parameter is a budget (currency)."""
+        return self.param.endswith(".total") or ".per_agency." in self.param or \
+            ".per_township." in self.param
+
+
+def sweep(problem: Problem, param: str, values: Sequence[float], *, workers: int = 1,
+          dask: Any = None, warm_start: bool = False, progress: ProgressFn | None = None,
+          engine: Engine | None = None) -> SweepResult:
+    """Solve ``problem`` at every value of ``param`` (sorted ascending, duplicates dropped).
+
+    Args:
+        problem: The base problem (scenarios already applied).
+        param: Dotted parameter, e.g. ``components.budget.total``.
+        values: The values.
+        workers: Local worker processes (contiguous chunks; 1 = in this process).
+        dask: A Dask scheduler address or ``distributed.Client``; chunks then run on the
+            cluster (one per worker thread, or ``workers`` if above 1).
+        warm_start: Keep HiGHS's basis and incumbent between points (persistent engine).
+        progress: ``progress(stage, done, total)`` for ``build`` and ``solve``.
+        engine: Force an engine (default: persistent when the parameter only changes a
+            right-hand side, else rebuild).
+
+    Raises:
+        InputError: on an invalid parameter or value (every value is validated first).
+        DependencyError: if ``dask`` is given and Dask is not installed.
+    """
+    start = time.perf_counter()
+    ordered = sorted({float(v) for v in values})
+    if not ordered:
+        raise InputError([Issue("--values", "give at least one value")], "invalid sweep values")
+    if len(ordered) != len(values):
+        LOGGER.info("sweep values sorted ascending, duplicates dropped: %d points",
+                    len(ordered))
+    issues = []
+    for v in ordered:
+        try:
+            with_param(problem, param, v)
+        except InputError as err:
+            issues.extend(Issue(i.file, f"{param}={v:g}: {i.message}", i.row, i.column)
+                          for i in err.issues)
+    if issues:
+        raise InputError(issues, "invalid sweep values")
+    if engine is None:
+        engine = "persistent" if rhs_target(problem, param) is not None else "rebuild"
+    if dask is not None:
+        n = workers if workers > 1 else dask_workers(dask)
+        parts = chunks(ordered, n)
+        backend = "dask"
+        records = _run_dask(dask, problem, param, parts, engine, warm_start, progress)
+    elif workers > 1 and len(ordered) > 1:
+        parts = chunks(ordered, workers)
+        backend = "processes"
+        records = _run_processes(problem, param, parts, engine, warm_start, progress)
+    else:
+        parts = [ordered]
+        backend = "serial"
+        records = solve_points(problem, param, ordered, engine, warm_start, progress)
+    currency = problem.config.settings.currency
+    table, units = sweep_table(param, records, currency, _is_budget_param(problem, param))
+    seconds = time.perf_counter() - start
+    LOGGER.info("sweep of %s: %d points, %s engine, %s x%d, %.2f s", param, len(ordered),
+                engine, backend, len(parts), seconds)
+    return SweepResult(param, table, engine, backend, len(parts), warm_start, seconds, units)
+
+
+def _is_budget_param(problem: Problem, param: str) -> bool:
+    target = rhs_target(problem, param)
+    return target is not None and isinstance(problem.component(target.component), Budget)
+
+
+def marginal_column(currency: str, is_budget: bool) -> str:
+    """Name of the finite-difference marginal column."""
+    return (f"marginal_benefit_per_{currency.lower()}" if is_budget
+            else "marginal_objective_per_unit")
+
+
+def sweep_table(param: str, records: list[dict[str, Any]], currency: str = "CNY",
+                is_budget: bool = True) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The tidy sweep table (one row per value, ascending) and the unit of each column.
+
+    Columns: ``param``, ``value``, ``status``, ``objective``, ``spend_<cur>``, ``gap``,
+    ``benefit <label>`` (one per benefit term, currency), the finite-difference marginal
+    :math:`m_i` (``marginal_benefit_per_<cur>`` for a budget, else
+    ``marginal_objective_per_unit``), ``budget_dual_per_<cur>`` (:math:`\\lambda_i`) and
+    ``solve_seconds``.
+    """
+    cur = currency.lower()
+    records = sorted(records, key=lambda r: r["value"])
+    labels: list[str] = []
+    for rec in records:
+        for label in rec["benefits"]:
+            if label not in labels:
+                labels.append(label)
+    rows = []
+    for rec in records:
+        row = {"param": param, "value": rec["value"], "status": rec["status"],
+               "objective": _num(rec["objective"]), f"spend_{cur}": _num(rec["spend"]),
+               "gap": _num(rec["gap"])}
+        for label in labels:
+            row[f"benefit {label}"] = _num(rec["benefits"].get(label))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    value = table["value"].to_numpy(float)
+    objective = table["objective"].to_numpy(float)
+    marginal = np.full(len(table), np.nan)
+    if len(table) > 1:
+        dv = np.diff(value)
+        dz = np.diff(objective)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            marginal[1:] = np.where(dv > 0, dz / dv, np.nan)
+    mcol = marginal_column(currency, is_budget)
+    table[mcol] = marginal
+    table[f"budget_dual_per_{cur}"] = [_num(r["budget_dual"]) for r in records]
+    table["solve_seconds"] = [float(r["solve_seconds"]) for r in records]
+    units = {"param": "-", "value": currency if is_budget else "parameter unit",
+             "status": "-", "objective": currency, f"spend_{cur}": currency,
+             "gap": "fraction", mcol: (f"{currency} of objective per {currency}" if is_budget
+                                       else f"{currency} of objective per parameter unit"),
+             f"budget_dual_per_{cur}": f"{currency} of objective per {currency} of budget",
+             "solve_seconds": "s"}
+    units.update({f"benefit {label}": currency for label in labels})
+    return table, units
+
+
+def _num(value: Any) -> float:
+    return float(value) if value is not None else math.nan

@@ -1,0 +1,19 @@
+"""Shared pytest hooks."""
+
+from __future__ import annotations
+
+import sys
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Report how many generated fuzz cases ran, their outcomes and time (tests/test_fuzz.py)."""
+    for module in list(sys.modules.values()):
+        stats = getattr(module, "FUZZ_STATS", None)
+        if not isinstance(stats, dict) or not (stats.get("baseline") or stats.get("solve")):
+            continue
+        total = stats["baseline"] + stats["solve"]
+        outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(stats["outcomes"].items()))
+        terminalreporter.write_line(
+            f"fuzz: {total} generated cases ({stats['baseline']} baseline, {stats['solve']} "
+            f"solve) in {stats['seconds']:.1f} s; {outcomes}")
+        break
