@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 
 DEFAULT_MODEL = Path("models") / "baoxing.yaml"
+MAX_CONSOLE_POINTS = 12
+"""Control points listed on the console; the rest are in the result tables."""
 STATE = {"debug": False}
 LOGGER = logging.getLogger("dss")
 
@@ -114,9 +116,12 @@ def baseline(model: ModelArg = DEFAULT_MODEL, out: OutOpt = Path("results")) -> 
         typer.echo("Control points (routed load):")
         wide = cps.pivot_table(index="point_id", columns="pollutant", values="load",
                                sort=False)
+        shown = wide.head(MAX_CONSOLE_POINTS)
         echo_rows([(pid, ", ".join(f"{p} {fmt(v)} {u}" for p, v, u in (
             ("sediment", r.get("sediment"), "t/yr"), ("TN", r.get("tn"), "kg/yr"),
-            ("TP", r.get("tp"), "kg/yr"))), "") for pid, r in wide.iterrows()])
+            ("TP", r.get("tp"), "kg/yr"))), "") for pid, r in shown.iterrows()])
+        if len(wide) > len(shown):
+            typer.echo(f"  ... and {len(wide) - len(shown):,} more (control_points.csv)")
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s "
                f"(report: {run.folder / 'report.md'})")
 
@@ -213,8 +218,11 @@ def solve(model: ModelArg = DEFAULT_MODEL,
     if "control_points" in run.tables:
         cps = run.tables["control_points"]
         typer.echo("Control points (before -> after):")
+        shown = cps.head(3 * MAX_CONSOLE_POINTS)
         echo_rows([(f"{r.point_id} {r.pollutant}", f"{fmt(r.before)} -> {fmt(r.after)}",
-                    r.unit) for r in cps.itertuples(index=False)])
+                    r.unit) for r in shown.itertuples(index=False)])
+        if len(cps) > len(shown):
+            typer.echo(f"  ... and {len(cps) - len(shown):,} more rows (control_points.csv)")
     short = result.shortfalls
     if len(short) and (short["shortfall"] > 0).any():
         typer.secho("Requirements that cannot be met (least shortfall):", fg=typer.colors.RED)
