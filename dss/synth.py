@@ -568,6 +568,7 @@ def _control_points(rng: np.random.Generator, ids: np.ndarray, reservoirs: np.nd
                                    _labels("监测断面", m_num)]),
         "subunit_id": ids[where],
         "kind": kind,
+        "measures": np.where(kind == "reservoir", "inflow", "outflow").astype(object),
         "cares_sediment": kind != "monitoring",
         "cares_tn": np.ones(m, dtype=bool),
         "cares_tp": np.ones(m, dtype=bool),

@@ -8,7 +8,7 @@ import sys
 def pytest_terminal_summary(terminalreporter) -> None:
     """Report how many generated fuzz cases ran, their outcomes and time (tests/test_fuzz.py)."""
     for module in list(sys.modules.values()):
-        stats = getattr(module, "FUZZ_STATS", None)
+        stats = vars(module).get("FUZZ_STATS") if hasattr(module, "__dict__") else None
         if not isinstance(stats, dict) or not (stats.get("baseline") or stats.get("solve")):
             continue
         total = stats["baseline"] + stats["solve"]

@@ -501,12 +501,15 @@ def yaml_mutations() -> st.SearchStrategy[Mutation]:
 
 # --- random components (exercise component checks, presolve, solve and its explanation)
 
+bad_numbers = st.sampled_from([-1, -1e-9, 1e12, 1e300, math.inf, -math.inf, math.nan, "1e7",
+                               "x", [1], {}])
 numbers = st.one_of(
-    st.sampled_from([0, 0.0, 0.5, 1, 2, -1, 1e3, 1e6, 1e9, 1e12, 1e300, math.inf, -math.inf,
-                     math.nan]),
-    st.floats(min_value=-10.0, max_value=1e7),
+    st.sampled_from([0, 0.0, 0.5, 1, 2, 10, 1e3, 1e5, 1e6, 1e9]),
+    st.floats(min_value=0.0, max_value=1e7),
+    bad_numbers,
 )
-shares = st.one_of(st.floats(min_value=0.0, max_value=1.0), numbers)
+shares = st.one_of(st.sampled_from([0, 0.01, 0.1, 0.5, 0.99, 1]),
+                   st.floats(min_value=0.0, max_value=1.0), bad_numbers)
 pollutants = st.sampled_from(["sediment", "tn", "tp", "cod"])
 point_ids = st.sampled_from(POINTS + ["Z", "outlet "])
 sub_ids = st.sampled_from(SUBUNITS + ["Z"])
@@ -687,7 +690,7 @@ def run_case(mutations: list[Mutation], command: str, allowed: tuple[int, ...]) 
             folder = check_run_folder(out)
             if command == "solve":
                 assert (folder / "summary.csv").is_file()
-                if code in (0, 6, 7):
+                if code in (0, 7):
                     assert (folder / "allocation.csv").is_file()
         assert sorted(p.name for p in study.iterdir()) == sorted(
             n for n, d in files.items() if d is not None), "nothing written beside inputs"

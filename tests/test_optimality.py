@@ -803,6 +803,17 @@ def _own_route(subunits: pd.DataFrame, local: dict[str, float], pollutant: str
     return out
 
 
+def _own_at_point(subunits: pd.DataFrame, local: dict[str, float], pollutant: str,
+                  routed: dict[str, float], point) -> float:
+    """Load a control point sees: its subunit's outflow, or (``measures: inflow``, e.g. a
+    reservoir) what enters the subunit's reach: local load plus the children's outflows."""
+    sid = point.subunit_id
+    if getattr(point, "measures", "outflow") != "inflow":
+        return routed[sid]
+    children = subunits.loc[subunits["downstream_id"] == sid, "subunit_id"]
+    return local[sid] + sum(routed[c] for c in children)
+
+
 def _own_local_loads(study) -> dict[str, dict[str, float]]:
     """Baseline local loads from the input tables: land cover rows plus point sources."""
     subs = study.subunits.set_index("subunit_id")
@@ -1022,8 +1033,9 @@ def test_routed_loads_recomputed(solved, case):
                 routed_after[s], rel=REL, abs=1e-6)
         for cp in study.control_points.itertuples(index=False):
             row = cps.loc[(cp.point_id, p)]
-            own_after = routed_after[cp.subunit_id]
-            assert row["before"] == pytest.approx(routed_before[cp.subunit_id], rel=REL)
+            own_after = _own_at_point(study.subunits, after, p, routed_after, cp)
+            own_before = _own_at_point(study.subunits, before, p, routed_before, cp)
+            assert row["before"] == pytest.approx(own_before, rel=REL)
             assert row["after"] == pytest.approx(own_after, rel=REL, abs=1e-6)
             # ... and the optimizer's own delivered-reduction expression agrees.
             model_after = ctx.baseline_load(cp.point_id, p) - pyo.value(
@@ -1057,8 +1069,13 @@ def test_objective_recomputed_from_tables(solved, case):
                 ra = _own_route(study.subunits, after, p)
                 for point, w in weights.items():
                     if cps.loc[point, f"cares_{p}"]:
-                        sid = cps.loc[point, "subunit_id"]
-                        total += horizon * w * v * (rb[sid] - ra[sid])
+                        cp = study.control_points.set_index("point_id").loc[point]
+                        cp = cp.rename({"subunit_id": "subunit_id"})
+                        at = pd.Series({"subunit_id": cp["subunit_id"],
+                                        "measures": cp["measures"]})
+                        total += horizon * w * v * (
+                            _own_at_point(study.subunits, before, p, rb, at)
+                            - _own_at_point(study.subunits, after, p, ra, at))
         elif comp.type_name == "habitat":  # habitat_gain ha per unit, from actions.csv
             gain = (acts["habitat_gain"].to_numpy() * amount)
             species = acts["habitat_species"].to_numpy()

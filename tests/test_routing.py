@@ -502,3 +502,28 @@ def test_routing_accepts_empty_strings_as_outlets() -> None:
     assert routing.down.tolist() == [2, 2, -1]
     res = routing.route(np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.0, 0.1]))
     assert res.outflow[2] == pytest.approx(0.9 * (3 + 0.5 + 2))
+
+
+def test_inflow_measured_point_sees_what_enters_the_reservoir_reach():
+    """A reservoir point measures the load entering its reach, before it traps it.
+
+    Tiny tree: A, B -> C (reservoir, sediment retention 0.8). Entering C's reach: C's local
+    load plus the outflows of A and B; the transfer from C itself is 1 (not 0.2) and from A is
+    1 (A has no retention), from B 0.9 (B retains 10 %).
+    """
+    from dss.data.study import load_study
+    from dss.indicators.baseline import route_all
+    from dss.indicators.loads import local_loads, retention
+
+    study = load_study(TINY)
+    local = local_loads(study)
+    routed = route_all(study, local)["sediment"]
+    routing = study.routing
+    c = int(routing.index(["C"])[0])
+    entering = routing.load_at(routed, c, inflow=True)
+    assert entering == pytest.approx(1045.0 + 0.9 * 140.0 + 25.0)
+    assert routing.load_at(routed, c) == pytest.approx(0.2 * entering)
+    sources, coef = routing.transfer(c, retention(study, "sediment"), inflow=True)
+    by_id = dict(zip(study.subunits["subunit_id"].to_numpy()[sources], coef, strict=True))
+    assert by_id == pytest.approx({"C": 1.0, "A": 1.0, "B": 0.9})
+    assert float(np.dot(coef, local["sediment"].to_numpy()[sources])) == pytest.approx(entering)

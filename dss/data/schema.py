@@ -244,6 +244,10 @@ CONTROL_POINTS = Table(
                required=True),
         Column("kind", "str", "-", "Kind of point.", required=True,
                allowed=("reservoir", "intake", "monitoring", "outlet")),
+        Column("measures", "str", "-", "Which load the point sees: outflow = what leaves "
+               "the subunit's outlet (after its reach retention); inflow = what enters the "
+               "subunit's reach (e.g. sediment INTO a reservoir, before it traps it).",
+               default="outflow", allowed=("outflow", "inflow")),
         Column("cares_sediment", "bool", "-", "Sediment matters here.", default=True),
         Column("cares_tn", "bool", "-", "Total nitrogen matters here.", default=True),
         Column("cares_tp", "bool", "-", "Total phosphorus matters here.", default=True),

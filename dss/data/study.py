@@ -44,6 +44,10 @@ class Study:
     barriers: pd.DataFrame
     actions: pd.DataFrame
     hashes: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    """Spreadsheet row number of each frame row, by table name (for located messages after
+    loading, e.g. presolve warnings); a table without an entry has no blank rows
+    (``index + 2``)."""
     _graph: nx.DiGraph | None = field(default=None, repr=False)
     _routing: Routing | None = field(default=None, repr=False)
 
@@ -64,6 +68,14 @@ class Study:
     def table(self, name: str) -> pd.DataFrame:
         """The frame of table ``name``."""
         return getattr(self, name)
+
+    def row_numbers(self, name: str) -> np.ndarray:
+        """Spreadsheet row number of each row of table ``name`` (header = row 1)."""
+        given = self.rows.get(name)
+        count = len(self.table(name))
+        if given is not None and len(given) == count:
+            return np.asarray(given)
+        return np.arange(count, dtype=np.int64) + 2
 
     def zone(self) -> pd.Series:
         """Dominant national-park zone of each subunit (largest share), by subunit id."""
@@ -97,7 +109,7 @@ def load_study(folder: Path | str, name: str | None = None,
     cross_check(frames, issues, area_tolerance, rows)
     if issues:
         raise InputError(issues, f"invalid study inputs in {folder.name}/")
-    study = Study(name=name or folder.name, folder=folder, hashes=hashes,
+    study = Study(name=name or folder.name, folder=folder, hashes=hashes, rows=rows,
                   **{k: v for k, v in frames.items()})  # type: ignore[arg-type]
     LOGGER.info("loaded study %s: %d subunits, %d actions", study.name, len(study.subunits),
                 len(study.actions))

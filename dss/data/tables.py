@@ -353,12 +353,12 @@ def parse_table_rows(text: str, table: Table, file: str, issues: list[Issue]
         else:
             frame[col.name] = pd.Series([col.default] * len(rows), index=index,
                                         dtype=object if col.dtype == "str" else None)
-    df = pd.DataFrame(frame, index=index)
-    for col in table.columns:
+    for col in table.columns:  # on the columns, before the frame: setting frame columns is slow
         if col.dtype in ("float", "int") and not col.nullable:
-            df[col.name] = df[col.name].astype(float)
+            frame[col.name] = frame[col.name].astype(float)
         if col.dtype == "int" and not col.nullable:
-            df[col.name] = df[col.name].fillna(0).round().astype(np.int64)
+            frame[col.name] = frame[col.name].fillna(0).round().astype(np.int64)
+    df = pd.DataFrame(frame, index=index)
     _check_keys(df, table, rows, file, issues)
     if ragged:
         return None, None
@@ -369,8 +369,11 @@ def _check_keys(df: pd.DataFrame, table: Table, rows: np.ndarray, file: str,
                 issues: list[Issue]) -> None:
     """Report duplicate primary keys, pointing at the first occurrence (empty keys skipped)."""
     key = list(table.key)
+    dup = df.duplicated(key, keep=False).to_numpy()
+    if not dup.any():
+        return
     filled = df[key].notna().all(axis=1) & (df[key] != "").all(axis=1)
-    dup = (df.duplicated(key, keep=False) & filled).to_numpy()
+    dup = dup & filled.to_numpy()
     if not dup.any():
         return
     first: dict[tuple, int] = {}

@@ -105,9 +105,10 @@ def control_point_tables(study: Study, local: pd.DataFrame, routed: dict[str, Ro
     targets = study.routing.index(cps["subunit_id"]) if len(cps) else np.zeros(0, int)
     for cp, target in zip(cps.itertuples(index=False), targets, strict=True):
         target = int(target)
-        sources, coefs = study.routing.transfer(target, retain)  # one walk, all pollutants
+        inflow = getattr(cp, "measures", "outflow") == "inflow"
+        sources, coefs = study.routing.transfer(target, retain, inflow)  # all pollutants
         for j, p in enumerate(POLLUTANTS):
-            load = float(routed[p].outflow[target])
+            load = study.routing.load_at(routed[p], target, inflow)
             limit = getattr(cp, f"limit_{p}")
             limit = float(limit) if limit is not None and not pd.isna(limit) else np.nan
             rows.append({

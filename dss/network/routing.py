@@ -118,17 +118,28 @@ class Routing:
             frontier = self._child_idx[offsets]
             levels.append(frontier)
 
+    @staticmethod
+    def load_at(result: RoutingResult, target: int, inflow: bool = False) -> float:
+        """Load leaving ``target``'s outlet, or entering its reach when ``inflow``."""
+        if inflow:
+            return float(result.local[target] + result.inflow[target])
+        return float(result.outflow[target])
+
     def upstream_of(self, target: int) -> np.ndarray:
         """Positions of ``target`` and every subunit upstream of it (breadth first)."""
         return np.concatenate(self._upstream_levels(target))
 
-    def transfer(self, target: int, retention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def transfer(self, target: int, retention: np.ndarray, inflow: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """Transfer coefficients :math:`T_{s,target}` for every source ``s`` upstream of it.
 
         Args:
             target: Position of the subunit at whose outlet the load is measured.
             retention: Retention per subunit, shape ``(n,)``; or ``(n, k)`` for ``k``
                 pollutants at once (the upstream subtree is then walked only once).
+            inflow: Measure the load entering ``target``'s reach instead of leaving its
+                outlet: the target's own retention is then not applied
+                (:math:`T^{in}_{st} = T_{st} / (1 - r_t)`, safe even when :math:`r_t = 1`).
 
         Returns:
             (sources, coefficients): positions of the sources (``target`` first) and the share
@@ -138,7 +149,7 @@ class Routing:
         passing = 1.0 - np.asarray(retention, dtype=float)
         levels = self._upstream_levels(target)
         coef_by_pos = np.zeros((self.n, *passing.shape[1:]))
-        coef_by_pos[target] = passing[target]
+        coef_by_pos[target] = 1.0 if inflow else passing[target]
         for level in levels[1:]:  # parents are always set one level earlier
             coef_by_pos[level] = passing[level] * coef_by_pos[self.down[level]]
         sources = np.concatenate(levels)

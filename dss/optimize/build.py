@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from dss.indicators.loads import local_loads
 from dss.optimize.components.base import Component, Role
 from dss.optimize.context import BuildContext
 from dss.optimize.options import build_options
+from dss.optimize.presolve import presolve
 from dss.optimize.problem import Problem, relocate
 
 LOGGER = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class Built:
     benefit_terms: dict[str, Any]
     penalty_terms: dict[str, Any]
     seconds: float
+    warnings: list[Issue] = field(default_factory=list)
+    """Presolve warnings about numerically risky data (:mod:`dss.optimize.presolve`)."""
 
     @property
     def is_mip(self) -> bool:
@@ -184,6 +187,8 @@ def compile_problem(problem: Problem, elastic: bool = False,
     issues = [i for c in problem.components for i in c.check(ctx)]
     if issues:
         raise InputError(relocate(issues, problem.source), "invalid component parameters")
+    # --- presolve hook: trivially infeasible problems raise; risky numbers give warnings ---
+    warnings = [] if elastic else presolve(problem, ctx)
     model = pyo.ConcreteModel(name=problem.config.name)
     ctx.model = model
     total_steps = len(problem.components) + 1
@@ -231,4 +236,5 @@ def compile_problem(problem: Problem, elastic: bool = False,
         model.objective_function = pyo.Objective(expr=expr, sense=pyo.maximize)
     seconds = time.perf_counter() - start
     LOGGER.info("model built: %d options, %.2f s", ctx.n_options, seconds)
-    return Built(problem, model, ctx, blocks, objective, benefits, penalties, seconds)
+    return Built(problem, model, ctx, blocks, objective, benefits, penalties, seconds,
+                 warnings)

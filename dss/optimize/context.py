@@ -89,6 +89,12 @@ class BuildContext:
             self._point_pos = dict(zip(cps["point_id"], (int(p) for p in pos), strict=True))
         return self._point_pos[point_id]
 
+    def point_inflow(self, point_id: str) -> bool:
+        """Whether a control point measures the load entering its subunit's reach."""
+        cps = self.study.control_points
+        row = cps.loc[cps["point_id"] == point_id, "measures"]
+        return bool(len(row)) and row.iloc[0] == "inflow"
+
     def transfer(self, point_id: str, pollutant: str) -> tuple[np.ndarray, np.ndarray]:
         """Options upstream of a control point and the delivered reduction per unit of each.
 
@@ -100,7 +106,8 @@ class BuildContext:
         key = (point_id, pollutant)
         if key not in self._transfer_cache:
             target = self.point_position(point_id)
-            sources, coef = self.study.routing.transfer(target, retention(self.study, pollutant))
+            sources, coef = self.study.routing.transfer(target, retention(self.study, pollutant),
+                                                        self.point_inflow(point_id))
             coef_by_pos = np.zeros(self.study.routing.n)
             coef_by_pos[sources] = coef
             per_option = coef_by_pos[self.option_subunit_pos] * self.options[
@@ -111,7 +118,8 @@ class BuildContext:
 
     def baseline_load(self, point_id: str, pollutant: str) -> float:
         """Routed baseline load at a control point."""
-        return float(self.routed[pollutant].outflow[self.point_position(point_id)])
+        return self.study.routing.load_at(self.routed[pollutant], self.point_position(point_id),
+                                          self.point_inflow(point_id))
 
     def reduction(self, point_id: str, pollutant: str) -> Any:
         """Shared expression: reduction of ``pollutant`` delivered to ``point_id``.

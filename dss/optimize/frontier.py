@@ -71,7 +71,8 @@ class FrontierResult:
         x, y: The two metrics.
         points: Every solved point (``role``: endpoint_y, interior, endpoint_x), with
             ``dominated`` flags; columns point, role, epsilon, x, y, spend, status, gap.
-        frontier: The non-dominated points only, ordered by x.
+        frontier: The non-dominated points only, from the y endpoint to the x endpoint
+            (x improving, y worsening).
         plans: Amount of every option in each frontier plan (rows as ``frontier``).
         no_regret: (subunit, action) pairs positive in every frontier plan.
         options: The decision options (subunit_id, action_id, unit, capacity), one per
@@ -192,7 +193,8 @@ def frontier(problem: Problem, x: Metric, y: Metric, points: int = 11,
     table = pd.DataFrame(rows)
     table["dominated"] = dominated(table, x, y)
     keep = ~table["dominated"].to_numpy() & table["x"].notna().to_numpy()
-    front = table[keep].sort_values(["x", "y"], kind="stable")
+    front = table[keep].assign(_g=x.sign * table["x"]).sort_values("_g", kind="stable")
+    front = front.drop(columns="_g")
     kept_plans = (np.array([plans[i] for i in front.index]) if len(front)
                   else np.zeros((0, built.ctx.n_options)))
     front = front.drop(columns="dominated").reset_index(drop=True)

@@ -151,8 +151,9 @@ def control_point_table(result: Result) -> pd.DataFrame:
     for cp in study.control_points.itertuples(index=False):
         target = int(study.routing.index([cp.subunit_id])[0])
         for p in POLLUTANTS:
-            before = float(ctx.routed[p].outflow[target])
-            after = float(routed_after[p].outflow[target])
+            inflow = getattr(cp, "measures", "outflow") == "inflow"
+            before = study.routing.load_at(ctx.routed[p], target, inflow)
+            after = study.routing.load_at(routed_after[p], target, inflow)
             limit = limits.get((cp.point_id, p), np.nan)
             rows.append({"point_id": cp.point_id, "name": cp.name, "kind": cp.kind,
                          "pollutant": p, "before": before, "after": after,

@@ -255,16 +255,28 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
     from dss.optimize.persistent import PersistentModel
 
     target = rhs_target(problem, param)
-    first = with_param(problem, param, values[0])
-    built = compile_problem(first, progress=progress)
-    con = target.locate(built) if target is not None else None
+    built = first = None
+    # build at the chunk's first value; if the build's presolve rejects it (e.g. a budget
+    # below what is locked in), at its last: the same model up to the one bound
+    for at in dict.fromkeys([values[0], values[-1]]):
+        try:
+            first = with_param(problem, param, at)
+            built = compile_problem(first, progress=progress)
+            break
+        except InputError as err:
+            LOGGER.info("%s=%g cannot be built (%s)", param, at, err.summary)
+    con = target.locate(built) if target is not None and built is not None else None
+    if con is None:
+        LOGGER.warning("%s: no persistent model (no row to bound); rebuilding at every point",
+                       param)
+        return _rebuild_points(problem, param, values, progress)
     pm = PersistentModel(built, warm_start=warm_start)
-    row = pm._con_row.get(con) if con is not None else None
+    row = pm._con_row.get(con)
     if row is None:
         LOGGER.warning("%s sets no row of the built model; rebuilding at every point", param)
         return _rebuild_points(problem, param, values, progress)
     lower, upper = pm.row_bounds(row)
-    constant = float(values[0]) - (upper if target.side == "upper" else lower)
+    constant = float(at) - (upper if target.side == "upper" else lower)
     cost = pm.linear(built.model.cost)
     terms = {label: pm.linear(term) for label, term in built.benefit_terms.items()}
     name = budget_name(first)
@@ -283,7 +295,8 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
         sol = pm.solve()
         rec: dict[str, Any] = {"value": float(value), "status": sol.status,
                                "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
-                               "spend": None, "budget_dual": None, "benefits": {}}
+                               "spend": None, "budget_dual": None, "benefits": {},
+                               "note": ""}
         if sol.has_plan:
             rec["spend"] = cost(sol.x)
             rec["benefits"] = {label: form(sol.x) for label, form in terms.items()}
@@ -302,15 +315,26 @@ def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
     from dss.optimize.solve import solve_built
 
     records = []
+    rejected: list[InputError] = []
     for i, value in enumerate(values):
         varied = with_param(problem, param, value)
         start = time.perf_counter()
-        built = compile_problem(varied)
+        try:
+            built = compile_problem(varied)
+        except InputError as err:  # presolve: no plan can exist at this value
+            rejected.append(err)
+            records.append({"value": float(value), "status": "infeasible", "objective": None,
+                            "bound": None, "gap": None, "spend": None, "budget_dual": None,
+                            "benefits": {}, "solve_seconds": time.perf_counter() - start,
+                            "note": _one_line(err)})
+            if progress is not None:
+                progress("solve", i + 1, len(values))
+            continue
         result = solve_built(built)
         rec: dict[str, Any] = {"value": float(value), "status": result.status,
                                "objective": result.objective, "bound": result.bound,
                                "gap": result.gap, "spend": None, "budget_dual": None,
-                               "benefits": {}}
+                               "benefits": {}, "note": ""}
         if result.has_plan:
             rec["spend"] = float(pyo.value(built.model.cost))
             rec["benefits"] = {label: float(pyo.value(term))
@@ -327,7 +351,14 @@ def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
                     result.objective)
         if progress is not None:
             progress("solve", i + 1, len(values))
+    if rejected and len(rejected) == len(values):
+        raise rejected[0]
     return records
+
+
+def _one_line(err: InputError) -> str:
+    """The first problem of an error, for the sweep table's ``note`` column."""
+    return str(err.issues[0]) if err.issues else err.summary
 
 
 # --------------------------------------------------------------------------- parallel runs
@@ -555,8 +586,9 @@ def sweep_table(param: str, records: list[dict[str, Any]], currency: str = "CNY"
     Columns: ``param``, ``value``, ``status``, ``objective``, ``spend_<cur>``, ``gap``,
     ``benefit <label>`` (one per benefit term, currency), the finite-difference marginal
     :math:`m_i` (``marginal_benefit_per_<cur>`` for a budget, else
-    ``marginal_objective_per_unit``), ``budget_dual_per_<cur>`` (:math:`\\lambda_i`) and
-    ``solve_seconds``.
+    ``marginal_objective_per_unit``), ``budget_dual_per_<cur>`` (:math:`\\lambda_i`),
+    ``solve_seconds`` and ``note`` (why a point has no plan when the model could not even
+    be built at that value).
     """
     cur = currency.lower()
     records = sorted(records, key=lambda r: r["value"])
@@ -586,12 +618,13 @@ def sweep_table(param: str, records: list[dict[str, Any]], currency: str = "CNY"
     table[mcol] = marginal
     table[f"budget_dual_per_{cur}"] = [_num(r["budget_dual"]) for r in records]
     table["solve_seconds"] = [float(r["solve_seconds"]) for r in records]
+    table["note"] = [r.get("note", "") for r in records]
     units = {"param": "-", "value": currency if is_budget else "parameter unit",
              "status": "-", "objective": currency, f"spend_{cur}": currency,
              "gap": "fraction", mcol: (f"{currency} of objective per {currency}" if is_budget
                                        else f"{currency} of objective per parameter unit"),
              f"budget_dual_per_{cur}": f"{currency} of objective per {currency} of budget",
-             "solve_seconds": "s"}
+             "solve_seconds": "s", "note": "-"}
     units.update({f"benefit {label}": currency for label in labels})
     return table, units
 
