@@ -206,8 +206,9 @@ def solve(model: ModelArg = DEFAULT_MODEL,
         if metric in summary.index and summary.loc[metric, "value"] is not None:
             rows.append((metric, fmt(summary.loc[metric, "value"]), summary.loc[metric, "unit"]))
     for metric in summary.index:
-        if metric.startswith(("benefit ", "marginal ")):
-            rows.append((metric, fmt(summary.loc[metric, "value"]), summary.loc[metric, "unit"]))
+        value = summary.loc[metric, "value"]
+        if metric.startswith(("benefit ", "marginal ")) and abs(float(value)) > 0:
+            rows.append((metric, fmt(value), summary.loc[metric, "unit"]))
     echo_rows(rows)
     if "allocation" in run.tables and len(run.tables["allocation"]):
         alloc = run.tables["allocation"].head(8)
@@ -223,15 +224,8 @@ def solve(model: ModelArg = DEFAULT_MODEL,
                     r.unit) for r in shown.itertuples(index=False)])
         if len(cps) > len(shown):
             typer.echo(f"  ... and {len(cps) - len(shown):,} more rows (control_points.csv)")
-    short = result.shortfalls
-    if len(short) and (short["shortfall"] > 0).any():
-        typer.secho("Requirements that cannot be met (least shortfall):", fg=typer.colors.RED)
-        echo_rows([(r.requirement, fmt(r.shortfall), r.unit)
-                   for r in short.itertuples(index=False) if r.shortfall > 0])
-    elif result.status == "infeasible":
-        typer.secho("No load, habitat or carbon requirement explains it: the hard constraints "
-                    "(budget, zone rules, locks, equity, land) conflict with each other.",
-                    fg=typer.colors.RED)
+    if result.status == "infeasible":
+        _echo_infeasibility(result.shortfalls)
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
     if result.exit_code:
         raise typer.Exit(result.exit_code)
@@ -364,6 +358,31 @@ def plot(
         typer.echo(f"  {path}")
 
 
+def _echo_infeasibility(short) -> None:
+    """Print why a study is infeasible: shortfalls, the conflicting set, the least budget."""
+    from dss.results.report import fmt
+
+    kind = short["kind"] if "kind" in short else None
+    reqs = short[kind == "requirement"] if kind is not None else short
+    budget = short[kind == "budget"] if kind is not None else short.iloc[:0]
+    if len(reqs) and (reqs["shortfall"] > 0).any():
+        typer.secho("Requirements that cannot be met (least shortfall):", fg=typer.colors.RED)
+        echo_rows([(r.requirement, fmt(r.shortfall), r.unit)
+                   for r in reqs.itertuples(index=False) if r.shortfall > 0])
+    conflict = reqs[reqs["in_conflict"].astype(bool)] if "in_conflict" in reqs else reqs[:0]
+    if len(conflict):
+        typer.secho("Smallest set of conflicting requirements (with the budget, land, zone, "
+                    "lock and equity rules):", fg=typer.colors.RED)
+        echo_rows([(f"{r.component}: {r.requirement}", f"target {fmt(r.target)}", r.unit)
+                   for r in conflict.itertuples(index=False)])
+    else:
+        typer.secho("No load, habitat or carbon requirement explains it: the hard constraints "
+                    "(budget, zone rules, locks, equity, land) conflict with each other.",
+                    fg=typer.colors.RED)
+    for r in budget.itertuples(index=False):
+        typer.secho(f"Budget: {r.note}.", fg=typer.colors.RED)
+
+
 def _import_plugins(modules: list[str] | None) -> None:
     """Import user modules that register components (named on the command line only).
 
@@ -384,7 +403,7 @@ def _import_plugins(modules: list[str] | None) -> None:
                              "cannot load plugin") from None
 
 
-from dss import cli_analysis  # noqa: E402,F401  (registers the analysis commands)
+from dss import cli_analysis, cli_verify  # noqa: E402,F401  (register their commands)
 
 
 def main() -> None:

@@ -51,7 +51,7 @@ def progress_bars() -> Iterator:
 ScenarioOpt = Annotated[list[str] | None, typer.Option(
     "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override KEY=VALUE before sweeping (repeatable).")]
+    "--set", help="Override KEY=VALUE, e.g. components.budget.total=4e7 (repeatable).")]
 PluginOpt = Annotated[list[str] | None, typer.Option(
     "--plugin", help="Import a Python module that registers components.")]
 
@@ -75,7 +75,7 @@ def sweep(model: Annotated[Path, typer.Argument(
                                              "values, one model per worker).")] = 1,
           dask: Annotated[str | None, typer.Option(
               "--dask", help="Run the chunks on a Dask cluster: scheduler address, e.g. "
-                             "tcp://10.0.0.5:8786 (needs dss[dask]).")] = None,
+                             "tcp://10.0.0.5:8786 (needs the optional dask extra).")] = None,
           warm: Annotated[bool, typer.Option(
               "--warm", help="Keep HiGHS's basis and incumbent between points (faster; "
                              "results may then depend on --workers among equally good "
@@ -180,10 +180,15 @@ def frontier(model: Annotated[Path, typer.Argument(
                 f"x {fmt(r.x)} {result.x.unit(cur)}, y {fmt(r.y)} {result.y.unit(cur)}",
                 f"spend {fmt(r.spend)} {cur}, {r.status}")
                for r in front.itertuples(index=False)])
+    if len(front) == 1:
+        typer.echo("The two metrics do not conflict here: one plan is best for both.")
     nr = result.no_regret
     typer.echo(f"No-regret actions (in every frontier plan): {len(nr)}")
     echo_rows([(f"{r.subunit_id} {r.action_id}",
-                f"{fmt(r.min_amount)} to {fmt(r.max_amount)} {r.unit}", "")
+                (fmt(r.min_amount) if fmt(r.min_amount) == fmt(r.max_amount) else
+                 f"{fmt(r.min_amount)} to {fmt(r.max_amount)}") + f" {r.unit}", "")
                for r in nr.head(8).itertuples(index=False)])
+    if len(nr) > 8:
+        typer.echo(f"  ... and {len(nr) - 8} more in no_regret.csv")
     note = "" if run.plot == "written" else f" (plot {run.plot})"
     typer.echo(f"Wrote {run.folder}{note} in {time.perf_counter() - start:.1f} s")

@@ -188,9 +188,16 @@ def test_infeasible_requirement_is_explained(baoxing_base: Path, tmp_path: Path)
     assert 0 < row["shortfall"] < 0.99 * before
     line = next(ln for ln in result.stdout.splitlines() if "sediment at qiaoqi_reservoir" in ln)
     assert fmt(row["shortfall"]) in line and "t/yr" in line
-    # only the infeasible requirement is listed as short
-    assert (short.drop(short.index[short["requirement"] == "sediment at qiaoqi_reservoir"])
+    # only the infeasible requirement is listed as short, and it is the conflict found
+    reqs = short[short["kind"] == "requirement"]
+    assert (reqs.drop(reqs.index[reqs["requirement"] == "sediment at qiaoqi_reservoir"])
             ["shortfall"] == 0).all()
+    assert list(reqs.loc[reqs["in_conflict"], "requirement"]) == ["sediment at qiaoqi_reservoir"]
+    # and the least budget that meets it is reported (more than the 20 million there is)
+    (budget,) = short[short["kind"] == "budget"].to_dict("records")
+    assert budget["target"] == pytest.approx(2.0e7)
+    assert budget["shortfall"] > 0 and "a budget of at least" in budget["note"]
+    assert f"Budget: {budget['note']}." in result.stdout
 
     # the shortfall is the least one: relaxing the requirement by it (a little more) makes
     # the model feasible, relaxing it by a little less does not
@@ -204,19 +211,39 @@ def test_infeasible_requirement_is_explained(baoxing_base: Path, tmp_path: Path)
 
 
 def test_infeasible_hard_constraints_are_named(tmp_path: Path) -> None:
-    """Locking in both dams of B (1,000,000 CNY) breaks the 500,000 CNY budget: no elastic
-    requirement can explain that, and the output says so."""
+    """One dam locked in at B (500,000 CNY, township north) within a 600,000 CNY budget is
+    affordable, but no township may take more than half the spend: no elastic requirement
+    can explain that, and the output says so, with the least budget (1,000,000 CNY: as much
+    again in the south)."""
     model = tmp_path / "model.yaml"
     text = TINY.read_text(encoding="utf-8").replace("inputs: .", f"inputs: {TINY.parent}")
-    model.write_text(text + "  locks: {type: locks, locked_in: {B: {check_dam: all}}}\n",
-                     encoding="utf-8")
+    text = text.replace("total: 500000", "total: 600000")
+    model.write_text(text + "  locks: {type: locks, locked_in: {B: {check_dam: 1}}}\n"
+                     "  equity: {type: equity, max_share: 0.5}\n", encoding="utf-8")
     result = solve(model, "--out", tmp_path / "out")
     assert result.exit_code == 3, result.output
     assert "tiny [base]: infeasible" in result.stdout
     assert "the hard constraints (budget, zone rules, locks, equity, land) conflict" in \
         result.stdout
     assert "Requirements that cannot be met" not in result.stdout
+    assert "Budget: a budget of at least 1,000,000 CNY meets every requirement" in \
+        result.stdout
     assert not (tmp_path / "out" / "tiny" / "base" / "allocation.csv").exists()
+
+
+def test_budget_below_locked_in_cost_is_a_located_error(tmp_path: Path) -> None:
+    """Locking in both dams of B (1,000,000 CNY) breaks the 500,000 CNY budget: presolve
+    says so before solving (exit 2), at the budget key, and writes nothing."""
+    model = tmp_path / "model.yaml"
+    text = TINY.read_text(encoding="utf-8").replace("inputs: .", f"inputs: {TINY.parent}")
+    model.write_text(text + "  locks: {type: locks, locked_in: {B: {check_dam: all}}}\n",
+                     encoding="utf-8")
+    result = solve(model, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert ("model.yaml, key components.budget.total: the budget of 500,000 CNY is below the "
+            "1,000,000 CNY that the actions locked in or required by locks cost") in \
+        result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_unknown_scenario_is_a_located_error(tmp_path: Path) -> None:

@@ -445,8 +445,8 @@ def test_locks_out_and_in(tiny: Problem) -> None:
 
 
 def test_locks_in_all_means_full_capacity(tiny: Problem) -> None:
-    after = compile_problem(tiny.add(Locks("locks", locked_in={"B": "all",
-                                                               "D": {"gfg_forest": "all"}})))
+    locks = Locks("locks", locked_in={"B": "all", "D": {"gfg_forest": "all"}})
+    after = compile_problem(tiny.without("budget").add(locks))  # 2,200,000 CNY locked in
     cons = {n: c for n, c in constraints(after).items() if n.startswith("locks.")}
     expected = {k_of(after, "B", "check_dam"): 2.0, k_of(after, "B", "gfg_forest"): 20.0,
                 k_of(after, "D", "gfg_forest"): 40.0}
@@ -658,7 +658,7 @@ def test_load_limit_reduction_constraint(tiny: Problem) -> None:
 
 def test_load_limits_from_table_and_switch(tmp_path: Path) -> None:
     folder = copy_tiny(tmp_path)
-    set_cells(folder, "control_points", "point_id", "outlet", limit_tn=1000)
+    set_cells(folder, "control_points", "point_id", "outlet", limit_tn=3000)
     problem = Problem.from_model(folder / "model.yaml")
     before = compile_problem(problem)
     table = compile_problem(problem.add(LoadLimits("limits")))
@@ -666,22 +666,23 @@ def test_load_limits_from_table_and_switch(tmp_path: Path) -> None:
     assert list(added) == ["limits.limit[outlet,tn]"]
     coefs, rhs = added["limits.limit[outlet,tn]"].leq()
     baseline = table.ctx.baseline_load("outlet", "tn")
-    assert rhs == pytest.approx(1000.0 - baseline)
+    assert rhs == pytest.approx(3000.0 - baseline)
     # the tightest source wins: an explicit limit below the table's replaces it
-    tight = compile_problem(problem.add(LoadLimits("limits", limits={"outlet": {"tn": 900}})))
+    tight = compile_problem(problem.add(LoadLimits("limits", limits={"outlet": {"tn": 2900}})))
     assert constraints(tight)["limits.limit[outlet,tn]"].leq()[1] == pytest.approx(
-        900.0 - baseline)
+        2900.0 - baseline)
     off = compile_problem(problem.add(LoadLimits("limits", use_table_limits=False)))
     assert added_constraints(before, off) == {}
 
 
 def test_load_limit_infeasible_is_explained_with_least_shortfall(tiny: Problem) -> None:
-    problem = tiny.add(LoadLimits("limits", reductions={"reservoir": {"sediment": 0.99}}))
+    # 90 % is within reach of all the actions (presolve lets it through), not of the budget
+    problem = tiny.add(LoadLimits("limits", reductions={"reservoir": {"sediment": 0.9}}))
     elastic = compile_problem(problem, elastic=True)
     slack = "limits.slack[reservoir,sediment]"
     assert variables(elastic)[slack] == (0, None)
     coefs, _const, sense = objective(elastic)
-    limit = 0.01 * RESERVOIR_SEDIMENT
+    limit = 0.1 * RESERVOIR_SEDIMENT
     assert sense == pyo.minimize
     assert coefs == pytest.approx({slack: ELASTIC_PENALTY / max(limit, 1.0)})
 
@@ -690,7 +691,7 @@ def test_load_limit_infeasible_is_explained_with_least_shortfall(tiny: Problem) 
     row = result.shortfalls.set_index("requirement").loc["sediment at reservoir"]
     # best within budget: scar_reveg in A (10 ha, 199 t) + 10 ha gfg_forest in B (8.1 t)
     best = 0.2 * 99.5 * 10 + 0.18 * 4.5 * 10
-    assert row["shortfall"] == pytest.approx(0.99 * RESERVOIR_SEDIMENT - best)
+    assert row["shortfall"] == pytest.approx(0.9 * RESERVOIR_SEDIMENT - best)
     assert row["target"] == pytest.approx(limit)
 
 
@@ -762,11 +763,13 @@ def test_carbon_minimum(tiny: Problem) -> None:
 def test_carbon_minimum_out_of_reach_is_explained(tiny: Problem) -> None:
     result = tiny.add(Carbon("carbon", minimum=5000.0)).solve()
     assert result.status == "infeasible"
-    (row,) = result.shortfalls.to_dict("records")
+    short = result.shortfalls
+    (row,) = short[short["kind"] == "requirement"].to_dict("records")
     # most carbon for 500,000 CNY: 25 ha of gfg_forest (95 t C per 20,000 CNY)
-    assert row == {"component": "carbon", "requirement": "carbon stock gain",
-                   "target": 5000.0, "unit": "t C",
-                   "shortfall": pytest.approx(5000.0 - 25 * 95.0)}
+    assert row == {"kind": "requirement", "component": "carbon",
+                   "requirement": "carbon stock gain", "target": 5000.0, "unit": "t C",
+                   "shortfall": pytest.approx(5000.0 - 25 * 95.0), "in_conflict": True,
+                   "note": ""}
 
 
 def test_carbon_value_adds_objective_terms(tiny: Problem) -> None:

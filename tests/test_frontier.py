@@ -159,3 +159,12 @@ def test_cli_frontier_reports_unknown_ids(tmp_path):
     same = CliRunner().invoke(app, ["frontier", str(TINY), "--x", "cost", "--y", "cost",
                                     "--out", str(tmp_path)])
     assert same.exit_code == 2
+
+
+def test_frontier_reports_progress():
+    events = []
+    frontier(Problem.from_model(TINY), parse_metric("cost"), parse_metric("benefit"),
+             points=4, progress=lambda *e: events.append(e))
+    solves = [e for e in events if e[0] == "solve"]
+    assert solves[-1] == ("solve", 6, 6) and len(solves) == 6
+    assert any(e[0] == "build" for e in events)

@@ -503,17 +503,16 @@ def yaml_mutations() -> st.SearchStrategy[Mutation]:
 
 bad_numbers = st.sampled_from([-1, -1e-9, 1e12, 1e300, math.inf, -math.inf, math.nan, "1e7",
                                "x", [1], {}])
-numbers = st.one_of(
-    st.sampled_from([0, 0.0, 0.5, 1, 2, 10, 1e3, 1e5, 1e6, 1e9]),
-    st.floats(min_value=0.0, max_value=1e7),
-    bad_numbers,
-)
-shares = st.one_of(st.sampled_from([0, 0.01, 0.1, 0.5, 0.99, 1]),
-                   st.floats(min_value=0.0, max_value=1.0), bad_numbers)
-pollutants = st.sampled_from(["sediment", "tn", "tp", "cod"])
-point_ids = st.sampled_from(POINTS + ["Z", "outlet "])
-sub_ids = st.sampled_from(SUBUNITS + ["Z"])
-action_ids = st.sampled_from(ACTIONS + ["nope"])
+good_numbers = st.one_of(st.sampled_from([0, 0.0, 0.5, 1, 2, 10, 1e3, 1e5, 1e6, 1e9]),
+                        st.floats(min_value=0.0, max_value=1e7))
+numbers = st.one_of(good_numbers, good_numbers, good_numbers, bad_numbers)
+good_shares = st.one_of(st.sampled_from([0, 0.01, 0.1, 0.5, 0.99, 1]),
+                        st.floats(min_value=0.0, max_value=1.0))
+shares = st.one_of(good_shares, good_shares, good_shares, bad_numbers)
+pollutants = st.sampled_from(["sediment", "tn", "tp"] * 3 + ["cod"])
+point_ids = st.sampled_from(POINTS * 4 + ["Z", "outlet "])
+sub_ids = st.sampled_from(SUBUNITS * 3 + ["Z"])
+action_ids = st.sampled_from(ACTIONS * 3 + ["nope"])
 
 
 def components() -> st.SearchStrategy[tuple[str, Any]]:

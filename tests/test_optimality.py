@@ -27,6 +27,7 @@ import pyomo.environ as pyo
 import pytest
 import yaml
 
+from dss.errors import InputError
 from dss.optimize.components.constraints import Budget
 from dss.optimize.problem import Problem
 from dss.optimize.results import result_tables, summary_table
@@ -281,16 +282,38 @@ def test_chain_min_cost_by_hand(tmp_path, limit, x_u, x_d, cost, marginal, sourc
 
 
 def test_chain_min_cost_infeasible_shortfall_by_hand(tmp_path):
-    """A limit of 700 t/yr needs a 1300 t cut; at most 1200 t is possible: 100 t short."""
+    """A limit of 700 t/yr needs a 1300 t cut; at most 1200 t is possible: presolve rejects
+    it (exit 2) before solving, with both numbers, since no budget suffices."""
     path = write_study(tmp_path, chain_tables(), {
         "objective": {"type": "min_cost"}, "land": {"type": "land"},
         "limits": {"type": "load_limits", "limits": {"outlet": {"sediment": 700.0}}}})
+    with pytest.raises(InputError) as err:
+        Problem.from_model(path).solve()
+    (issue,) = err.value.issues
+    assert issue.column == "components.limits.limits.outlet.sediment"
+    assert "needs a reduction of 1,300 t/yr from its baseline of 2,000 t/yr" in issue.message
+    assert "can remove at most 1,200 t/yr there: no budget suffices" in issue.message
+
+
+def test_chain_budget_shortfall_and_least_budget_by_hand(tmp_path):
+    """A limit of 1500 t/yr needs a 500 t cut. 10,000 CNY buys x_D = 10 (400 t): 100 t short.
+    The least budget is the cost of the cut, 22,500 CNY (see the table above)."""
+    path = write_study(tmp_path, chain_tables(), {
+        "objective": {"type": "max_benefit"}, "land": {"type": "land"},
+        "budget": {"type": "budget", "total": 10000.0},
+        "limits": {"type": "load_limits", "limits": {"outlet": {"sediment": 1500.0}}}})
     result = Problem.from_model(path).solve()
     assert result.status == "infeasible"
     assert not result.has_plan
     short = result.shortfalls.set_index("requirement")
-    assert float(short.loc["sediment at outlet", "shortfall"]) == pytest.approx(100.0, rel=REL)
-    assert float(short.loc["sediment at outlet", "target"]) == pytest.approx(700.0)
+    row = short.loc["sediment at outlet"]
+    assert float(row["shortfall"]) == pytest.approx(100.0, rel=REL)
+    assert float(row["target"]) == pytest.approx(1500.0)
+    assert bool(row["in_conflict"])
+    budget = short[short["kind"] == "budget"].iloc[0]
+    assert float(budget["target"]) == pytest.approx(10000.0)
+    assert float(budget["shortfall"]) == pytest.approx(22500.0 - 10000.0, rel=REL)
+    assert "a budget of at least 22,500 CNY meets every requirement" in budget["note"]
 
 
 # Two control points and a fork. Subunits: A -> R (reservoir, retention 0.5) -> O (outlet);

@@ -246,3 +246,22 @@ def test_points_without_a_plan_do_not_stop_the_sweep(engine):
     for row in table.iloc[1:].itertuples(index=False):
         expected = with_param(problem, BUDGET, row.value).solve()
         assert math.isclose(row.objective, expected.objective, rel_tol=1e-9)
+
+
+def test_worker_errors_cross_process_boundaries():
+    import pickle
+
+    from dss.optimize.sweep import WorkerError
+
+    err = pickle.loads(pickle.dumps(WorkerError("budget: bad", 3)))
+    assert isinstance(err, WorkerError) and err.exit_code == 3 and str(err) == "budget: bad"
+
+
+def test_progress_is_reported_through_the_callback():
+    events: list[tuple[str, int, int]] = []
+    problem = Problem.from_model(TINY)
+    sweep(problem, BUDGET, [1e5, 2e5, 3e5], progress=lambda *e: events.append(e))
+    builds = [e for e in events if e[0] == "build"]
+    solves = [e for e in events if e[0] == "solve"]
+    assert builds[-1] == ("build", len(problem.components) + 1, len(problem.components) + 1)
+    assert solves == [("solve", 1, 3), ("solve", 2, 3), ("solve", 3, 3)]

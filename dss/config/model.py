@@ -11,11 +11,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dss.planning.spec import PlanningSpec
+
 
 class Strict(BaseModel):
     """Base for every config schema: unknown keys are errors and instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
+                              allow_inf_nan=False)
 
 
 class Settings(Strict):
@@ -61,6 +64,9 @@ class ModelConfig(Strict):
 
     dss_version: str = "0.1"
     """Version of the model-file format."""
+    kind: Literal["allocation", "planning"] = "allocation"
+    """``allocation``: allocate restoration actions (``components``); ``planning``: a
+    conservation-planning or national-park design problem (``planning``; ``dss.planning``)."""
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     """Study name; results go to ``results/<name>/<scenario>/``. Letters, digits, ``_``,
     ``.`` and ``-``, starting with a letter or digit (so never ``..``, a hidden folder or a
@@ -77,5 +83,8 @@ class ModelConfig(Strict):
     """HiGHS options."""
     components: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Model components keyed by instance name; each has a ``type`` and its parameters."""
+    planning: PlanningSpec | None = None
+    """The planning problem of a ``kind: planning`` model (units, zones, costs, features,
+    targets, rules, spatial constraints and penalties)."""
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     """Named scenarios; ``base`` (the file as written) always exists."""

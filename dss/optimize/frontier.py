@@ -70,7 +70,8 @@ class FrontierResult:
     Attributes:
         x, y: The two metrics.
         points: Every solved point (``role``: endpoint_y, interior, endpoint_x), with
-            ``dominated`` flags; columns point, role, epsilon, x, y, spend, status, gap.
+            ``dominated`` flags; columns point, role, epsilon (the bound on x of an interior
+            point; x itself at an endpoint), x, y, spend, status, gap.
         frontier: The non-dominated points only, from the y endpoint to the x endpoint
             (x improving, y worsening).
         plans: Amount of every option in each frontier plan (rows as ``frontier``).

@@ -14,16 +14,17 @@ and then drives the underlying ``highspy.Highs`` object directly:
   expressions, so no solution is ever loaded back into Pyomo.
 
 Why not the persistent interface's own update path? Measured on a 10,000-subunit synthetic
-basin (MIP, 48,732 columns; ``benchmarks/bench_sweep.py --compare``), with the bound held
-in a mutable ``Param`` and every ``auto_updates`` check switched off except
-``update_parameters``, ``Highs.solve`` re-solves the changed model correctly, but each
-call still re-applies every option, captures the output file descriptors and builds a
-results object, and reading the plan back goes through a ``ComponentMap`` of variables:
-about 0.1 s more per point than ``changeRowBounds`` + ``run`` (0.6-0.65 s against 0.55-0.6
-s). Rebuilding the model from scratch costs about 2.5 s more per point. So the direct
-route is used, and the only private attributes read are the persistent interface's two
-maps from Pyomo variables and constraints to HiGHS columns and rows (checked at start-up,
-with a clear error if a Pyomo release renames them).
+basin (MIP, about 48,000 columns; ``python benchmarks/bench_sweep.py --compare``, both
+routes warm-started), with the bound held in a mutable ``Param`` and every
+``auto_updates`` check switched off except ``update_parameters``, ``Highs.solve``
+re-solves the changed model correctly, but each call still re-applies every option,
+captures the output file descriptors and builds a results object, and reading the plan
+back goes through a ``ComponentMap`` of variables: 0.78 s of CPU per point against 0.59 s
+for ``changeRowBounds`` + ``run`` + reading the column array. Rebuilding the model at every
+point costs 5.9 s per point. So the direct route is used, and the only private attributes
+read are the persistent interface's ``_solver_model`` and its two maps from Pyomo
+variables and constraints to HiGHS columns and rows (a clear error says so if a Pyomo
+release renames them).
 
 Marginal values of a right-hand side come from the LP (``row_dual``) or, for a MIP, from a
 second HiGHS instance holding the LP relaxation with every integer column fixed at the MIP
@@ -41,6 +42,13 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from dss.errors import SolveError
@@ -82,6 +90,28 @@ class LinearForm:
         return LinearForm(self.cols, self.coefs * factor, self.constant * factor)
 
 
+class FormSet:
+    """Many linear forms evaluated at once (one vectorised pass per solution):
+
+    .. math:: v_t = \\sum_{j \\in t} a_j x_{c_j} + a_{t0}
+    """
+
+    def __init__(self, forms: dict[str, LinearForm]) -> None:
+        self.labels = list(forms)
+        parts = list(forms.values())
+        self.cols = (np.concatenate([f.cols for f in parts]) if parts
+                     else np.zeros(0, np.int32))
+        self.coefs = np.concatenate([f.coefs for f in parts]) if parts else np.zeros(0)
+        self.term = np.repeat(np.arange(len(parts)), [len(f.cols) for f in parts])
+        self.constants = np.array([f.constant for f in parts], dtype=float)
+
+    def __call__(self, x: np.ndarray) -> dict[str, float]:
+        """Label -> value at the column values ``x``."""
+        values = np.bincount(self.term, weights=self.coefs * x[self.cols],
+                             minlength=len(self.labels)) + self.constants
+        return dict(zip(self.labels, values.tolist(), strict=True))
+
+
 @dataclass
 class Solution:
     """Outcome of one HiGHS run on a persistent model.
@@ -109,6 +139,11 @@ class Solution:
     def has_plan(self) -> bool:
         """Whether column values are available."""
         return self.x is not None
+
+
+def _is_variable(expr: Any) -> bool:
+    """Whether an expression node may depend on a variable."""
+    return not isinstance(expr, int | float) and expr.is_potentially_variable()
 
 
 def _highspy():
@@ -164,6 +199,7 @@ class PersistentModel:
                                      dtype=np.int32)
         self._configure(self.highs)
         self._dual_lp: Any = None
+        self._amount_cols: np.ndarray | None = None
         self.seconds = time.perf_counter() - start
         LOGGER.info("persistent model: %d columns, %d rows, %d integer, loaded in %.2f s",
                     self.n_cols, self.highs.getNumRow(), len(self.integer_cols), self.seconds)
@@ -197,27 +233,77 @@ class PersistentModel:
     def linear(self, expr: Any) -> LinearForm:
         """The linear form of a Pyomo expression over the HiGHS columns.
 
-        Variables the solver does not hold (used in no constraint nor the objective) are
-        taken at their current value, which is what the plan leaves them at.
+        Sums, constant multiples, named expressions and ``LinearExpression`` objects (what
+        components build) are walked directly; anything else goes through Pyomo's
+        ``generate_standard_repn``. Repeated columns are summed. Variables the solver does
+        not hold (in no constraint nor the objective) are taken at their current value,
+        which is what the plan leaves them at.
 
         Raises:
             SolveError: if the expression is not linear.
         """
+        cols: list[int] = []
+        coefs: list[float] = []
+        constant = self._collect(expr, 1.0, cols, coefs)
+        if not cols:
+            return LinearForm(np.zeros(0, np.int32), np.zeros(0), constant)
+        unique, inverse = np.unique(np.asarray(cols, np.int32), return_inverse=True)
+        summed = np.bincount(inverse, weights=np.asarray(coefs, float), minlength=len(unique))
+        return LinearForm(unique.astype(np.int32), summed, constant)
+
+    def _collect(self, expr: Any, factor: float, cols: list[int], coefs: list[float]
+                 ) -> float:
+        """Append ``factor * expr``'s terms to cols/coefs; return its constant part."""
         if isinstance(expr, int | float):
-            return LinearForm(np.zeros(0, np.int32), np.zeros(0), float(expr))
+            return factor * expr
+        if expr.is_variable_type():
+            return self._add_var(expr, factor, cols, coefs)
+        if expr.is_named_expression_type():
+            return self._collect(expr.expr, factor, cols, coefs)
+        kind = type(expr)
+        if kind is LinearExpression:  # the hot path: one loop, no calls per term
+            constant = 0.0
+            var_col = self._var_col
+            for arg in expr.args:
+                if type(arg) is MonomialTermExpression:
+                    c, v = arg.args
+                    col = var_col.get(id(v))
+                    if col is not None and not v.fixed:
+                        cols.append(col)
+                        coefs.append(factor * (c if type(c) is float else float(pyo.value(c))))
+                        continue
+                constant += self._collect(arg, factor, cols, coefs)
+            return constant
+        if kind is MonomialTermExpression:
+            c, v = expr.args
+            return self._add_var(v, factor * float(pyo.value(c)), cols, coefs)
+        if kind is SumExpression:
+            return sum(self._collect(a, factor, cols, coefs) for a in expr.args)
+        if kind is NegationExpression:
+            return self._collect(expr.args[0], -factor, cols, coefs)
+        if kind is ProductExpression:
+            a, b = expr.args
+            if not _is_variable(a):
+                return self._collect(b, factor * float(pyo.value(a)), cols, coefs)
+            if not _is_variable(b):
+                return self._collect(a, factor * float(pyo.value(b)), cols, coefs)
+        if not expr.is_potentially_variable():
+            return factor * float(pyo.value(expr))
         repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
-        if repn.nonlinear_expr is not None:
+        if repn.nonlinear_expr is not None or repn.quadratic_vars:
             raise SolveError("a reported quantity is not linear in the decisions")
-        cols, coefs = [], []
-        constant = float(repn.constant)
+        constant = factor * float(repn.constant)
         for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-            col = self._var_col.get(id(v))
-            if col is None:
-                constant += float(c) * float(v.value or 0.0)
-            else:
-                cols.append(col)
-                coefs.append(float(c))
-        return LinearForm(np.asarray(cols, np.int32), np.asarray(coefs, float), constant)
+            constant += self._add_var(v, factor * float(c), cols, coefs)
+        return constant
+
+    def _add_var(self, var: Any, coef: float, cols: list[int], coefs: list[float]) -> float:
+        col = self._var_col.get(id(var))
+        if col is None or var.fixed:
+            return coef * float(var.value or 0.0)
+        cols.append(col)
+        coefs.append(coef)
+        return 0.0
 
     # ---------------------------------------------------------------- changing the model
     def row_bounds(self, row: int) -> tuple[float, float]:
@@ -253,6 +339,14 @@ class PersistentModel:
             h.changeObjectiveSense(sense)
             h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), costs)
             h.changeObjectiveOffset(float(form.constant))
+
+    @property
+    def amount_cols(self) -> np.ndarray:
+        """HiGHS column of each option's ``amount`` variable (-1 if the solver holds none)."""
+        if self._amount_cols is None:
+            self._amount_cols = np.array([self._var_col.get(id(v), -1)
+                                          for v in self.built.ctx.amount_vars], dtype=np.int64)
+        return self._amount_cols
 
     def _instances(self) -> list[Any]:
         return [self.highs] if self._dual_lp is None else [self.highs, self._dual_lp]
@@ -297,6 +391,11 @@ class PersistentModel:
         Sign convention as HiGHS (and :func:`dss.optimize.solve._lp_duals`): for a
         maximisation, a binding budget row has a positive dual, the objective gained per
         extra unit of budget.
+
+        The fixed-MIP LP always starts from its previous basis, even without
+        ``warm_start``: it is ten times faster than from scratch on large basins, and the
+        optimal LP dual does not depend on the start unless the LP is degenerate at that
+        exact point.
         """
         if not solution.has_plan or solution.status != "optimal":
             return None
@@ -306,8 +405,6 @@ class PersistentModel:
         lp = self._fixed_lp()
         fixed = np.round(solution.x[self.integer_cols])
         lp.changeColsBounds(len(self.integer_cols), self.integer_cols, fixed, fixed)
-        if not self.warm_start:
-            lp.clearSolver()
         try:
             lp.run()
         except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
@@ -330,27 +427,12 @@ class PersistentModel:
         return self._dual_lp
 
 
-def var_value_forms(model: PersistentModel, variables: list[Any]) -> np.ndarray:
-    """HiGHS columns of a list of Pyomo variables (-1 where the solver holds none)."""
-    return np.array([model._var_col.get(id(v), -1) for v in variables], dtype=np.int64)
-
-
 def amounts_from(model: PersistentModel, x: np.ndarray) -> np.ndarray:
     """Amount of every decision option from column values (integers rounded, as
     :func:`dss.optimize.solve._amounts`)."""
     built = model.built
-    cols = var_value_forms(model, built.ctx.amount_vars)
+    cols = model.amount_cols
     values = np.where(cols >= 0, x[np.clip(cols, 0, None)], 0.0)
     integer = built.ctx.options["integer"].to_numpy(bool)
     values[integer] = np.round(values[integer])
     return np.clip(values, 0.0, None)
-
-
-def objective_expr(built: Built) -> Any:
-    """The Pyomo expression of the model's objective."""
-    return built.model.objective_function.expr
-
-
-def is_maximize(built: Built) -> bool:
-    """Whether the model's objective is maximised."""
-    return built.model.objective_function.sense == pyo.maximize

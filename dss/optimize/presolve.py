@@ -37,7 +37,8 @@ import pandas as pd
 from dss.data.schema import POLLUTANT_UNITS
 from dss.errors import InputError, Issue
 from dss.indicators.loads import retention
-from dss.optimize.components.benefits import Carbon, Habitat, LoadLimits
+from dss.optimize.components.base import Role
+from dss.optimize.components.benefits import Carbon, DeliveredReduction, Habitat, LoadLimits
 from dss.optimize.components.constraints import Budget, Locks, ZoneRules
 from dss.optimize.context import BuildContext
 from dss.optimize.problem import Problem, relocate
@@ -48,6 +49,9 @@ BIG = 1e9
 """Option coefficients larger than this (in magnitude) get a warning."""
 RANGE = 1e9
 """Non-zero coefficients of one kind spanning a wider ratio than this get a warning."""
+SOLVER_LIMIT = 1e15
+"""Coefficients this large are errors: HiGHS treats matrix values above 1e15
+(``large_matrix_value``) as infinite and may then return a plan that breaks the constraints."""
 MAX_WARNINGS = 10
 """Warnings per kind before the rest are summarised in one line."""
 TOLERANCE = 1e-9
@@ -148,7 +152,7 @@ def presolve(problem: Problem, ctx: BuildContext) -> list[Issue]:
         InputError: listing every reason the problem is trivially infeasible or meaningless.
     """
     errors: list[Issue] = []
-    warnings = _numerics(ctx, errors)
+    warnings = _numerics(problem, ctx, errors)
     if ctx.n_options == 0:
         errors.append(Issue("actions.csv", "no decision options: no action in actions.csv "
                                            "applies to anything in the study (land classes in "
@@ -169,8 +173,9 @@ def presolve(problem: Problem, ctx: BuildContext) -> list[Issue]:
     return warnings
 
 
-def _numerics(ctx: BuildContext, errors: list[Issue]) -> list[Issue]:
-    """Non-finite coefficients (errors); huge ones and wide ranges (warnings)."""
+def _numerics(problem: Problem, ctx: BuildContext, errors: list[Issue]) -> list[Issue]:
+    """Non-finite or unrepresentable coefficients (errors); huge ones and wide ranges
+    (warnings). One message per input row, naming the options it affects."""
     opts = ctx.options
     study = ctx.study
     warnings: list[Issue] = []
@@ -181,47 +186,92 @@ def _numerics(ctx: BuildContext, errors: list[Issue]) -> list[Issue]:
     act_rows = act_rows[~act_rows.index.duplicated()]
     sub_rows = sub_rows[~sub_rows.index.duplicated()]
 
-    def where(table: str, k: int) -> tuple[str, int | None]:
+    def where(table: str, k: int) -> tuple[str, int | None, str]:
+        """File, row and the id the coefficient of option ``k`` comes from."""
         if table == "actions":
-            return "actions.csv", int(act_rows.get(opts["action_id"].iat[k], 0)) or None
-        return "subunits.csv", int(sub_rows.get(opts["subunit_id"].iat[k], 0)) or None
+            a = opts["action_id"].iat[k]
+            return "actions.csv", int(act_rows.get(a, 0)) or None, f"action {a!r}"
+        if table == "model":
+            return "model", None, ""
+        s = opts["subunit_id"].iat[k]
+        return "subunits.csv", int(sub_rows.get(s, 0)) or None, f"subunit {s!r}"
 
     def label(k: int) -> str:
-        return f"action {opts['action_id'].iat[k]!r} in subunit {opts['subunit_id'].iat[k]!r}"
+        return f"{opts['action_id'].iat[k]!r} in {opts['subunit_id'].iat[k]!r}"
 
-    for column, what, unit, table in _COEFFICIENTS:
-        values = opts[column].to_numpy(float)
+    def grouped(table: str, ks: np.ndarray, text, sink: list[Issue], key: str | None) -> None:
+        """One issue per input row (or model key) over the options ``ks``, capped."""
+        by: dict[tuple, list[int]] = {}
+        for k in ks:
+            by.setdefault(where(table, int(k))[:2], []).append(int(k))
+        for n, ((file, row), members) in enumerate(sorted(by.items(), key=str)):
+            if n == MAX_WARNINGS:
+                sink.append(Issue(file, f"... and {len(by) - MAX_WARNINGS} more rows with the "
+                                        "same problem", None, key))
+                break
+            more = f" (and {len(members) - 1} more)" if len(members) > 1 else ""
+            sink.append(Issue(file, text(members[0], more), row, key))
+
+    families = [(column, what, unit, table, opts[column].to_numpy(float), None)
+                for column, what, unit, table in _COEFFICIENTS]
+    for name, coef in objective_coefficients(problem, ctx).items():
+        families.append(("objective", f"objective coefficient of component {name!r}",
+                         "CNY per unit", "model", coef, f"components.{name}"))
+    for _column, what, unit, table, values, key in families:
         bad = np.flatnonzero(~np.isfinite(values))
-        for k in bad[:MAX_WARNINGS]:
-            file, row = where(table, int(k))
-            errors.append(Issue(file, f"the {what} of {label(int(k))} is {values[k]} (not a "
-                                      "finite number: input values so large that they "
-                                      "overflow; check the units)", row))
+        grouped(table, bad, lambda k, more, what=what, values=values: (
+            f"the {what} of {label(k)}{more} is {values[k]} (not a finite number: input values so "
+            "large that they overflow; check the units)"), errors, key)
         if len(bad):
             continue
         size = np.abs(values)
+        too_big = np.flatnonzero(size >= SOLVER_LIMIT)
+        grouped(table, too_big, lambda k, more, what=what, values=values, unit=unit: (
+            f"the {what} of {label(k)}{more} is {values[k]:.4g} {unit}: the solver cannot use "
+            f"values of {SOLVER_LIMIT:.0e} or more (it would treat them as infinite and "
+            "return a wrong plan); check the units"), errors, key)
+        if len(too_big):
+            continue
         huge = np.flatnonzero(size > BIG)
-        for k in huge[:MAX_WARNINGS]:
-            file, row = where(table, int(k))
-            warnings.append(Issue(file, f"the {what} of {label(int(k))} is {values[k]:.4g} "
-                                        f"{unit}, above {BIG:.0e}: the solver may lose "
-                                        "precision (check the units, or rescale)", row))
-        if len(huge) > MAX_WARNINGS:
-            warnings.append(Issue(table + ".csv", f"... and {len(huge) - MAX_WARNINGS} more "
-                                                  f"options with a {what} above {BIG:.0e}"))
+        grouped(table, huge, lambda k, more, what=what, values=values, unit=unit: (
+            f"the {what} of {label(k)}{more} is {values[k]:.4g} {unit}, above {BIG:.0e}: the "
+            "solver may lose precision (check the units, or rescale)"), warnings, key)
         nonzero = np.flatnonzero(size > 0)
         if len(nonzero) >= 2:
             hi = int(nonzero[np.argmax(size[nonzero])])
             lo = int(nonzero[np.argmin(size[nonzero])])
             if size[hi] > RANGE * size[lo]:
-                file, row = where(table, hi)
-                lo_file, lo_row = where(table, lo)
-                warnings.append(Issue(file, f"the {what} ranges from {size[lo]:.4g} ({label(lo)}"
-                                            f", {lo_file} row {lo_row}) to {size[hi]:.4g} "
-                                            f"{unit} ({label(hi)}): a ratio above "
-                                            f"{RANGE:.0e} that the solver may not resolve "
-                                            "(check the units)", row))
+                file, row, _ = where(table, hi)
+                lo_file, lo_row, _ = where(table, lo)
+                at = f", {lo_file} row {lo_row}" if lo_row else ""
+                warnings.append(Issue(file, f"the {what} ranges from {size[lo]:.4g} "
+                                            f"({label(lo)}{at}) to {size[hi]:.4g} {unit} "
+                                            f"({label(hi)}): a ratio above {RANGE:.0e} that "
+                                            "the solver may not resolve (check the units)",
+                                      row, key))
     return warnings
+
+
+def objective_coefficients(problem: Problem, ctx: BuildContext) -> dict[str, np.ndarray]:
+    """Objective coefficient of every option, per built-in benefit component (and the cost
+    weight of a max_benefit objective); custom components are not included."""
+    opts = ctx.options
+    out: dict[str, np.ndarray] = {}
+    for comp in problem.components:
+        if isinstance(comp, DeliveredReduction):
+            out[comp.name] = comp.coefficients(ctx)
+        elif isinstance(comp, Habitat):
+            species = opts["habitat_species"].to_numpy()
+            gain = opts["habitat_gain"].to_numpy(float)
+            coef = np.zeros(len(opts))
+            for s, spec in comp.params.species.items():
+                coef += np.where(species == s, spec.value * gain, 0.0)
+            out[comp.name] = coef
+        elif isinstance(comp, Carbon):
+            out[comp.name] = comp.params.value * opts["d_carbon"].to_numpy(float)
+        elif comp.role is Role.OBJECTIVE and getattr(comp.params, "cost_weight", 0.0):
+            out[comp.name] = comp.params.cost_weight * opts["unit_cost"].to_numpy(float)
+    return out
 
 
 def _check_bounds(problem: Problem, ctx: BuildContext, bounds: OptionBounds,
@@ -241,7 +291,8 @@ def _check_bounds(problem: Problem, ctx: BuildContext, bounds: OptionBounds,
                                      f"{opts['subunit_id'].iat[k]!r} must be at least "
                                      f"{_fmt(bounds.lower[k])} {opts['unit'].iat[k]} "
                                      f"({bounds.lower_by[k]}) but at most "
-                                     f"{_fmt(bounds.upper[k])} ({bounds.upper_by[k] or 'capacity'})",
+                                     f"{_fmt(bounds.upper[k])} "
+                                     f"({bounds.upper_by[k] or 'capacity'})",
                             None, f"components.{bounds.lower_by[k]}"))
 
 

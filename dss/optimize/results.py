@@ -161,7 +161,9 @@ def control_point_table(result: Result) -> pd.DataFrame:
                          "reduction_pct": 100 * (before - after) / before if before else 0.0,
                          "limit": limit, "slack": limit - after if np.isfinite(limit) else
                          np.nan, "unit": POLLUTANT_UNITS[p]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["point_id", "name", "kind", "pollutant", "before",
+                                       "after", "reduction", "reduction_pct", "limit", "slack",
+                                       "unit"])
 
 
 def species_table(result: Result) -> pd.DataFrame:
@@ -188,11 +190,13 @@ def species_table(result: Result) -> pd.DataFrame:
                      "required_gain": need,
                      "target_met": bool(g >= need - 1e-6) if np.isfinite(need) else None,
                      "unit": "ha (quality-weighted)"})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["species", "before", "gain", "after", "required_gain",
+                                       "target_met", "unit"])
 
 
 def summary_table(result: Result) -> pd.DataFrame:
-    """Headline metrics: objective, spend, benefits, solver status and timings."""
+    """Headline metrics: objective, spend, benefits and solver status (timings are in
+    :func:`timings_table`, so that the summary is the same for the same inputs)."""
     built = result.built
     ctx = built.ctx
     costs = option_costs(result)
@@ -207,8 +211,6 @@ def summary_table(result: Result) -> pd.DataFrame:
         ("options", ctx.n_options, "count"),
         ("options_used", int((result.amounts > 1e-9).sum()) if result.has_plan else 0,
          "count"),
-        ("build_time", built.seconds, "s"),
-        ("solve_time", result.solve_seconds, "s"),
     ]
     for comp in built.problem.components:
         if comp.type_name == "budget" and comp.params.total is not None:
@@ -228,9 +230,30 @@ def summary_table(result: Result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "value", "unit"])
 
 
+def timings_table(result: Result) -> pd.DataFrame:
+    """Build and solve times: kept out of the summary, which is byte-identical run to run."""
+    return pd.DataFrame([("build_time", result.build_seconds, "s"),
+                         ("solve_time", result.solve_seconds, "s")],
+                        columns=["metric", "value", "unit"])
+
+
+def warnings_table(result: Result) -> pd.DataFrame:
+    """Presolve warnings (numerically risky data), located by file, row and column."""
+    return pd.DataFrame([{"file": w.file, "row": w.row, "column": w.column,
+                          "message": w.message, "text": str(w)}
+                         for w in result.warnings],
+                        columns=["file", "row", "column", "message", "text"]).astype(
+                            {"row": "Int64"})
+
+
 def result_tables(result: Result) -> dict[str, pd.DataFrame]:
-    """Every result table of a solve, keyed by file stem."""
-    tables = {"summary": summary_table(result)}
+    """Every result table of a solve, keyed by file stem.
+
+    All are identical, byte for byte, for the same inputs and options, except ``timings``.
+    """
+    tables = {"summary": summary_table(result), "timings": timings_table(result)}
+    if result.warnings:
+        tables["warnings"] = warnings_table(result)
     if result.has_plan:
         tables.update({
             "allocation": allocation_table(result),

@@ -53,7 +53,10 @@ class Result:
         solve_seconds: Time in the solver.
         log: The HiGHS log.
         duals: Marginal values of named constraints (LP, or MIP with integers fixed).
-        shortfalls: For an infeasible study: each requirement and its least shortfall.
+        shortfalls: For an infeasible study: each requirement and its least shortfall,
+            the smallest conflicting set and the least budget (see
+            :func:`explain_infeasibility`).
+        warnings: Presolve warnings about numerically risky data.
     """
 
     status: str
@@ -68,6 +71,8 @@ class Result:
     log: str
     duals: pd.DataFrame = field(default_factory=pd.DataFrame)
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list = field(default_factory=list)
+    """Presolve warnings (:class:`~dss.errors.Issue`) about numerically risky data."""
 
     @property
     def exit_code(self) -> int:
@@ -212,38 +217,72 @@ def solve_built(built: Built) -> Result:
                      objective=float(objective) if objective is not None else None,
                      bound=bound, gap=gap, amounts=amounts, built=built,
                      build_seconds=built.seconds, solve_seconds=seconds, log=log.getvalue(),
-                     duals=duals)
+                     duals=duals, warnings=list(built.warnings))
     LOGGER.info("solve: %s (%s) objective=%s in %.2f s", status, termination, objective,
                 seconds)
     return result
 
 
+SHORTFALL_COLUMNS = ["kind", "component", "requirement", "target", "unit", "shortfall",
+                     "in_conflict", "note"]
+"""Columns of ``shortfalls.csv``: one ``requirement`` row per elastic requirement, then one
+``budget`` row (target = the budget, shortfall = how much more is needed)."""
+
+
 def explain_infeasibility(problem: Problem) -> pd.DataFrame:
-    """Re-solve with every requirement made elastic; report the least shortfalls.
+    """Explain an infeasible problem (see :mod:`dss.optimize.explain`).
+
+    1. Re-solve with every requirement made elastic: the least shortfall of each.
+    2. A deletion filter over the requirements: the smallest conflicting set found
+       (``in_conflict``; none when the hard constraints conflict on their own).
+    3. Re-solve minimising cost with the total budget removed and every requirement hard:
+       the least budget that makes the problem feasible, or that none suffices.
 
     Returns:
-        One row per requirement: component, requirement, target, unit, shortfall (the
-        least amount by which it must be relaxed, given the other hard constraints such
-        as the budget).
+        One row per requirement (kind ``requirement``: component, requirement, target,
+        unit, shortfall = the least amount by which it must be relaxed given the other hard
+        constraints such as the budget, in_conflict) and one ``budget`` row (target = the
+        total budget, shortfall = the least increase that makes every requirement
+        feasible, empty if no budget suffices; note = the explanation in words).
     """
+    from dss.optimize.explain import conflict_set, least_budget
+
     elastic = compile_problem(problem, elastic=True)
     log = io.StringIO()
     results, _ = run_highs(elastic, log)
-    if "convergencecriteriasatisfied" not in str(results.termination_condition).lower():
-        return pd.DataFrame(columns=["component", "requirement", "target", "unit",
-                                     "shortfall"])
-    results.solution_loader.load_vars()
     parts = []
-    for comp in problem.components:
-        table = comp.report(elastic.blocks[comp.name], elastic.ctx, None).get("requirements")
-        if table is not None and len(table):
-            parts.append(table)
-    if not parts:
-        return pd.DataFrame(columns=["component", "requirement", "target", "unit",
-                                     "shortfall"])
-    table = pd.concat(parts, ignore_index=True)
+    if "convergencecriteriasatisfied" in str(results.termination_condition).lower():
+        results.solution_loader.load_vars()
+        for comp in problem.components:
+            table = comp.report(elastic.blocks[comp.name], elastic.ctx, None).get(
+                "requirements")
+            if table is not None and len(table):
+                parts.append(table)
+    table = (pd.concat(parts, ignore_index=True) if parts else
+             pd.DataFrame(columns=["component", "requirement", "target", "unit", "shortfall"]))
+    table["shortfall"] = table["shortfall"].astype(float)
     table["shortfall"] = table["shortfall"].where(table["shortfall"] > 1e-7, 0.0)
-    return table
+    table.insert(0, "kind", "requirement")
+    short = {(c, r): float(v) for c, r, v in zip(table["component"], table["requirement"],
+                                                 table["shortfall"], strict=True)}
+    conflict, finished = conflict_set(elastic, short)
+    table["in_conflict"] = [(c, r) in set(conflict) for c, r in
+                            zip(table["component"], table["requirement"], strict=True)]
+    table["note"] = ""
+    if conflict and not finished:
+        table.loc[table["in_conflict"], "note"] = "conflicting (the search stopped early: " \
+                                                  "perhaps not the smallest set)"
+    need = least_budget(problem)
+    extra = 0.0 if need.least is None or need.budget is None else max(
+        0.0, need.least - need.budget)
+    row = {"kind": "budget", "component": need.component or "budget",
+           "requirement": "least total budget meeting every requirement",
+           "target": need.budget if need.budget is not None else np.nan, "unit": "CNY",
+           "shortfall": extra if need.least is not None else np.nan,
+           "in_conflict": bool(need.least is not None and extra > 0), "note": need.note}
+    table = pd.concat([table, pd.DataFrame([row])], ignore_index=True) if len(table) else \
+        pd.DataFrame([row])
+    return table[SHORTFALL_COLUMNS]
 
 
 def solve_problem(problem: Problem) -> Result:

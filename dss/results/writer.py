@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from importlib import metadata
@@ -30,6 +31,17 @@ FLOAT_FORMAT = "%.10g"
 """Fixed float formatting, so identical runs give identical bytes."""
 
 MANIFEST = "manifest.yaml"
+
+SLOW_WRITE_ENV = "DSS_TEST_SLOW_WRITE"
+"""Test hook: seconds to sleep before each file of a run and between the two renames of the
+swap, so that a test can kill a run mid-write (``tests/test_faults.py``). Unset normally."""
+
+
+def _test_pause() -> None:
+    """Sleep ``$DSS_TEST_SLOW_WRITE`` seconds if set (see :data:`SLOW_WRITE_ENV`)."""
+    delay = os.environ.get(SLOW_WRITE_ENV)
+    if delay:
+        time.sleep(float(delay))
 
 
 class OutputError(DssError):
@@ -56,7 +68,17 @@ def file_sha256(path: Path) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table as UTF-8 CSV with fixed float formatting and Unix line endings."""
+    """Write a table as UTF-8 CSV with fixed float formatting and Unix line endings.
+
+    Floats inside text columns (e.g. the ``value`` column of ``summary.csv``, which mixes
+    numbers and labels) get the same fixed format as float columns.
+    """
+    mixed = [c for c in frame.columns if frame[c].dtype == object]
+    if mixed:
+        frame = frame.copy()
+        for c in mixed:
+            frame[c] = [FLOAT_FORMAT % v if isinstance(v, float) and v == v else v
+                        for v in frame[c]]  # NaN stays empty
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
                  encoding="utf-8")
 
@@ -105,10 +127,12 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
         outputs = {}
         for stem, frame in tables.items():
             path = staging / f"{stem}.csv"
+            _test_pause()
             write_csv(frame, path)
             outputs[path.name] = file_sha256(path)
         for name, content in (texts or {}).items():
             path = staging / name
+            _test_pause()
             if isinstance(content, bytes):
                 path.write_bytes(content)
             else:
@@ -142,6 +166,7 @@ def _swap_into_place(staging: Path, target: Path, token: str) -> None:
         os.rename(target, old)
         moved = True
     try:
+        _test_pause()
         os.rename(staging, target)
     except BaseException:
         if moved and not target.exists():

@@ -44,7 +44,8 @@ class Role(enum.Enum):
 class Params(BaseModel):
     """Base of component parameter schemas: strict and immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
+                              allow_inf_nan=False)
 
 
 class Component(abc.ABC):
