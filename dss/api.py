@@ -85,6 +85,8 @@ class SolveRun:
     result: object
     tables: dict
     folder: Path | None
+    kind: str = "allocation"
+    """``allocation``, or ``planning`` for a :class:`dss.planning.run.PlanningRun`."""
 
 
 def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
@@ -95,11 +97,18 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
     Results are written atomically; a run without a plan (infeasible, error) writes its
     summary and the infeasibility explanation but never a partial allocation. A run with
     ``--set`` overrides goes to ``<scenario>+set-<hash>`` unless ``run_name`` is given, so
-    trying an override never replaces a scenario's results.
+    trying an override never replaces a scenario's results. A ``kind: planning`` model goes
+    to :func:`dss.planning.run.run_planning` (park design, conservation planning).
     """
     from dss.optimize.problem import Problem
     from dss.optimize.results import result_tables
 
+    resolved_model = load_model(model_path, scenarios, sets)
+    if resolved_model.config.kind == "planning":  # park design / conservation planning
+        from dss.planning.run import run_planning
+
+        return run_planning(resolved_model, sets, results_root, write,  # type: ignore
+                            run_name)
     problem = Problem.from_model(model_path, scenarios, sets)
     result = problem.solve()
     tables = result_tables(result)

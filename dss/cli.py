@@ -2,7 +2,8 @@
 
 Exit codes: 0 success (optimal); 1 unexpected internal error; 2 invalid input or model;
 3 infeasible; 4 unbounded; 5 solver error; 6 time limit or gap not closed (a feasible plan was
-written, labelled with its gap); 130 interrupted.
+written, labelled with its gap); 7 feasible, not proven optimal; 8 ``dss verify`` found a
+mismatch; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -190,13 +191,18 @@ def solve(model: ModelArg = DEFAULT_MODEL,
               "--run-name", help="Results folder name (default: the scenario; with --set, "
                                  "<scenario>+set-<hash>).")] = None,
           ) -> None:
-    """Solve the allocation model and write results/<study>/<scenario>/."""
+    """Solve the model (allocation, or park design for kind: planning) and write
+    results/<study>/<scenario>/."""
     from dss.api import run_solve
     from dss.results.report import fmt
 
     _import_plugins(plugin)
     start = time.perf_counter()
     run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name)
+    if run.kind == "planning":  # kind: planning (park design); dss.planning.report
+        from dss.planning.report import echo_run
+
+        raise typer.Exit(echo_run(run, echo_rows, time.perf_counter() - start))
     result = run.result
     summary = run.tables["summary"].set_index("metric")
     typer.echo(f"{run.problem.config.name} [{run.problem.model.scenario}]: {result.status} "

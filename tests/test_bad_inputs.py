@@ -444,8 +444,8 @@ CASES: dict[str, Case] = {
     ),
     "yaml_unknown_key": Case(
         write_text("model.yaml", "name: tiny\ninputs: .\ntitel: Tiny\n"),
-        (f"{Y}, line 3, key titel: unknown key (did you mean title? known keys: dss_version, "
-         "name, title,",),
+        (f"{Y}, line 3, key titel: unknown key (did you mean title? known keys: dss_version, ",
+         " name, title,"),
     ),
     "yaml_unknown_nested_key": Case(
         write_text("model.yaml", "name: tiny\ninputs: .\nsettings:\n  horizon_yeras: 10\n"),

@@ -509,66 +509,75 @@ numbers = st.one_of(good_numbers, good_numbers, good_numbers, bad_numbers)
 good_shares = st.one_of(st.sampled_from([0, 0.01, 0.1, 0.5, 0.99, 1]),
                         st.floats(min_value=0.0, max_value=1.0))
 shares = st.one_of(good_shares, good_shares, good_shares, bad_numbers)
-pollutants = st.sampled_from(["sediment", "tn", "tp"] * 3 + ["cod"])
-point_ids = st.sampled_from(POINTS * 4 + ["Z", "outlet "])
-sub_ids = st.sampled_from(SUBUNITS * 3 + ["Z"])
-action_ids = st.sampled_from(ACTIONS * 3 + ["nope"])
 
 
-def components() -> st.SearchStrategy[tuple[str, Any]]:
-    """(name, spec) of a random component with random (often invalid) parameters."""
-    by_point = st.dictionaries(point_ids, st.dictionaries(pollutants, numbers, max_size=2),
+def components(valid: bool = False) -> st.SearchStrategy[tuple[str, Any]]:
+    """(name, spec) of a random component: with ``valid``, known ids and sensible numbers
+    (the model usually builds, and solves to any status); otherwise often invalid."""
+    num = good_numbers if valid else numbers
+    share = good_shares if valid else shares
+    pollutants = st.sampled_from(["sediment", "tn", "tp"] * (1 if valid else 3)
+                                 + ([] if valid else ["cod"]))
+    point_ids = st.sampled_from(POINTS if valid else POINTS * 4 + ["Z", "outlet "])
+    sub_ids = st.sampled_from(SUBUNITS if valid else SUBUNITS * 3 + ["Z"])
+    action_ids = st.sampled_from(ACTIONS if valid else ACTIONS * 3 + ["nope"])
+    species = st.sampled_from(SPECIES if valid else SPECIES + ["tiger"])
+    towns = st.sampled_from(TOWNSHIPS if valid else TOWNSHIPS + ["east"])
+    agencies = st.sampled_from(AGENCIES if valid else AGENCIES + ["police"])
+    by_point = st.dictionaries(point_ids, st.dictionaries(pollutants, num, max_size=2),
                                max_size=2)
-    specs = st.one_of(
-        st.fixed_dictionaries({"type": st.just("load_limits")},
-                              optional={"limits": by_point, "reductions": st.dictionaries(
-                                  point_ids, st.dictionaries(pollutants, shares, max_size=2),
-                                  max_size=2), "use_table_limits": st.booleans()}),
-        st.fixed_dictionaries({"type": st.just("habitat"), "species": st.dictionaries(
-            st.sampled_from(SPECIES + ["tiger"]), st.fixed_dictionaries({}, optional={
-                "value": numbers, "target_absolute": numbers, "target_relative": numbers}),
+    typed = {
+        "limits": st.fixed_dictionaries({"type": st.just("load_limits")}, optional={
+            "limits": by_point, "reductions": st.dictionaries(
+                point_ids, st.dictionaries(pollutants, share, max_size=2), max_size=2),
+            "use_table_limits": st.booleans()}),
+        "habitat": st.fixed_dictionaries({"type": st.just("habitat"), "species": st.dictionaries(
+            species, st.fixed_dictionaries({}, optional={
+                "value": num, "target_absolute": num, "target_relative": share}),
             max_size=2)}),
-        st.fixed_dictionaries({"type": st.just("carbon")},
-                              optional={"value": numbers, "minimum": numbers}),
-        st.fixed_dictionaries({"type": st.just("locks")}, optional={
+        "carbon": st.fixed_dictionaries({"type": st.just("carbon")},
+                                        optional={"value": num, "minimum": num}),
+        "locks": st.fixed_dictionaries({"type": st.just("locks")}, optional={
             "locked_out": st.dictionaries(sub_ids, st.one_of(
                 st.just("all"), st.lists(action_ids, max_size=3)), max_size=3),
             "locked_in": st.dictionaries(sub_ids, st.one_of(st.just("all"), st.dictionaries(
-                action_ids, st.one_of(st.just("all"), numbers), max_size=2)), max_size=2)}),
-        st.fixed_dictionaries({"type": st.just("zone_rules")}, optional={
+                action_ids, st.one_of(st.just("all"), num), max_size=2)), max_size=2)}),
+        "zones": st.fixed_dictionaries({"type": st.just("zone_rules")}, optional={
             z: st.fixed_dictionaries({}, optional={
                 "forbidden": st.lists(action_ids, max_size=2),
                 "allowed": st.lists(action_ids, max_size=2),
-                "required": st.dictionaries(action_ids, shares, max_size=2)})
+                "required": st.dictionaries(action_ids, share, max_size=2)})
             for z in ("core", "general", "outside")}),
-        st.fixed_dictionaries({"type": st.just("equity")}, optional={
-            "min_share": shares, "max_share": shares,
-            "townships": st.dictionaries(st.sampled_from(TOWNSHIPS + ["east"]),
-                                         st.dictionaries(st.sampled_from(
-                                             ["min_share", "max_share"]), shares, max_size=2),
-                                         max_size=2)}),
-        st.fixed_dictionaries({"type": st.just("budget")}, optional={
-            "total": st.one_of(st.none(), numbers),
-            "per_agency": st.dictionaries(st.sampled_from(AGENCIES + ["police"]), numbers,
-                                          max_size=2),
-            "per_township": st.dictionaries(st.sampled_from(TOWNSHIPS + ["east"]), numbers,
-                                            max_size=2)}),
-        st.fixed_dictionaries({"type": st.sampled_from(["max_benefit", "min_cost"])},
-                              optional={"cost_weight": numbers}),
-        st.fixed_dictionaries({"type": st.just("delivered_reduction")}, optional={
-            "values": st.dictionaries(pollutants, numbers, max_size=3),
-            "points": st.one_of(st.none(), st.dictionaries(point_ids, numbers, max_size=2))}),
-        st.fixed_dictionaries({"type": st.sampled_from(["land", "nope", 3])},
-                              optional={"x": numbers}),
-    )
+        "equity": st.fixed_dictionaries({"type": st.just("equity")}, optional={
+            "min_share": share, "max_share": share,
+            "townships": st.dictionaries(towns, st.dictionaries(st.sampled_from(
+                ["min_share", "max_share"]), share, max_size=2), max_size=2)}),
+        "budget": st.fixed_dictionaries({"type": st.just("budget")}, optional={
+            "total": st.one_of(st.none(), num),
+            "per_agency": st.dictionaries(agencies, num, max_size=2),
+            "per_township": st.dictionaries(towns, num, max_size=2)}),
+        "objective": st.fixed_dictionaries(
+            {"type": st.sampled_from(["max_benefit", "min_cost"])},
+            optional={"cost_weight": num} if not valid else {}),
+        "water": st.fixed_dictionaries({"type": st.just("delivered_reduction")}, optional={
+            "values": st.dictionaries(pollutants, num, max_size=3),
+            "points": st.one_of(st.none(), st.dictionaries(point_ids, num, max_size=2))}),
+    }
+    if valid:  # each type under its own name: replaces the tiny model's, or adds one
+        return st.one_of(*(st.tuples(st.just(name), spec) for name, spec in typed.items()))
+    typed["other"] = st.fixed_dictionaries({"type": st.sampled_from(["land", "nope", 3])},
+                                           optional={"x": numbers})
     names = st.sampled_from(["objective", "budget", "land", "water", "extra", "amount",
                              "limits2"])
-    return st.tuples(names, specs)
+    return st.tuples(names, st.one_of(*typed.values()))
 
 
-def component_mutations() -> st.SearchStrategy[Mutation]:
+def component_mutations(valid: bool = False) -> st.SearchStrategy[Mutation]:
+    put = components(valid).map(lambda nc: YamlOp("put", 0, nc[1], f"components.{nc[0]}"))
+    if valid:
+        return put
     return st.one_of(
-        components().map(lambda nc: YamlOp("put", 0, nc[1], f"components.{nc[0]}")),
+        put,
         st.builds(YamlOp, st.just("put"), st.just(0), numbers,
                   st.sampled_from(["components.budget.total", "settings.horizon_years",
                                    "solver.mip_gap", "solver.time_limit"])),
@@ -576,6 +585,38 @@ def component_mutations() -> st.SearchStrategy[Mutation]:
                   st.sampled_from(["components.budget", "components.objective",
                                    "components.land", "components.water"])),
     )
+
+
+@dataclass(frozen=True)
+class Together(Mutation):
+    """Several mutations applied as one (e.g. a small budget and a target)."""
+
+    parts: tuple[Mutation, ...]
+
+    def apply(self, files: Files) -> None:
+        for part in self.parts:
+            part.apply(files)
+
+
+def tight_requirements() -> st.SearchStrategy[Mutation]:
+    """A small budget with a requirement: often infeasible (explained) or a costly plan."""
+    budget = st.builds(YamlOp, st.just("put"), st.just(0),
+                       st.sampled_from([0, 1e3, 3e4, 1e5, 2.5e5, 5e5]),
+                       st.just("components.budget.total"))
+    target = st.one_of(
+        st.builds(lambda p, q, r: YamlOp("put", 0, {"type": "load_limits", "reductions": {
+            p: {q: r}}}, "components.limits"), st.sampled_from(POINTS),
+            st.sampled_from(["sediment", "tn", "tp"]), st.floats(0.01, 0.95)),
+        st.builds(lambda r: YamlOp("put", 0, {"type": "habitat", "species": {
+            "panda": {"target_relative": r}}}, "components.habitat"), st.floats(0.01, 0.35)),
+        st.builds(lambda m: YamlOp("put", 0, {"type": "carbon", "minimum": m},
+                                   "components.carbon"), st.floats(10.0, 9000.0)),
+        st.builds(lambda s, a, m: YamlOp("put", 0, {"type": "locks", "locked_in": {s: {a: m}}},
+                                         "components.locks"),
+                  st.sampled_from(SUBUNITS), st.sampled_from(ACTIONS), st.floats(0.0, 30.0)),
+    )
+    return st.builds(lambda b, t: Together((b, *t)), budget,
+                     st.lists(target, min_size=1, max_size=3))
 
 
 def numeric_cells() -> st.SearchStrategy[Mutation]:
@@ -587,8 +628,12 @@ def numeric_cells() -> st.SearchStrategy[Mutation]:
 
 baseline_cases = st.lists(st.one_of(csv_mutations(), csv_mutations(), file_mutations(),
                                     yaml_mutations()), min_size=1, max_size=4)
-solve_cases = st.lists(st.one_of(component_mutations(), component_mutations(),
-                                 numeric_cells(), csv_mutations(), yaml_mutations()),
+solve_cases = st.lists(st.one_of(tight_requirements(), tight_requirements(),
+                                 component_mutations(valid=True),
+                                 component_mutations(valid=True),
+                                 component_mutations(valid=True), component_mutations(),
+                                 numeric_cells(), csv_mutations(), yaml_mutations(),
+                                 file_mutations()),
                        min_size=1, max_size=4)
 
 # ------------------------------------------------------------------------------ running a case

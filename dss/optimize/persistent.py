@@ -19,12 +19,12 @@ routes warm-started), with the bound held in a mutable ``Param`` and every
 ``auto_updates`` check switched off except ``update_parameters``, ``Highs.solve``
 re-solves the changed model correctly, but each call still re-applies every option,
 captures the output file descriptors and builds a results object, and reading the plan
-back goes through a ``ComponentMap`` of variables: 0.78 s of CPU per point against 0.59 s
-for ``changeRowBounds`` + ``run`` + reading the column array. Rebuilding the model at every
-point costs 5.9 s per point. So the direct route is used, and the only private attributes
-read are the persistent interface's ``_solver_model`` and its two maps from Pyomo
-variables and constraints to HiGHS columns and rows (a clear error says so if a Pyomo
-release renames them).
+back goes through a ``ComponentMap`` of variables: 0.76-0.78 s of CPU per point against
+0.59-0.66 s for ``changeRowBounds`` + ``run`` + reading the column array (two runs on a
+shared 2-core machine). Rebuilding the model at every point costs 5.5-5.9 s per point.
+So the direct route is used, and the only private attributes read are the persistent
+interface's ``_solver_model`` and its two maps from Pyomo variables and constraints to
+HiGHS columns and rows (a clear error says so if a Pyomo release renames them).
 
 Marginal values of a right-hand side come from the LP (``row_dual``) or, for a MIP, from a
 second HiGHS instance holding the LP relaxation with every integer column fixed at the MIP

@@ -193,7 +193,7 @@ class Evaluation:
 
 def evaluate(problem: PlanningProblem, solution: np.ndarray,
              groups: dict[str, list[str]] | None = None, cost_unit: str = "-",
-             boundary_unit: str = "-") -> Evaluation:
+             boundary_unit: str = "-", edge_factor: float = 1.0) -> Evaluation:
     """Evaluate a plan.
 
     Args:
@@ -203,6 +203,7 @@ def evaluate(problem: PlanningProblem, solution: np.ndarray,
             (default: every zone together, plus each zone when there are several).
         cost_unit: Unit of costs, for the summary.
         boundary_unit: Unit of boundary lengths, for the summary.
+        edge_factor: Weight of the study area's outer boundary in boundary lengths.
     """
     data = problem.data
     plan = as_plan(problem, solution)
@@ -226,7 +227,8 @@ def evaluate(problem: PlanningProblem, solution: np.ndarray,
     for name, zones in groups.items():
         y = group_values(plan, data.zone_positions(zones))
         if data.boundary is not None:
-            rows.append((f"boundary {name}", boundary_length(data, y), boundary_unit))
+            rows.append((f"boundary {name}", boundary_length(data, y, edge_factor),
+                         boundary_unit))
         if data.boundary is not None or data.adjacency:
             pieces[name] = components(problem, plan, zones)
             rows.append((f"pieces {name}", float(len(pieces[name])), "count"))

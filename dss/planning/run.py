@@ -128,8 +128,8 @@ def _summary(run: PlanningRun) -> pd.DataFrame:
         if ev is None:
             continue
         for r in ev.summary.itertuples(index=False):
-            if r.metric in ("objective",) and not label:
-                continue
+            if not label and (r.metric == "objective" or r.metric.startswith("term ")):
+                continue  # the solve's own objective and terms are listed above
             unit = r.unit
             if r.metric.startswith(("cost", "term")):
                 unit = cost_unit
@@ -239,11 +239,12 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
         result = problem.solve(options)
     groups = _park_groups(list(problem.data.zones), list(spec.park_zones)) \
         if study_planning is not None else None
-    evaluation = evaluate(problem, result.solution, groups) if result.solution is not None \
-        else None
+    edge = spec.boundary.edge_factor if spec.boundary is not None else 1.0
+    evaluation = evaluate(problem, result.solution, groups, edge_factor=edge) \
+        if result.solution is not None else None
     current = None
     if study_planning is not None and not spec.evaluate_current:
-        current = evaluate(problem, study_planning.current_plan(), groups)
+        current = evaluate(problem, study_planning.current_plan(), groups, edge_factor=edge)
     run = PlanningRun(resolved, problem, result, evaluation, {}, None, study_planning, project,
                       current)
     tables: dict[str, pd.DataFrame] = {}

@@ -156,9 +156,19 @@ def solve_report(title: str, scenario: str, tables: dict[str, pd.DataFrame],
         out += ["## Habitat", "", markdown_table(tables["species"], [
             "species", "before", "gain", "after", "required_gain", "unit"]), ""]
     if "shortfalls" in tables:
+        short = tables["shortfalls"]
+        kind = short["kind"] if "kind" in short else pd.Series("requirement", short.index)
+        reqs = short[kind == "requirement"]
+        if "in_conflict" in reqs:
+            reqs = reqs.assign(in_conflict=["yes" if v in (True, "True") else ""
+                                            for v in reqs["in_conflict"]])
+        columns = ["requirement", "target", "shortfall", "unit"]
         out += ["## Requirements that cannot be met", "",
                 "Least relaxation of each requirement that makes the plan feasible "
-                "(elastic re-solve, other constraints kept).", "",
-                markdown_table(tables["shortfalls"], ["requirement", "target", "shortfall",
-                                                      "unit"]), ""]
+                "(elastic re-solve, other constraints kept); `in_conflict` marks the "
+                "smallest set of requirements found that cannot hold together.", "",
+                markdown_table(reqs, columns + (["in_conflict"] if "in_conflict" in reqs
+                                                else [])), ""]
+        for note in short.loc[kind == "budget", "note"] if "note" in short else []:
+            out += [f"**Budget**: {note}.", ""]
     return "\n".join(out)

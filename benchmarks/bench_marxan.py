@@ -1,0 +1,168 @@
+"""Benchmark: a 1,500-unit Marxan project with a boundary penalty, solved to proven optimality.
+
+Usage::
+
+    python benchmarks/bench_marxan.py [--rows 30] [--cols 50] [--features 20] [--blm 1]
+                                      [--seed 0] [--amounts presence|area]
+                                      [--time-limit 300] [--gap 0] [--out FOLDER]
+
+A synthetic Marxan project is written in Marxan's own format (``input.dat``, ``pu.dat``,
+``spec.dat``, ``puvspr.dat``, ``bound.dat``; :func:`dss.planning.marxan.write_marxan`) and
+then read back and solved through the same path as ``dss solve`` on a Marxan model
+(:func:`~dss.planning.marxan.read_marxan`, :meth:`MarxanProject.problem`, HiGHS), and the
+Marxan outputs are written. Times: write, read, build (Pyomo), solve (HiGHS), output.
+
+The project: a ``rows x cols`` grid of square planning units (shared edges of length 1,
+outer edges as ``id1 == id2`` rows); integer costs, log-normal (median 10, heavy tail, as land
+values); ``features`` species with clumped ranges covering 4-16 % of the grid (Gaussian
+random fields thresholded); targets of 10-30 % of each species' occurrences (``prop``); a
+few units locked in (existing reserves, status 2) and out (towns, status 3); BLM > 0.
+
+``--amounts presence`` (default) records each species as present (amount 1) in a unit, the
+most common Marxan data (occurrence records); ``--amounts area`` records a continuous
+habitat amount per unit instead (suitability x area), which makes the targets knapsack
+constraints with real-valued weights: those are much harder to *prove* optimal (HiGHS finds
+plans within ~1 % within a minute, but closing the gap can take far longer than 5 minutes).
+
+Prints a Markdown table and writes ``results/benchmarks/marxan.md`` unless ``--out`` says
+otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def smooth(field: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing with numpy alone (separable kernel, reflected edges)."""
+    radius = max(1, int(3 * sigma))
+    x = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (x / sigma) ** 2)
+    kernel /= kernel.sum()
+    out = field
+    for axis in (0, 1):
+        padded = np.pad(out, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)],
+                        mode="reflect")
+        out = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="valid"), axis,
+                                  padded)
+    return out
+
+
+def make_project(folder: Path, rows: int, cols: int, features: int, blm: float, seed: int,
+                 amounts: str) -> Path:
+    """Write the synthetic Marxan project; returns its ``input.dat``."""
+    from dss.planning.marxan import write_marxan
+
+    rng = np.random.default_rng(seed)
+    n = rows * cols
+    ids = np.arange(1, n + 1)
+    cost = np.maximum(1, np.round(10 * np.exp(rng.normal(size=n)))).astype(int)
+    status = np.zeros(n, dtype=int)
+    status[rng.choice(n, max(1, n // 300), replace=False)] = 2
+    free = np.flatnonzero(status == 0)
+    status[rng.choice(free, max(1, n // 150), replace=False)] = 3
+    pu = pd.DataFrame({"id": ids, "cost": cost, "status": status})
+    records = []
+    spec_rows = []
+    for f in range(1, features + 1):
+        field = smooth(rng.normal(size=(rows, cols)), rng.uniform(1.5, 4.0))
+        share = 0.08 * rng.uniform(0.5, 2.0)
+        level = np.quantile(field, 1 - share)
+        present = (field > level).ravel()
+        if amounts == "presence":
+            values = present.astype(float)
+        else:
+            values = np.where(present, (field.ravel() - level) / (field.max() - level), 0.0)
+            values = np.round(100 * values, 3)
+        for unit in np.flatnonzero(values > 0):
+            records.append((f, int(unit) + 1, float(values[unit])))
+        spec_rows.append({"id": f, "prop": round(float(rng.uniform(0.1, 0.3)), 3),
+                          "spf": 10, "name": f"species_{f}"})
+    puvspr = pd.DataFrame(records, columns=["species", "pu", "amount"])
+    edges = []
+    for r in range(rows):
+        for c in range(cols):
+            i = r * cols + c + 1
+            if c + 1 < cols:
+                edges.append((i, i + 1, 1.0))
+            if r + 1 < rows:
+                edges.append((i, i + cols, 1.0))
+            outer = (r == 0) + (r == rows - 1) + (c == 0) + (c == cols - 1)
+            if outer:
+                edges.append((i, i, float(outer)))
+    bound = pd.DataFrame(edges, columns=["id1", "id2", "boundary"])
+    return write_marxan(folder, pu, pd.DataFrame(spec_rows), puvspr, bound, blm=blm)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=30)
+    parser.add_argument("--cols", type=int, default=50)
+    parser.add_argument("--features", type=int, default=20)
+    parser.add_argument("--blm", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--amounts", choices=("presence", "area"), default="presence")
+    parser.add_argument("--time-limit", type=float, default=300.0)
+    parser.add_argument("--gap", type=float, default=0.0, help="relative MIP gap (0: prove)")
+    parser.add_argument("--out", type=Path, default=Path("results") / "benchmarks",
+                        help="folder for marxan.md and the project (default results/"
+                             "benchmarks)")
+    args = parser.parse_args()
+
+    from dss.planning.marxan import read_marxan, write_marxan_outputs
+    from dss.planning.solve import SolverOptions, solve
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=args.out) as tmp:
+        folder = Path(tmp) / "project"
+        t0 = time.perf_counter()
+        input_dat = make_project(folder, args.rows, args.cols, args.features, args.blm,
+                                 args.seed, args.amounts)
+        t1 = time.perf_counter()
+        project = read_marxan(input_dat)
+        problem = project.problem()
+        t2 = time.perf_counter()
+        result = solve(problem, SolverOptions(time_limit=args.time_limit, gap=args.gap,
+                                              abs_gap=1e-6, threads=1))
+        t3 = time.perf_counter()
+        write_marxan_outputs(project, result)
+        t4 = time.perf_counter()
+        selected = int((result.selected() > 0.5).sum()) if result.solution is not None else 0
+        boundary = result.terms.get("boundary", 0.0) / args.blm if args.blm else 0.0
+    rows = [
+        ("planning units", f"{len(project.pu):,}"),
+        ("features", f"{len(project.spec)}"),
+        ("puvspr rows", f"{len(project.puvspr):,}"),
+        ("bound.dat rows", f"{len(project.bound):,}"),
+        ("amounts", args.amounts),
+        ("BLM", f"{args.blm:g}"),
+        ("seed", str(args.seed)),
+        ("write project s", f"{t1 - t0:.2f}"),
+        ("read + problem s", f"{t2 - t1:.2f}"),
+        ("build (Pyomo) s", f"{result.build_seconds:.2f}"),
+        ("solve (HiGHS) s", f"{result.solve_seconds:.2f}"),
+        ("solve total s", f"{t3 - t2:.2f}"),
+        ("write outputs s", f"{t4 - t3:.2f}"),
+        ("status", result.status),
+        ("objective", f"{result.objective:,.3f}" if result.objective is not None else "-"),
+        ("bound", f"{result.bound:,.3f}" if result.bound is not None else "-"),
+        ("gap", f"{result.gap:.2e}" if result.gap is not None else "-"),
+        ("cost", f"{result.terms.get('cost', 0.0):,.3f}"),
+        ("boundary length", f"{boundary:,.1f}"),
+        ("units selected", f"{selected:,}"),
+    ]
+    table = "\n".join(["| metric | value |", "| --- | --- |",
+                       *(f"| {k} | {v} |" for k, v in rows)])
+    print(table)
+    (args.out / "marxan.md").write_text(
+        "# Marxan benchmark (benchmarks/bench_marxan.py)\n\n" + table + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
