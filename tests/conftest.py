@@ -15,5 +15,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(stats["outcomes"].items()))
         terminalreporter.write_line(
             f"fuzz: {total} generated cases ({stats['baseline']} baseline, {stats['solve']} "
-            f"solve) in {stats['seconds']:.1f} s; {outcomes}")
+            f"solve) in {stats['seconds']:.1f} s ({stats['cpu']:.1f} s CPU); {outcomes}")
         break

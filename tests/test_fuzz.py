@@ -78,7 +78,8 @@ settings.register_profile(
 )
 PROFILE = settings.get_profile("dss-fuzz")
 
-FUZZ_STATS: dict[str, Any] = {"baseline": 0, "solve": 0, "seconds": 0.0, "outcomes": {}}
+FUZZ_STATS: dict[str, Any] = {"baseline": 0, "solve": 0, "seconds": 0.0, "cpu": 0.0,
+                              "outcomes": {}}
 """Cases run and their outcomes, printed by ``conftest.pytest_terminal_summary``."""
 
 
@@ -710,7 +711,7 @@ def run_case(mutations: list[Mutation], command: str, allowed: tuple[int, ...]) 
     files: Files = dict(ORIGINAL)
     for mutation in mutations:
         mutation.apply(files)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="dss-fuzz-") as tmp:
         study = Path(tmp) / "study"
         out = Path(tmp) / "results"
@@ -740,6 +741,7 @@ def run_case(mutations: list[Mutation], command: str, allowed: tuple[int, ...]) 
             n for n, d in files.items() if d is not None), "nothing written beside inputs"
     FUZZ_STATS[command] += 1
     FUZZ_STATS["seconds"] += time.perf_counter() - start
+    FUZZ_STATS["cpu"] += time.process_time() - cpu
     outcomes = FUZZ_STATS["outcomes"]
     outcomes[f"{command} exit {code}"] = outcomes.get(f"{command} exit {code}", 0) + 1
     return code

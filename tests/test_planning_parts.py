@@ -10,7 +10,9 @@ import pytest
 
 from dss.errors import InputError
 from dss.planning.evaluate import (
+    asym_connectivity,
     components,
+    connectivity,
     evaluate,
     objective_value,
     replacement_cost,
@@ -338,6 +340,15 @@ def test_evaluate_a_plan(base: PlanningProblem) -> None:
     assert objective_value(p, np.array([0, 1, 1, 0])) == pytest.approx(7.0)
     cov = target_coverage(p, np.array([1, 0, 0, 0]))
     assert cov["met"].tolist() == [True, False] and cov["shortfall"].tolist() == [0, 1]
+
+
+def test_connectivity_summaries(base: PlanningProblem) -> None:
+    """{1,2,3} shares boundaries 1-2 and 2-3 inside (2); unit 2 alone depends on unit 1,
+    outside (1); with unit 1 in, nothing is left unprotected (0)."""
+    assert connectivity(base, np.array([1, 1, 1, 0])) == pytest.approx(2.0)
+    river = pd.DataFrame({"id1": ["2"], "id2": ["1"], "value": [1.0]})
+    assert asym_connectivity(base, np.array([0, 1, 0, 0]), river) == pytest.approx(1.0)
+    assert asym_connectivity(base, np.array([1, 1, 0, 0]), river) == pytest.approx(0.0)
 
 
 def test_replacement_cost(base: PlanningProblem) -> None:

@@ -152,15 +152,29 @@ def _split_fast(text: str) -> _Records | None:
     header = [h.strip() for h in lines[0].split(",")]
     if not all(header):
         return None
-    body = "\n".join(lines[1:]) + "\n"
-    raw = pd.read_csv(io.StringIO(body), header=None, names=list(range(len(header))),
-                      dtype=object, na_filter=False, skip_blank_lines=False, engine="c")
-    if len(raw) != len(lines) - 1:
-        return None
     padded = any(p in text for p in (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t",
                                      " \r", "\t\r")) or text[:1] in (" ", "\t")
+    if len(lines) <= _SMALL_TABLE and "\x00" not in text and \
+            text.count("\r") == text.count("\r\n"):
+        # a small table: splitting in Python costs less than starting the C parser; the
+        # cells are the same (no quotes, and every line ends with "\n" or "\r\n")
+        cells = zip(*(line.removesuffix("\r").split(",") for line in lines[1:]), strict=True)
+        raw = [pd.Series(c, dtype=object) for c in cells]
+        count = len(lines) - 1
+    else:
+        body = "\n".join(lines[1:]) + "\n"
+        frame = pd.read_csv(io.StringIO(body), header=None, names=list(range(len(header))),
+                            dtype=object, na_filter=False, skip_blank_lines=False, engine="c")
+        if len(frame) != len(lines) - 1:
+            return None
+        raw = [frame[i] for i in range(len(header))]
+        count = len(frame)
     columns = [raw[i].str.strip() if padded else raw[i] for i in range(len(header))]
-    return _Records(header, 1, columns, np.arange(len(raw), dtype=np.int64) + 2, False)
+    return _Records(header, 1, columns, np.arange(count, dtype=np.int64) + 2, False)
+
+
+_SMALL_TABLE = 2000
+"""Tables of at most this many lines are split in Python (see :func:`_split_fast`)."""
 
 
 def _split_exact(text: str, file: str, issues: list[Issue]) -> _Records | None:
@@ -226,7 +240,8 @@ def _split_exact(text: str, file: str, issues: list[Issue]) -> _Records | None:
 def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
              issues: list[Issue]) -> pd.Series:
     """Convert one column of stripped strings to its declared type, reporting bad cells."""
-    empty = (text == "").to_numpy()
+    empty = np.asarray(text.to_numpy() == "", dtype=bool)
+    any_empty = bool(empty.any())  # most columns have none: skip the fills (pandas is slow)
     if col.dtype == "str":
         values = text.astype(object)
         if col.allowed:
@@ -236,7 +251,8 @@ def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
                               f"({_hint(text.iloc[p], col.allowed, quote=True)}"
                               f"{col.rule()})")
         fill = None if col.nullable else col.default
-        values = values.where(~empty, fill)
+        if any_empty:
+            values = values.where(~empty, fill)
     elif col.dtype == "bool":
         lowered = text.str.lower()
         is_true = lowered.isin(_TRUE).to_numpy()
@@ -245,11 +261,11 @@ def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
         _report(issues, file, col.name, bad, rows,
                 lambda p: f"'{text.iloc[p]}' is not a boolean (true or false)")
         values = pd.Series(np.where(is_true, True, False), index=text.index, dtype=bool)
-        if col.default is not None:
+        if col.default is not None and any_empty:
             values = values.where(~empty, bool(col.default))
     else:
-        numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
-        arr = numbers.to_numpy()
+        arr = pd.to_numeric(text.where(~empty, None) if any_empty else text,
+                            errors="coerce").to_numpy(dtype=float, copy=True)
         not_number = ~empty & np.isnan(arr)
         literal_nan = sheet_error = np.zeros(len(text), dtype=bool)
         if not_number.any():
@@ -279,10 +295,10 @@ def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
             frac = finite & (np.abs(arr - np.round(arr)) > 1e-9)
             _report(issues, file, col.name, frac, rows,
                     lambda p: f"{arr[p]:g} is not a whole number ({col.rule()})")
-        if not col.nullable and col.default is not None:
-            numbers = numbers.where(~empty, float(col.default))  # type: ignore[arg-type]
-        values = numbers
-    if not col.nullable and col.default is None:
+        if not col.nullable and col.default is not None and any_empty:
+            arr = np.where(empty, float(col.default), arr)  # type: ignore[arg-type]
+        values = pd.Series(arr, index=text.index, dtype=float)
+    if not col.nullable and col.default is None and any_empty:
         _report(issues, file, col.name, empty, rows,
                 lambda p: f"empty cell, a value is required ({col.rule()})")
     return values

@@ -114,14 +114,38 @@ def _status(termination: str, has_solution: bool) -> str:
     return "error"
 
 
-def run_highs(built: Built, log: io.StringIO) -> tuple[Any, float]:
-    """Run HiGHS on a built model with the configured options."""
-    cfg = built.problem.config.solver
-    solver = _highs()
+def highs_options(cfg: Any) -> dict[str, Any]:
+    """HiGHS options of a :class:`~dss.config.model.SolverConfig` (time limit and gap included).
+
+    Also used by ``benchmarks/bench_perf.py`` so the direct-highspy reference solves with
+    exactly the options dss uses.
+
+    Defaults (``method: choose``, presolve on) were kept after measuring the synthetic
+    basin's MIP (``dss.synth``, 10,000 subunits, 48,599 columns, one thread, HiGHS 1.16, on a
+    loaded 2-core machine, one run each): choose 4.5 s / 2.9 s without presolve, simplex
+    3.9 s / 2.1 s, ipm 2.3 s / 1.6 s, all with the same objective. Interior point looked
+    faster, but the runs were on a busy machine and a single sample each, a MIP solves its
+    node LPs with dual simplex whatever ``solver`` says, and switching the default changes
+    which of several equally good plans is reported; set ``solver.method: ipm`` (and
+    ``presolve: false`` for large, easy MIPs) in a model file after measuring there. At
+    scale most of ``dss solve``'s time is outside HiGHS (see ``benchmarks/bench_perf.py``).
+    """
     options: dict[str, Any] = {"presolve": "on" if cfg.presolve else "off",
-                               "solver": cfg.method, "random_seed": 0}
+                               "solver": cfg.method, "random_seed": 0,
+                               "time_limit": float(cfg.time_limit),
+                               "mip_rel_gap": float(cfg.mip_gap)}
     if cfg.threads:
         options["threads"] = cfg.threads
+    return options
+
+
+def run_highs(built: Built, log: io.StringIO, solver: Any = None) -> tuple[Any, float]:
+    """Run HiGHS on a built model with the configured options (in ``solver`` if given, a
+    fresh Pyomo HiGHS interface otherwise; the caller can then reuse its instance)."""
+    cfg = built.problem.config.solver
+    solver = _highs() if solver is None else solver
+    options = {k: v for k, v in highs_options(cfg).items()
+               if k not in ("time_limit", "mip_rel_gap")}
     streams: list[Any] = [log]
     if cfg.log:
         streams.append(LOGGER)
@@ -158,8 +182,79 @@ def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["component", "constraint", "index", "dual"])
 
 
-def _lp_duals(built: Built, amounts: np.ndarray) -> pd.DataFrame:
-    """Duals of the LP; for a MIP, of the LP with every integer decision fixed."""
+def _instance_duals(built: Built, amounts: np.ndarray, solver: Any) -> pd.DataFrame | None:
+    """Duals from the HiGHS instance the model was just solved in (no second translation).
+
+    An LP's duals are read from its solution. For a MIP, the instance's LP is copied into a
+    fresh ``highspy.Highs`` with integrality dropped and every integer column fixed at the
+    plan (the used flags at ``amount > 0``), exactly the fixed-MIP LP the Pyomo route solves
+    (Pyomo's HiGHS interface also fixes a variable through its column bounds).
+    Returns None when the interface's private attributes are unavailable (the caller then
+    falls back to re-translating the model).
+    """
+    try:
+        highs = solver._solver_model
+        var_col = solver._pyomo_var_to_solver_var_map
+        con_row = solver._pyomo_con_to_solver_con_map
+    except AttributeError:  # pragma: no cover - depends on the Pyomo release
+        return None
+    if highs is None:
+        return None
+    if not built.is_mip:
+        sol = highs.getSolution()
+        if not sol.dual_valid:
+            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
+        row_dual = np.asarray(sol.row_dual, dtype=float)
+    else:
+        import highspy
+
+        cols, values = [], []
+        integer = built.ctx.options["integer"].to_numpy(bool)
+        for k in np.flatnonzero(integer):
+            col = var_col.get(id(built.ctx.amount_vars[k]))
+            if col is not None:
+                cols.append(col)
+                values.append(float(amounts[k]))
+        for k, var in built.ctx.used_vars.items():
+            col = var_col.get(id(var))
+            if col is not None:
+                cols.append(col)
+                values.append(1.0 if amounts[k] > 1e-9 else 0.0)
+        lp = highs.getLp()
+        lp.integrality_ = []
+        cols_arr = np.asarray(cols, dtype=np.int32)
+        vals = np.asarray(values, dtype=float)
+        fixed_lp = highspy.Highs()
+        fixed_lp.setOptionValue("output_flag", False)
+        for key, value in highs_options(built.problem.config.solver).items():
+            fixed_lp.setOptionValue(key, value)
+        fixed_lp.passModel(lp)
+        if len(cols_arr):
+            fixed_lp.changeColsBounds(len(cols_arr), cols_arr, vals, vals)
+        fixed_lp.run()
+        sol = fixed_lp.getSolution()
+        if "kOptimal" not in str(fixed_lp.getModelStatus()) or not sol.dual_valid:
+            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
+        row_dual = np.asarray(sol.row_dual, dtype=float)
+    duals = {con: float(row_dual[row]) for con, row in con_row.items()}
+    return _named_duals(built, duals)
+
+
+def _lp_duals(built: Built, amounts: np.ndarray, solver: Any = None) -> pd.DataFrame:
+    """Duals of the LP; for a MIP, of the LP with every integer decision fixed.
+
+    With the solver the model was solved in, the duals come from that HiGHS instance
+    (:func:`_instance_duals`): translating the model into HiGHS a second time cost more than
+    the solve itself on large basins.
+    """
+    if solver is not None:
+        try:
+            table = _instance_duals(built, amounts, solver)
+        except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
+            LOGGER.warning("no duals available: %s", err)
+            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
+        if table is not None:
+            return table
     fixed = []
     if built.is_mip:
         integer = built.ctx.options["integer"].to_numpy(bool)
@@ -190,7 +285,8 @@ def _lp_duals(built: Built, amounts: np.ndarray) -> pd.DataFrame:
 def solve_built(built: Built) -> Result:
     """Solve a compiled model; explain infeasibility with an elastic re-solve."""
     log = io.StringIO()
-    results, seconds = run_highs(built, log)
+    solver = _highs()
+    results, seconds = run_highs(built, log, solver)
     termination = str(results.termination_condition).split(".")[-1]
     sol_status = str(getattr(results, "solution_status", "")).lower()
     has_solution = "optimal" in sol_status or "feasible" in sol_status and \
@@ -210,7 +306,7 @@ def solve_built(built: Built) -> Result:
             if status == "optimal" and not built.is_mip:
                 gap = 0.0
         if status == "optimal":
-            duals = _lp_duals(built, amounts)
+            duals = _lp_duals(built, amounts, solver)
     if status == "infeasible_or_timeout":
         status = "time_limit"
     result = Result(status=status, termination=termination,

@@ -66,7 +66,8 @@ class Model:
         self.m = pyo.ConcreteModel(name="planning")
         domain = pyo.Binary if self.problem.binary else pyo.UnitInterval
         self.m.x = pyo.Var(range(self.n * self.nz), domain=domain, bounds=(0, 1))
-        self._x = [self.m.x[k] for k in range(self.n * self.nz)]
+        self.decisions: list[Any] = [self.m.x[k] for k in range(self.n * self.nz)]
+        """Decision variables, flat: unit ``i``, zone ``z`` at ``i * n_zones + z``."""
 
     @property
     def data(self):
@@ -80,11 +81,11 @@ class Model:
 
     def x(self, i: int, z: int) -> Any:
         """The decision variable of unit ``i`` and zone ``z``."""
-        return self._x[i * self.nz + z]
+        return self.decisions[i * self.nz + z]
 
     def group(self, i: int, zones: tuple[int, ...]) -> list[Any]:
         """Variables whose sum is :math:`y_i^G` (unit ``i`` in the zone group)."""
-        return [self._x[i * self.nz + z] for z in zones]
+        return [self.decisions[i * self.nz + z] for z in zones]
 
     @staticmethod
     def linear(coefs: Any, variables: list[Any], constant: float = 0.0) -> LinearExpression:
@@ -114,14 +115,14 @@ class Model:
             if k == 0:
                 continue
             coefs.append(k * data.amounts[f, units])
-            variables.extend(self._x[i * self.nz + z] for i in units)
+            variables.extend(self.decisions[i * self.nz + z] for i in units)
         if not coefs:
             return self.linear([], [])
         return self.linear(np.concatenate(coefs), variables)
 
     def cost(self) -> LinearExpression:
         """:math:`\\sum_i \\sum_z c_{iz} x_{iz}`."""
-        return self.linear(self.data.cost.ravel(), self._x)
+        return self.linear(self.data.cost.ravel(), self.decisions)
 
     def unit_sum(self, values: np.ndarray, zones: tuple[int, ...]) -> LinearExpression:
         """:math:`\\sum_i \\sum_{z \\in G} d_{i(z)} x_{iz}` for per-unit (or per unit and
@@ -131,7 +132,7 @@ class Model:
         for z in zones:
             column = values[:, z] if values.ndim == 2 else values
             coefs.append(column)
-            variables.extend(self._x[i * self.nz + z] for i in range(self.n))
+            variables.extend(self.decisions[i * self.nz + z] for i in range(self.n))
         return self.linear(np.concatenate(coefs) if coefs else [], variables)
 
     def add_term(self, label: str, role: str, expr: Any, sign: float = 1.0) -> None:

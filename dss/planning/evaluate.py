@@ -130,6 +130,44 @@ def components(problem: PlanningProblem, solution: np.ndarray,
     return [[ids[i] for i in piece] for piece in pieces]
 
 
+def _pairs(problem: PlanningProblem, data: pd.DataFrame | None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit positions and values of a pairwise table (default: the shared boundaries)."""
+    if data is None:
+        bnd = problem.data.boundary
+        if bnd is None:
+            return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+        return bnd.i, bnd.j, bnd.length
+    value = "value" if "value" in data.columns else "boundary"
+    a = problem.data.unit_positions(data["id1"], "data")
+    b = problem.data.unit_positions(data["id2"], "data")
+    v = pd.to_numeric(data[value], errors="coerce").to_numpy(float)
+    keep = a != b
+    return a[keep], b[keep], v[keep]
+
+
+def connectivity(problem: PlanningProblem, solution: np.ndarray,
+                 data: pd.DataFrame | None = None,
+                 zones: tuple[str, ...] | list[str] | None = None) -> float:
+    """Symmetric connectivity held by a zone group (prioritizr's
+    ``eval_connectivity_summary``): :math:`\\sum_{\\{i,j\\}} D_{ij} y_i y_j`, each unordered
+    pair once; by default :math:`D` is the shared boundary length, so this is the boundary
+    shared inside the group."""
+    a, b, v = _pairs(problem, data)
+    y = group_values(as_plan(problem, solution), problem.data.zone_positions(zones))
+    return float((v * y[a] * y[b]).sum())
+
+
+def asym_connectivity(problem: PlanningProblem, solution: np.ndarray, data: pd.DataFrame,
+                      zones: tuple[str, ...] | list[str] | None = None) -> float:
+    """Asymmetric connectivity left unprotected (prioritizr's
+    ``eval_asym_connectivity_summary``): :math:`\\sum_{(i,j)} D_{ij} y_i (1 - y_j)`, for
+    ordered pairs where ``id1`` depends on ``id2`` (e.g. :func:`river_dependence`)."""
+    a, b, v = _pairs(problem, data)
+    y = group_values(as_plan(problem, solution), problem.data.zone_positions(zones))
+    return float((v * y[a] * (1.0 - y[b])).sum())
+
+
 def objective_terms(problem: PlanningProblem, solution: np.ndarray) -> dict[str, float]:
     """The objective's natural terms at a plan, computed from the plan alone: ``cost``
     (always), ``utility`` / ``targets_met`` / ``shortfall`` / ``largest_shortfall`` for the
@@ -228,6 +266,8 @@ def evaluate(problem: PlanningProblem, solution: np.ndarray,
         y = group_values(plan, data.zone_positions(zones))
         if data.boundary is not None:
             rows.append((f"boundary {name}", boundary_length(data, y, edge_factor),
+                         boundary_unit))
+            rows.append((f"shared boundary {name}", connectivity(problem, plan, None, zones),
                          boundary_unit))
         if data.boundary is not None or data.adjacency:
             pieces[name] = components(problem, plan, zones)

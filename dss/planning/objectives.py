@@ -106,7 +106,7 @@ class MaxUtilityObjective(Objective):
         for f in range(data.n_features):
             coefs += weights[f] * np.outer(data.amounts[f], data.contributions[f])
         self.add_budget(model, block)
-        model.add_term("utility", "utility", model.linear(coefs.ravel(), model._x), -1.0)
+        model.add_term("utility", "utility", model.linear(coefs.ravel(), model.decisions), -1.0)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def portfolio(problem: PlanningProblem, n: int, gap: float | None = None,
     model = compile_problem(problem)
     m = model.m
     m.nogood = pyo.ConstraintList()
-    free = [v for v in model._x if not v.fixed]
+    free = [v for v in model.decisions if not v.fixed]
     results: list[PlanningResult] = []
     for _ in range(n):
         result = solve_model(model, options)

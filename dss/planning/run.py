@@ -35,7 +35,14 @@ import pandas as pd
 
 from dss.config.loader import ResolvedModel, read_yaml_located
 from dss.errors import InputError, Issue
-from dss.planning.evaluate import Evaluation, evaluate, objective_value, replacement_cost
+from dss.planning.constraints import LinearConstraint
+from dss.planning.evaluate import (
+    Evaluation,
+    evaluate,
+    objective_terms,
+    objective_value,
+    replacement_cost,
+)
 from dss.planning.marxan import MarxanProject, marxan_tables, read_marxan
 from dss.planning.portfolio import Portfolio, portfolio
 from dss.planning.problem import PlanningProblem
@@ -139,7 +146,7 @@ def _summary(run: PlanningRun) -> pd.DataFrame:
         for t in ev.targets.itertuples(index=False):
             rows.append((f"target {t.target}{label}", t.relative_held, "share of total"))
     for part in problem.constraints:
-        if hasattr(part, "threshold") and result.solution is not None:
+        if isinstance(part, LinearConstraint) and result.solution is not None:
             rows.append((f"rule {part.name}", part.value(result.solution),
                          f"{part.sense} {part.threshold:g}"))
     return pd.DataFrame(rows, columns=["metric", "value", "unit"])
@@ -150,7 +157,7 @@ def _rules(run: PlanningRun) -> pd.DataFrame:
     data = run.problem.data
     current = run.study.current_plan() if run.study is not None else None
     for part in run.problem.constraints:
-        if not hasattr(part, "threshold"):
+        if not isinstance(part, LinearConstraint):
             continue
         rows.append({"rule": part.name,
                      "zones": "+".join(data.zones[z] for z in part.zones),
@@ -300,6 +307,5 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
 
 
 def _terms(problem: PlanningProblem, plan: np.ndarray) -> dict[str, float]:
-    from dss.planning.evaluate import objective_terms
-
+    """Objective terms of a plan evaluated without a solve."""
     return objective_terms(problem, plan)

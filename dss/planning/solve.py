@@ -171,11 +171,12 @@ def run(model: Model, options: SolverOptions) -> tuple[Any, float, str]:
 
 def read_solution(model: Model) -> np.ndarray:
     """The loaded plan as an array (units, zones); binary plans are rounded."""
-    values = np.array([v.value if v.value is not None else 0.0 for v in model._x], dtype=float)
+    values = np.array([v.value if v.value is not None else 0.0 for v in model.decisions],
+                      dtype=float)
     values = values.reshape(model.n, model.nz)
     if model.binary:
         values = np.round(values)
-    return np.clip(values, 0.0, 1.0)
+    return np.clip(values, 0.0, 1.0) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def solve_model(model: Model, options: SolverOptions) -> PlanningResult:
@@ -257,7 +258,10 @@ def explain_infeasibility(problem: PlanningProblem, options: SolverOptions | Non
 
     data = problem.data
     held = held_amounts(problem, result.solution)
-    available = held_amounts(problem, np.ones((data.n_units, data.n_zones)))
+    # the most any plan holds: every unit in its best zone of the target's group
+    available = [float(data.amounts[t.feature] @ np.full(
+        data.n_units, data.contributions[t.feature, list(t.zones)].max())) for t in
+        problem.targets]
     rows = []
     for k, (label, t) in enumerate(zip(problem.target_labels(), problem.targets, strict=True)):
         short = max(0.0, t.amount - held[k])
