@@ -273,8 +273,8 @@ def test_no_budget_suffices(tmp_path: Path) -> None:
     result = RUNNER.invoke(app, ["solve", str(model), "--out", str(tmp_path / "out")])
     assert result.exit_code == 3, result.output
     assert "habitat: habitat gain panda" in result.stdout
-    assert "Budget: no budget suffices: even with unlimited money the requirements cannot " \
-           "all be met" in result.stdout
+    assert "Budget: no budget suffices: even with unlimited money habitat gain panda cannot " \
+           "be met under the land, zone rules, locks and equity rules." in result.stdout
     short = pd.read_csv(tmp_path / "out" / "tiny" / "base" / "shortfalls.csv")
     budget = short[short["kind"] == "budget"].iloc[0]
     assert pd.isna(budget["shortfall"]) and budget["note"].startswith("no budget suffices")

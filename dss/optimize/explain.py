@@ -14,7 +14,8 @@ Both complete the elastic re-solve of :func:`dss.optimize.solve.explain_infeasib
 - :func:`least_budget` re-solves with the total budget removed, every requirement hard and
   the cost minimised. That cost is the least total budget that meets every requirement. If
   that model is infeasible too, no budget suffices: the requirements exceed what all the
-  actions can achieve under the other rules.
+  actions can achieve under the other rules, and a deletion filter on that model names the
+  requirements that money cannot meet.
 """
 
 from __future__ import annotations
@@ -73,9 +74,11 @@ def requirements(built: Built) -> list[Requirement]:
     return found
 
 
-def _feasible(built: Built, hard: set[int], reqs: list[Requirement]) -> bool | None:
+def _feasible(built: Built, hard: set[int], reqs: list[Requirement], deadline: float
+              ) -> bool | None:
     """Whether the model is feasible with the requirements in ``hard`` enforced and the
-    others dropped (None if the solver could not tell within its time limit)."""
+    others dropped (None if the solver could not tell in time). The objective is switched
+    off by :func:`conflict_set`, so a MIP stops at its first feasible plan."""
     from dss.optimize.solve import run_highs
 
     for i, req in enumerate(reqs):
@@ -85,7 +88,13 @@ def _feasible(built: Built, hard: set[int], reqs: list[Requirement]) -> bool | N
             req.slack.unfix()
             req.slack.setlb(0.0)
             req.slack.setub(None)
-    results, _ = run_highs(built, io.StringIO())
+    config = built.problem
+    left = max(1.0, min(config.config.solver.time_limit, deadline - time.perf_counter()))
+    built.problem = config.with_solver(time_limit=left)
+    try:
+        results, _ = run_highs(built, io.StringIO())
+    finally:
+        built.problem = config
     name = str(results.termination_condition).lower()
     if "convergencecriteriasatisfied" in name:
         return True
@@ -109,22 +118,31 @@ def conflict_set(built: Built, shortfalls: dict[tuple[str, str], float]
     reqs = requirements(built)
     if not reqs:
         return [], True
-    start = time.perf_counter()
-    if _feasible(built, set(), reqs) is False:
-        return [], True  # the hard constraints conflict without any requirement
-    short = {i for i, r in enumerate(reqs) if shortfalls.get((r.component, r.label), 0) > 0}
-    hard = set(range(len(reqs)))
-    if short and short != hard and _feasible(built, short, reqs) is False:
-        hard = short  # the short requirements conflict by themselves: filter only them
-    # zero-shortfall requirements first, so the short ones are kept when there is a choice
-    order = sorted(hard, key=lambda i: (i in short, i))
-    finished = True
-    for i in order:
-        if time.perf_counter() - start > MAX_FILTER_SECONDS:
-            finished = False
-            break
-        if _feasible(built, hard - {i}, reqs) is False:
-            hard.discard(i)
+    deadline = time.perf_counter() + MAX_FILTER_SECONDS
+    model = built.model
+    model.objective_function.deactivate()  # feasibility only: any plan will do
+    model.add_component("_feasibility", pyo.Objective(expr=0.0 * built.ctx.amount_vars[0]
+                                                      if built.ctx.amount_vars else 0.0))
+    try:
+        if _feasible(built, set(), reqs, deadline) is False:
+            return [], True  # the hard constraints conflict without any requirement
+        short = {i for i, r in enumerate(reqs)
+                 if shortfalls.get((r.component, r.label), 0) > 0}
+        hard = set(range(len(reqs)))
+        if short and short != hard and _feasible(built, short, reqs, deadline) is False:
+            hard = short  # the short requirements conflict by themselves: filter only them
+        # zero-shortfall requirements first, so the short ones are kept when there is a choice
+        order = sorted(hard, key=lambda i: (i in short, i))
+        finished = True
+        for i in order:
+            if time.perf_counter() > deadline:
+                finished = False
+                break
+            if _feasible(built, hard - {i}, reqs, deadline) is False:
+                hard.discard(i)
+    finally:
+        model.del_component("_feasibility")
+        model.objective_function.activate()
     return [(reqs[i].component, reqs[i].label) for i in sorted(hard)], finished
 
 
@@ -185,8 +203,29 @@ def least_budget(problem: Problem) -> BudgetNeed:
     if "infeasible" in term:
         extra = any(b.params.per_agency or b.params.per_township for b in budgets)
         why = ("the per-agency or per-township budgets, or " if extra else "")
-        return BudgetNeed(name, total, None,
-                          "no budget suffices: even with unlimited money the requirements "
-                          f"cannot all be met under {why}the land, zone rules, locks and "
-                          "equity rules")
+        names = _unaffordable(variant)
+        what = (f"{', '.join(names)} cannot be met" if len(names) == 1 else
+                f"{', '.join(names)} cannot all be met" if names else
+                "the requirements cannot all be met")
+        return BudgetNeed(name, total, None, f"no budget suffices: even with unlimited money "
+                                             f"{what} under {why}the land, zone rules, locks "
+                                             "and equity rules")
     return BudgetNeed(name, total, None, f"the least budget could not be found ({term})")
+
+
+def _unaffordable(variant: Problem) -> list[str]:
+    """The smallest set of requirements that conflict with no budget limit (names)."""
+    from dss.optimize.solve import run_highs
+
+    try:
+        built = compile_problem(variant, elastic=True)
+    except InputError:
+        return []
+    results, _ = run_highs(built, io.StringIO())
+    if "convergencecriteriasatisfied" not in str(results.termination_condition).lower():
+        return []
+    results.solution_loader.load_vars()
+    shortfalls = {(r.component, r.label): float(pyo.value(r.slack))
+                  for r in requirements(built)}
+    conflict, _ = conflict_set(built, shortfalls)
+    return [label for _, label in conflict]
