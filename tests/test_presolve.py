@@ -278,3 +278,19 @@ def test_no_budget_suffices(tmp_path: Path) -> None:
     short = pd.read_csv(tmp_path / "out" / "tiny" / "base" / "shortfalls.csv")
     budget = short[short["kind"] == "budget"].iloc[0]
     assert pd.isna(budget["shortfall"]) and budget["note"].startswith("no budget suffices")
+
+
+def test_hard_conflict_with_requirements_present(tiny: Problem) -> None:
+    """Revegetating all of A is locked in (300,000 CNY, north) and no township may take more
+    than half the spend: 600,000 CNY at least, above the budget. The elastic re-solve is
+    infeasible too (no requirement explains it); the least budget still does."""
+    from dss.optimize.components.constraints import Equity
+
+    problem = tiny.add(Locks("locks", locked_in={"A": {"scar_reveg": "all"}})).add(
+        Equity("equity", max_share=0.5)).add(Carbon("carbon", minimum=10.0))
+    result = problem.solve()
+    assert result.status == "infeasible"
+    short = result.shortfalls
+    assert list(short["kind"]) == ["budget"]  # no requirement is short: the rules conflict
+    budget = short[short["kind"] == "budget"].iloc[0]
+    assert float(budget["target"]) + float(budget["shortfall"]) == pytest.approx(600_000.0)

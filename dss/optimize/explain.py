@@ -64,8 +64,11 @@ def requirements(built: Built) -> list[Requirement]:
         slack = getattr(block, "slack", None)
         if slack is None:
             continue
-        table = comp.report(block, built.ctx, None).get("requirements")
         slacks = list(slack.values())
+        for var in slacks:  # unsolved (the elastic model was infeasible too): no values yet
+            if var.value is None:
+                var.set_value(0.0, skip_validation=True)
+        table = comp.report(block, built.ctx, None).get("requirements")
         if not slacks or table is None or len(table) != len(slacks) or \
                 "requirement" not in table:
             continue

@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 import pyomo.environ as pyo
-from pydantic import Field
+from pydantic import Field, NonNegativeFloat
 
 from dss.data.schema import ZONES
 from dss.errors import Issue
@@ -44,9 +44,9 @@ class BudgetParams(Params):
 
     total: float | None = Field(None, ge=0)
     """Total budget over the planning horizon (currency); null for no total limit."""
-    per_agency: dict[str, float] = Field(default_factory=dict)
+    per_agency: dict[str, NonNegativeFloat] = Field(default_factory=dict)
     """Budget per owning agency (currency), e.g. forestry: 2.0e7."""
-    per_township: dict[str, float] = Field(default_factory=dict)
+    per_township: dict[str, NonNegativeFloat] = Field(default_factory=dict)
     """Budget per township (currency)."""
 
 
