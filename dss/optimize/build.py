@@ -46,11 +46,27 @@ class Built:
     ctx: BuildContext
     blocks: dict[str, pyo.Block]
     objective: Component
-    benefit_terms: dict[str, Any]
     penalty_terms: dict[str, Any]
     seconds: float
     warnings: list[Issue] = field(default_factory=list)
     """Presolve warnings about numerically risky data (:mod:`dss.optimize.presolve`)."""
+    _benefit_terms: dict[str, Any] | None = None
+
+    @property
+    def benefit_terms(self) -> dict[str, Any]:
+        """Labelled benefit expressions (``"component: label"`` -> expression), built on
+        first use: the objective does not need them, and some are large."""
+        if self._benefit_terms is None:
+            self._benefit_terms = {
+                f"{c.name}: {label}": term for c in self.problem.components
+                for label, term in c.benefit_terms(self.blocks[c.name], self.ctx).items()}
+        return self._benefit_terms
+
+    def benefit_values(self, amounts: np.ndarray) -> dict[str, float]:
+        """Value of every labelled benefit term at a plan (currency)."""
+        return {f"{c.name}: {label}": v for c in self.problem.components
+                for label, v in c.benefit_values(self.blocks[c.name], self.ctx,
+                                                 amounts).items()}
 
     @property
     def is_mip(self) -> bool:
@@ -150,9 +166,10 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
             for i, a, b in zip(risky, starts, ends, strict=True):
                 rows[(p, int(i))] = order[a:b]
     keys = sorted(rows)
+    loads = {p: ctx.local[p].to_numpy(float) for p in coefs}
     model.local_balance = pyo.Constraint(
         keys, rule=lambda _m, p, i: ctx.linear(rows[p, i], coefs[p][rows[p, i]])
-        <= float(ctx.local[p].iat[i]))
+        <= float(loads[p][i]))
 
 
 ProgressFn = Callable[[str, int, int], None]
@@ -197,7 +214,6 @@ def compile_problem(problem: Problem, elastic: bool = False,
     if progress is not None:
         progress("build", done, total_steps)
     blocks: dict[str, pyo.Block] = {}
-    benefits: dict[str, Any] = {}
     penalties: dict[str, Any] = {}
     objective_parts: list[Any] = []
     for role in ROLE_ORDER:
@@ -209,8 +225,6 @@ def compile_problem(problem: Problem, elastic: bool = False,
             model.add_component(comp.name, block)
             t0 = time.perf_counter()
             comp.build(block, ctx)
-            for label, term in comp.benefit_terms(block, ctx).items():
-                benefits[f"{comp.name}: {label}"] = term
             total = comp.benefit_objective(block, ctx)
             if total is not None:
                 objective_parts.append(total)
@@ -236,5 +250,4 @@ def compile_problem(problem: Problem, elastic: bool = False,
         model.objective_function = pyo.Objective(expr=expr, sense=pyo.maximize)
     seconds = time.perf_counter() - start
     LOGGER.info("model built: %d options, %.2f s", ctx.n_options, seconds)
-    return Built(problem, model, ctx, blocks, objective, benefits, penalties, seconds,
-                 warnings)
+    return Built(problem, model, ctx, blocks, objective, penalties, seconds, warnings)

@@ -58,6 +58,9 @@ class BuildContext:
     _reduction_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     _option_pos: np.ndarray | None = None
     _point_pos: dict[str, int] | None = None
+    _point_inflow: dict[str, bool] | None = None
+    _linear_terms: dict[int, tuple[Any, np.ndarray, np.ndarray, float]] = field(
+        default_factory=dict)
 
     @property
     def n_options(self) -> int:
@@ -78,8 +81,19 @@ class BuildContext:
         keep = coefs != 0
         idx, coefs = idx[keep], coefs[keep]
         av = self.amount_vars
-        return LinearExpression(constant=float(constant), linear_coefs=coefs.tolist(),
+        expr = LinearExpression(constant=float(constant), linear_coefs=coefs.tolist(),
                                 linear_vars=[av[i] for i in idx])
+        # remembered so that values and solver rows come from the arrays (dss.optimize.evaluate)
+        self._linear_terms[id(expr)] = (expr, idx, coefs, float(constant))
+        return expr
+
+    def linear_terms(self, expr: Any) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """(option indices, coefficients, constant) of an expression made by :meth:`linear`,
+        or None for any other expression (identity, not equality, is checked)."""
+        hit = self._linear_terms.get(id(expr))
+        if hit is None or hit[0] is not expr:
+            return None
+        return hit[1], hit[2], hit[3]
 
     def point_position(self, point_id: str) -> int:
         """Position of the subunit at whose outlet a control point sits (cached)."""
@@ -91,9 +105,11 @@ class BuildContext:
 
     def point_inflow(self, point_id: str) -> bool:
         """Whether a control point measures the load entering its subunit's reach."""
-        cps = self.study.control_points
-        row = cps.loc[cps["point_id"] == point_id, "measures"]
-        return bool(len(row)) and row.iloc[0] == "inflow"
+        if self._point_inflow is None:
+            cps = self.study.control_points
+            self._point_inflow = {p: m == "inflow" for p, m in
+                                  zip(cps["point_id"], cps["measures"], strict=True)}
+        return self._point_inflow.get(point_id, False)
 
     def transfer(self, point_id: str, pollutant: str) -> tuple[np.ndarray, np.ndarray]:
         """Options upstream of a control point and the delivered reduction per unit of each.

@@ -1,59 +1,45 @@
-"""A compiled model loaded into HiGHS once, then re-solved after small changes.
+"""A compiled model loaded into HiGHS once, then solved, and re-solved after small changes.
 
-Sweeps and trade-off frontiers solve the same model many times with one right-hand side or
-the objective changed. Rebuilding the Pyomo model and translating it to HiGHS at every point
-costs more than the solve itself on large basins, so :class:`PersistentModel` translates it
-once (Pyomo's persistent ``pyomo.contrib.solver.solvers.highs.Highs``, ``set_instance``)
-and then drives the underlying ``highspy.Highs`` object directly:
+Every solve of :func:`dss.optimize.solve.solve_built`, sweep and trade-off frontier goes
+through :class:`PersistentModel`: the Pyomo model is compiled into sparse matrices by
+:func:`dss.optimize.matrix.compile_matrix` and handed to ``highspy`` with ``passModel``;
+then the ``highspy.Highs`` object is driven directly:
 
 - a right-hand side changes with ``changeRowBounds`` (one row, nothing else re-translated);
 - an objective changes with ``changeColsCost`` / ``changeObjectiveSense``;
 - a new row (an ε-constraint) is added with ``addRow``;
 - results are read from HiGHS's column values as NumPy arrays: reported quantities are
   linear forms :math:`a^\\top x + a_0` over the columns, extracted once from their Pyomo
-  expressions, so no solution is ever loaded back into Pyomo.
+  expressions, so no solution has to be loaded back into Pyomo between points.
 
-Why not the persistent interface's own update path? Measured on a 10,000-subunit synthetic
-basin (MIP, about 48,000 columns; ``python benchmarks/bench_sweep.py --compare``, both
-routes warm-started), with the bound held in a mutable ``Param`` and every
-``auto_updates`` check switched off except ``update_parameters``, ``Highs.solve``
-re-solves the changed model correctly, but each call still re-applies every option,
-captures the output file descriptors and builds a results object, and reading the plan
-back goes through a ``ComponentMap`` of variables: 0.76-0.78 s of CPU per point against
-0.59-0.66 s for ``changeRowBounds`` + ``run`` + reading the column array (two runs on a
-shared 2-core machine). Rebuilding the model at every point costs 5.5-5.9 s per point.
-So the direct route is used, and the only private attributes read are the persistent
-interface's ``_solver_model`` and its two maps from Pyomo variables and constraints to
-HiGHS columns and rows (a clear error says so if a Pyomo release renames them).
+Why not Pyomo's persistent HiGHS interface? Its ``set_instance`` walks every term of every
+expression (0.76 s at 10,000 subunits, most of the build at 100,000), and each ``solve``
+re-applies every option and reads the plan back through a ``ComponentMap`` (0.76-0.78 s of
+CPU per sweep point at 10,000 subunits, against 0.59-0.66 s for ``changeRowBounds`` +
+``run`` + reading the column array; ``python benchmarks/bench_sweep.py --compare``).
 
 Marginal values of a right-hand side come from the LP (``row_dual``) or, for a MIP, from a
 second HiGHS instance holding the LP relaxation with every integer column fixed at the MIP
-plan ("fixed-MIP" duals, as :func:`dss.optimize.solve._lp_duals`); that instance mirrors
-every change made to the MIP and warm-starts from its previous basis.
+plan ("fixed-MIP" duals); that instance mirrors every change made to the MIP and
+warm-starts from its previous basis.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import (
-    LinearExpression,
-    MonomialTermExpression,
-    NegationExpression,
-    ProductExpression,
-    SumExpression,
-)
-from pyomo.repn.standard_repn import generate_standard_repn
 
 from dss.errors import SolveError
 from dss.optimize.build import Built
-from dss.optimize.solve import _status
+from dss.optimize.matrix import MatrixModel, Terms, compile_matrix
 
 LOGGER = logging.getLogger(__name__)
 
@@ -68,9 +54,10 @@ _TERMINATION = {
     "kObjectiveBound": "objectiveLimit",
     "kObjectiveTarget": "objectiveLimit",
     "kInterrupt": "interrupted",
+    "kModelEmpty": "convergenceCriteriaSatisfied",
 }
 """HiGHS model status -> the termination name Pyomo's interface reports (mapped to a dss
-status by :func:`dss.optimize.solve._status`, so both paths label runs the same way)."""
+status by :func:`status_of`, so every path labels runs the same way)."""
 
 
 @dataclass(frozen=True)
@@ -141,18 +128,55 @@ class Solution:
         return self.x is not None
 
 
-def _is_variable(expr: Any) -> bool:
-    """Whether an expression node may depend on a variable."""
-    return not isinstance(expr, int | float) and expr.is_potentially_variable()
-
-
 def _highspy():
     try:
         import highspy
     except ImportError as err:  # pragma: no cover - highspy is a core dependency
-        raise SolveError(f"highspy is unavailable ({err}); install it with `pip install "
+        raise SolveError(f"HiGHS is not available ({err}): install it with `pip install "
                          "highspy`") from None
     return highspy
+
+
+def status_of(termination: str, has_solution: bool) -> str:
+    """dss status label of a termination name (see :mod:`dss.optimize.solve`)."""
+    name = termination.lower()
+    if "convergencecriteriasatisfied" in name:
+        return "optimal"
+    if "infeasible" in name:  # infeasible, or infeasible-or-unbounded
+        return "infeasible"
+    if "unbounded" in name:
+        return "unbounded"
+    if "maxtimelimit" in name:
+        return "time_limit" if has_solution else "infeasible_or_timeout"
+    if has_solution:
+        return "feasible"
+    return "error"
+
+
+def new_highs() -> Any:
+    """A fresh ``highspy.Highs`` with its output off.
+
+    HiGHS prints a banner to the process's standard output when the first instance is
+    created; the command line owns the console, so the descriptor is silenced meanwhile.
+    """
+    hs = _highspy()
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no usable descriptor 1: nothing to protect
+        saved = None
+    if saved is not None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    try:
+        highs = hs.Highs()
+        highs.setOptionValue("output_flag", False)
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+    return highs
 
 
 class PersistentModel:
@@ -163,46 +187,38 @@ class PersistentModel:
         warm_start: Keep HiGHS's basis and incumbent between runs (faster). When false,
             every run starts from scratch (``clearSolver``), so a point's result does not
             depend on which points were solved before it in the same instance.
+        log: Called with each line HiGHS logs (None: HiGHS stays silent).
     """
 
-    def __init__(self, built: Built, warm_start: bool = False) -> None:
-        from dss.optimize.solve import _highs
-
+    def __init__(self, built: Built, warm_start: bool = False,
+                 log: Callable[[str], None] | None = None) -> None:
         start = time.perf_counter()
         self.built = built
         self.warm_start = warm_start
         self._hs = _highspy()
-        solver = _highs()
-        updates = solver.config.auto_updates
-        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                     "check_for_new_or_removed_params", "check_for_new_objective",
-                     "update_constraints", "update_vars", "update_parameters",
-                     "update_named_expressions", "update_objective"):
-            setattr(updates, flag, False)
-        try:
-            solver.set_instance(built.model)
-            self.highs = solver._solver_model
-            self._var_col: dict[int, int] = solver._pyomo_var_to_solver_var_map
-            self._con_row: dict[Any, int] = solver._pyomo_con_to_solver_con_map
-        except AttributeError as err:  # pragma: no cover - depends on the Pyomo release
-            raise SolveError(f"this Pyomo release's HiGHS interface has changed ({err}); the "
-                             "persistent sweep needs pyomo>=6.8,<7") from None
-        except Exception as err:  # noqa: BLE001 - any translation failure is a solver error
-            raise SolveError(f"HiGHS could not load the model: {type(err).__name__}: {err}"
-                             ) from err
-        self._solver = solver  # keeps the maps alive
-        self.n_cols = int(self.highs.getNumCol())
-        lp = self.highs.getLp()
-        integrality = list(lp.integrality_)
-        cont = self._hs.HighsVarType.kContinuous
-        self.integer_cols = np.array([j for j, t in enumerate(integrality) if t != cont],
-                                     dtype=np.int32)
+        self.matrix: MatrixModel = compile_matrix(built.model, built.ctx)
+        self.translate_seconds = time.perf_counter() - start
+        self.highs = new_highs()
         self._configure(self.highs)
+        if log is not None:
+            self.highs.setOptionValue("log_to_console", False)
+            self.highs.setOptionValue("output_flag", True)
+            self.highs.cbLogging += lambda event: log(event.message)
+        status = self.highs.passModel(self.matrix.highs_lp(self._hs))
+        if status == self._hs.HighsStatus.kError:
+            raise SolveError("HiGHS refused the model (passModel failed): check for "
+                             "infinite or NaN coefficients in the inputs")
+        self._var_col: dict[int, int] = self.matrix.var_col
+        self._con_row: dict[Any, int] = self.matrix.con_row
+        self.n_cols = self.matrix.n_cols
+        self.integer_cols = np.flatnonzero(self.matrix.integer).astype(np.int32)
         self._dual_lp: Any = None
         self._amount_cols: np.ndarray | None = None
         self.seconds = time.perf_counter() - start
-        LOGGER.info("persistent model: %d columns, %d rows, %d integer, loaded in %.2f s",
-                    self.n_cols, self.highs.getNumRow(), len(self.integer_cols), self.seconds)
+        LOGGER.info("HiGHS model: %d columns, %d rows, %d integer, %d nonzeros; compiled in "
+                    "%.2f s, loaded in %.2f s", self.n_cols, self.matrix.n_rows,
+                    len(self.integer_cols), len(self.matrix.value), self.translate_seconds,
+                    self.seconds - self.translate_seconds)
 
     @property
     def is_mip(self) -> bool:
@@ -210,16 +226,11 @@ class PersistentModel:
         return len(self.integer_cols) > 0
 
     def _configure(self, highs: Any) -> None:
-        """Apply the model's solver options (as :func:`dss.optimize.solve.run_highs`)."""
-        cfg = self.built.problem.config.solver
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("random_seed", 0)
-        highs.setOptionValue("presolve", "on" if cfg.presolve else "off")
-        highs.setOptionValue("solver", cfg.method)
-        highs.setOptionValue("time_limit", float(cfg.time_limit))
-        highs.setOptionValue("mip_rel_gap", float(cfg.mip_gap))
-        if cfg.threads:
-            highs.setOptionValue("threads", int(cfg.threads))
+        """Apply the model's solver options (:func:`dss.optimize.solve.highs_options`)."""
+        from dss.optimize.solve import highs_options
+
+        for key, value in highs_options(self.built.problem.config.solver).items():
+            highs.setOptionValue(key, value)
 
     # ----------------------------------------------------------------- reading the model
     def column(self, var: Any) -> int:
@@ -233,77 +244,31 @@ class PersistentModel:
     def linear(self, expr: Any) -> LinearForm:
         """The linear form of a Pyomo expression over the HiGHS columns.
 
-        Sums, constant multiples, named expressions and ``LinearExpression`` objects (what
-        components build) are walked directly; anything else goes through Pyomo's
-        ``generate_standard_repn``. Repeated columns are summed. Variables the solver does
-        not hold (in no constraint nor the objective) are taken at their current value,
-        which is what the plan leaves them at.
+        Walked as the rows are (:class:`dss.optimize.matrix.Terms`); repeated columns are
+        summed. A variable the model does not hold is taken at its current value.
 
         Raises:
             SolveError: if the expression is not linear.
         """
-        cols: list[int] = []
-        coefs: list[float] = []
-        constant = self._collect(expr, 1.0, cols, coefs)
-        if not cols:
+        extra: list[Any] = []
+
+        def outside(var: Any) -> int:  # a column index past the model's: taken as a value
+            extra.append(var)
+            return self.n_cols + len(extra) - 1
+
+        terms = Terms(self.built.ctx, self._var_col, outside)
+        constant = terms.add(expr)
+        cols, coefs = terms.take()
+        if extra:
+            beyond = cols >= self.n_cols
+            values = np.array([float(v.value or 0.0) for v in extra])
+            constant += float(np.dot(coefs[beyond], values[cols[beyond] - self.n_cols]))
+            cols, coefs = cols[~beyond], coefs[~beyond]
+        if not len(cols):
             return LinearForm(np.zeros(0, np.int32), np.zeros(0), constant)
-        unique, inverse = np.unique(np.asarray(cols, np.int32), return_inverse=True)
-        summed = np.bincount(inverse, weights=np.asarray(coefs, float), minlength=len(unique))
+        unique, inverse = np.unique(cols.astype(np.int32), return_inverse=True)
+        summed = np.bincount(inverse, weights=coefs, minlength=len(unique))
         return LinearForm(unique.astype(np.int32), summed, constant)
-
-    def _collect(self, expr: Any, factor: float, cols: list[int], coefs: list[float]
-                 ) -> float:
-        """Append ``factor * expr``'s terms to cols/coefs; return its constant part."""
-        if isinstance(expr, int | float):
-            return factor * expr
-        if expr.is_variable_type():
-            return self._add_var(expr, factor, cols, coefs)
-        if expr.is_named_expression_type():
-            return self._collect(expr.expr, factor, cols, coefs)
-        kind = type(expr)
-        if kind is LinearExpression:  # the hot path: one loop, no calls per term
-            constant = 0.0
-            var_col = self._var_col
-            for arg in expr.args:
-                if type(arg) is MonomialTermExpression:
-                    c, v = arg.args
-                    col = var_col.get(id(v))
-                    if col is not None and not v.fixed:
-                        cols.append(col)
-                        coefs.append(factor * (c if type(c) is float else float(pyo.value(c))))
-                        continue
-                constant += self._collect(arg, factor, cols, coefs)
-            return constant
-        if kind is MonomialTermExpression:
-            c, v = expr.args
-            return self._add_var(v, factor * float(pyo.value(c)), cols, coefs)
-        if kind is SumExpression:
-            return sum(self._collect(a, factor, cols, coefs) for a in expr.args)
-        if kind is NegationExpression:
-            return self._collect(expr.args[0], -factor, cols, coefs)
-        if kind is ProductExpression:
-            a, b = expr.args
-            if not _is_variable(a):
-                return self._collect(b, factor * float(pyo.value(a)), cols, coefs)
-            if not _is_variable(b):
-                return self._collect(a, factor * float(pyo.value(b)), cols, coefs)
-        if not expr.is_potentially_variable():
-            return factor * float(pyo.value(expr))
-        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
-        if repn.nonlinear_expr is not None or repn.quadratic_vars:
-            raise SolveError("a reported quantity is not linear in the decisions")
-        constant = factor * float(repn.constant)
-        for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-            constant += self._add_var(v, factor * float(c), cols, coefs)
-        return constant
-
-    def _add_var(self, var: Any, coef: float, cols: list[int], coefs: list[float]) -> float:
-        col = self._var_col.get(id(var))
-        if col is None or var.fixed:
-            return coef * float(var.value or 0.0)
-        cols.append(col)
-        coefs.append(coef)
-        return 0.0
 
     # ---------------------------------------------------------------- changing the model
     def row_bounds(self, row: int) -> tuple[float, float]:
@@ -342,7 +307,7 @@ class PersistentModel:
 
     @property
     def amount_cols(self) -> np.ndarray:
-        """HiGHS column of each option's ``amount`` variable (-1 if the solver holds none)."""
+        """HiGHS column of each option's ``amount`` variable (columns 0 .. n-1)."""
         if self._amount_cols is None:
             self._amount_cols = np.array([self._var_col.get(id(v), -1)
                                           for v in self.built.ctx.amount_vars], dtype=np.int64)
@@ -367,7 +332,7 @@ class PersistentModel:
         termination = _TERMINATION.get(status_name, status_name)
         info = h.getInfo()
         has_plan = int(info.primal_solution_status) == 2
-        status = _status(termination, has_plan)
+        status = status_of(termination, has_plan)
         if status == "infeasible_or_timeout":
             status = "time_limit"
         objective = float(info.objective_function_value) if has_plan else None
@@ -384,13 +349,12 @@ class PersistentModel:
         x = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
         return Solution(status, termination, objective, bound, gap, x, seconds)
 
-    def dual(self, row: int, solution: Solution) -> float | None:
-        """Marginal value of a row's bound at a solution: the LP dual or, for a MIP, the
-        dual of the LP with every integer column fixed at the plan (None if unavailable).
+    def row_duals(self, solution: Solution) -> np.ndarray | None:
+        """Marginal value of every row's bound at a solution: the LP duals or, for a MIP,
+        those of the LP with every integer column fixed at the plan (None if unavailable).
 
-        Sign convention as HiGHS (and :func:`dss.optimize.solve._lp_duals`): for a
-        maximisation, a binding budget row has a positive dual, the objective gained per
-        extra unit of budget.
+        Sign convention as HiGHS: for a maximisation, a binding budget row has a positive
+        dual, the objective gained per extra unit of budget.
 
         The fixed-MIP LP always starts from its previous basis, even without
         ``warm_start``: it is ten times faster than from scratch on large basins, and the
@@ -401,26 +365,31 @@ class PersistentModel:
             return None
         if not self.is_mip:
             sol = self.highs.getSolution()
-            return float(sol.row_dual[row]) if sol.dual_valid else None
+            return np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
         lp = self._fixed_lp()
         fixed = np.round(solution.x[self.integer_cols])
         lp.changeColsBounds(len(self.integer_cols), self.integer_cols, fixed, fixed)
         try:
             lp.run()
         except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
-            LOGGER.warning("no fixed-MIP dual: %s", err)
+            LOGGER.warning("no fixed-MIP duals: %s", err)
             return None
         if "kOptimal" not in str(lp.getModelStatus()):
             return None
         sol = lp.getSolution()
-        return float(sol.row_dual[row]) if sol.dual_valid else None
+        return np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
+
+    def dual(self, row: int, solution: Solution) -> float | None:
+        """Marginal value of one row's bound at a solution (see :meth:`row_duals`)."""
+        duals = self.row_duals(solution)
+        return None if duals is None else float(duals[row])
 
     def _fixed_lp(self) -> Any:
         """The LP copy used for fixed-MIP duals (created on first use, then mirrored)."""
         if self._dual_lp is None:
             lp = self.highs.getLp()
             lp.integrality_ = []
-            dual = self._hs.Highs()
+            dual = new_highs()
             self._configure(dual)
             dual.passModel(lp)
             self._dual_lp = dual
@@ -428,8 +397,7 @@ class PersistentModel:
 
 
 def amounts_from(model: PersistentModel, x: np.ndarray) -> np.ndarray:
-    """Amount of every decision option from column values (integers rounded, as
-    :func:`dss.optimize.solve._amounts`)."""
+    """Amount of every decision option from column values (integers rounded)."""
     built = model.built
     cols = model.amount_cols
     values = np.where(cols >= 0, x[np.clip(cols, 0, None)], 0.0)

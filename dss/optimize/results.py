@@ -216,9 +216,8 @@ def summary_table(result: Result) -> pd.DataFrame:
         if comp.type_name == "budget" and comp.params.total is not None:
             rows.append(("budget", comp.params.total, "CNY"))
     if result.has_plan:
-        for label, term in sorted(built.benefit_terms.items()):
-            from pyomo.environ import value
-            rows.append((f"benefit {label}", float(value(term)), "CNY"))
+        for label, v in sorted(built.benefit_values(result.amounts).items()):
+            rows.append((f"benefit {label}", v, "CNY"))
     by_agency = pd.Series(costs).groupby(ctx.options["agency"].to_numpy()).sum()
     for agency, v in by_agency.items():
         rows.append((f"spend agency {agency}", float(v), "CNY"))

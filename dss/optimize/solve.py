@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,7 @@ import pyomo.environ as pyo
 
 from dss.errors import SolveError
 from dss.optimize.build import Built, compile_problem
+from dss.optimize.persistent import PersistentModel, amounts_from
 from dss.optimize.problem import Problem
 
 LOGGER = logging.getLogger(__name__)
@@ -97,23 +97,6 @@ def _highs():
     return solver
 
 
-def _status(termination: str, has_solution: bool) -> str:
-    name = termination.lower()
-    if "convergencecriteriasatisfied" in name:
-        return "optimal"
-    if "infeasibleorunbounded" in name:
-        return "infeasible"
-    if "infeasible" in name:
-        return "infeasible"
-    if "unbounded" in name:
-        return "unbounded"
-    if "maxtimelimit" in name:
-        return "time_limit" if has_solution else "infeasible_or_timeout"
-    if has_solution:
-        return "feasible"
-    return "error"
-
-
 def highs_options(cfg: Any) -> dict[str, Any]:
     """HiGHS options of a :class:`~dss.config.model.SolverConfig` (time limit and gap included).
 
@@ -160,14 +143,6 @@ def run_highs(built: Built, log: io.StringIO, solver: Any = None) -> tuple[Any, 
     return results, time.perf_counter() - start
 
 
-def _amounts(built: Built) -> np.ndarray:
-    values = np.array([v.value if v.value is not None else 0.0 for v in built.ctx.amount_vars],
-                      dtype=float)
-    integer = built.ctx.options["integer"].to_numpy(bool)
-    values[integer] = np.round(values[integer])
-    return np.clip(values, 0.0, None)
-
-
 def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
     """Marginal values of the constraints a planner asks about."""
     rows = []
@@ -182,140 +157,57 @@ def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["component", "constraint", "index", "dual"])
 
 
-def _instance_duals(built: Built, amounts: np.ndarray, solver: Any) -> pd.DataFrame | None:
-    """Duals from the HiGHS instance the model was just solved in (no second translation).
-
-    An LP's duals are read from its solution. For a MIP, the instance's LP is copied into a
-    fresh ``highspy.Highs`` with integrality dropped and every integer column fixed at the
-    plan (the used flags at ``amount > 0``), exactly the fixed-MIP LP the Pyomo route solves
-    (Pyomo's HiGHS interface also fixes a variable through its column bounds).
-    Returns None when the interface's private attributes are unavailable (the caller then
-    falls back to re-translating the model).
-    """
-    try:
-        highs = solver._solver_model
-        var_col = solver._pyomo_var_to_solver_var_map
-        con_row = solver._pyomo_con_to_solver_con_map
-    except AttributeError:  # pragma: no cover - depends on the Pyomo release
-        return None
-    if highs is None:
-        return None
-    if not built.is_mip:
-        sol = highs.getSolution()
-        if not sol.dual_valid:
-            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
-        row_dual = np.asarray(sol.row_dual, dtype=float)
-    else:
-        import highspy
-
-        cols, values = [], []
-        integer = built.ctx.options["integer"].to_numpy(bool)
-        for k in np.flatnonzero(integer):
-            col = var_col.get(id(built.ctx.amount_vars[k]))
-            if col is not None:
-                cols.append(col)
-                values.append(float(amounts[k]))
-        for k, var in built.ctx.used_vars.items():
-            col = var_col.get(id(var))
-            if col is not None:
-                cols.append(col)
-                values.append(1.0 if amounts[k] > 1e-9 else 0.0)
-        lp = highs.getLp()
-        lp.integrality_ = []
-        cols_arr = np.asarray(cols, dtype=np.int32)
-        vals = np.asarray(values, dtype=float)
-        fixed_lp = highspy.Highs()
-        fixed_lp.setOptionValue("output_flag", False)
-        for key, value in highs_options(built.problem.config.solver).items():
-            fixed_lp.setOptionValue(key, value)
-        fixed_lp.passModel(lp)
-        if len(cols_arr):
-            fixed_lp.changeColsBounds(len(cols_arr), cols_arr, vals, vals)
-        fixed_lp.run()
-        sol = fixed_lp.getSolution()
-        if "kOptimal" not in str(fixed_lp.getModelStatus()) or not sol.dual_valid:
-            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
-        row_dual = np.asarray(sol.row_dual, dtype=float)
-    duals = {con: float(row_dual[row]) for con, row in con_row.items()}
-    return _named_duals(built, duals)
-
-
-def _lp_duals(built: Built, amounts: np.ndarray, solver: Any = None) -> pd.DataFrame:
-    """Duals of the LP; for a MIP, of the LP with every integer decision fixed.
-
-    With the solver the model was solved in, the duals come from that HiGHS instance
-    (:func:`_instance_duals`): translating the model into HiGHS a second time cost more than
-    the solve itself on large basins.
-    """
-    if solver is not None:
-        try:
-            table = _instance_duals(built, amounts, solver)
-        except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
-            LOGGER.warning("no duals available: %s", err)
-            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
-        if table is not None:
-            return table
-    fixed = []
-    if built.is_mip:
-        integer = built.ctx.options["integer"].to_numpy(bool)
-        for k in np.flatnonzero(integer):
-            var = built.ctx.amount_vars[k]
-            fixed.append((var, var.domain))
-            var.domain = pyo.NonNegativeReals
-            var.fix(float(amounts[k]))
-        for k, var in built.ctx.used_vars.items():
-            fixed.append((var, var.domain))
-            var.domain = pyo.UnitInterval
-            var.fix(1.0 if amounts[k] > 1e-9 else 0.0)
-    try:
-        results, _ = run_highs(built, io.StringIO())
-        if "convergencecriteriasatisfied" not in str(results.termination_condition).lower():
-            return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
-        duals = results.solution_loader.get_duals()
-    except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
-        LOGGER.warning("no duals available: %s", err)
-        return pd.DataFrame(columns=["component", "constraint", "index", "dual"])
-    finally:
-        for var, domain in fixed:
-            var.unfix()
-            var.domain = domain
-    return _named_duals(built, duals)
-
-
 def solve_built(built: Built) -> Result:
-    """Solve a compiled model; explain infeasibility with an elastic re-solve."""
-    log = io.StringIO()
-    solver = _highs()
-    results, seconds = run_highs(built, log, solver)
-    termination = str(results.termination_condition).split(".")[-1]
-    sol_status = str(getattr(results, "solution_status", "")).lower()
-    has_solution = "optimal" in sol_status or "feasible" in sol_status and \
-        "infeasible" not in sol_status
-    status = _status(termination, has_solution)
-    objective = results.incumbent_objective if has_solution else None
-    bound = results.objective_bound
-    bound = float(bound) if bound is not None and math.isfinite(bound) else None
+    """Solve a compiled model: compile it to matrices, hand them to HiGHS, read the plan.
+
+    The model goes to HiGHS through :class:`~dss.optimize.persistent.PersistentModel`
+    (no Pyomo solver interface); the plan is loaded back into the Pyomo variables, so
+    component reports can evaluate their expressions; duals are read from the same HiGHS
+    instance (for a MIP, from its LP with the integer decisions fixed).
+    """
+    cfg = built.problem.config.solver
+    lines: list[str] = []
+
+    def log(message: str) -> None:
+        lines.append(message)
+        if cfg.log:
+            for line in message.rstrip("\n").splitlines():
+                LOGGER.info("HiGHS: %s", line)
+
+    start = time.perf_counter()
+    try:
+        pm = PersistentModel(built, log=log)
+    except SolveError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any hand-off failure is a solver error
+        raise SolveError(f"HiGHS could not load the model: {type(err).__name__}: {err}"
+                         ) from err
+    solution = pm.solve()
     amounts = None
-    gap = None
     duals = pd.DataFrame(columns=["component", "constraint", "index", "dual"])
-    if has_solution:
-        results.solution_loader.load_vars()
-        amounts = _amounts(built)
-        if objective is not None and bound is not None:
-            gap = abs(bound - objective) / max(abs(objective), 1e-10)
-            if status == "optimal" and not built.is_mip:
-                gap = 0.0
-        if status == "optimal":
-            duals = _lp_duals(built, amounts, solver)
-    if status == "infeasible_or_timeout":
-        status = "time_limit"
-    result = Result(status=status, termination=termination,
-                     objective=float(objective) if objective is not None else None,
-                     bound=bound, gap=gap, amounts=amounts, built=built,
-                     build_seconds=built.seconds, solve_seconds=seconds, log=log.getvalue(),
-                     duals=duals, warnings=list(built.warnings))
-    LOGGER.info("solve: %s (%s) objective=%s in %.2f s", status, termination, objective,
-                seconds)
+    if solution.has_plan:
+        x = solution.x
+        for var, value in zip(pm.matrix.columns, x.tolist(), strict=True):
+            if not var.fixed:
+                var.set_value(value, skip_validation=True)
+        amounts = amounts_from(pm, x)
+        if solution.status == "optimal":
+            try:
+                row_duals = pm.row_duals(solution)
+            except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
+                LOGGER.warning("no duals available: %s", err)
+                row_duals = None
+            if row_duals is not None:
+                duals = _named_duals(built, {con: float(row_duals[row])
+                                             for con, row in pm.matrix.con_row.items()})
+    seconds = time.perf_counter() - start
+    result = Result(status=solution.status, termination=solution.termination,
+                    objective=solution.objective, bound=solution.bound, gap=solution.gap,
+                    amounts=amounts, built=built, build_seconds=built.seconds,
+                    solve_seconds=seconds, log="".join(lines), duals=duals,
+                    warnings=list(built.warnings))
+    LOGGER.info("solve: %s (%s) objective=%s in %.2f s (HiGHS %.2f s)", solution.status,
+                solution.termination, solution.objective, seconds, solution.seconds)
     return result
 
 

@@ -345,8 +345,7 @@ def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
                                "benefits": {}, "note": ""}
         if result.has_plan:
             rec["spend"] = float(pyo.value(built.model.cost))
-            rec["benefits"] = {label: float(pyo.value(term))
-                               for label, term in built.benefit_terms.items()}
+            rec["benefits"] = built.benefit_values(result.amounts)
             name = budget_name(varied)
             duals = result.duals
             if name is not None and len(duals):

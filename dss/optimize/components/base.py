@@ -18,6 +18,7 @@ import logging
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -90,6 +91,18 @@ class Component(abc.ABC):
     def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, Any]:
         """Currency-valued benefit expressions (label -> expression), maximised."""
         return {}
+
+    def benefit_values(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                       ) -> dict[str, float]:
+        """Value of each benefit term at a plan (label -> currency).
+
+        The default evaluates :meth:`benefit_terms` (see :mod:`dss.optimize.evaluate`);
+        override it with array arithmetic when the terms are large.
+        """
+        from dss.optimize.evaluate import value_at
+
+        return {label: value_at(term, ctx, amounts)
+                for label, term in self.benefit_terms(block, ctx).items()}
 
     def benefit_objective(self, block: pyo.Block, ctx: BuildContext) -> Any:
         """This component's total benefit for the objective (default: sum of its terms).

@@ -53,7 +53,9 @@ class DeliveredReduction(Component):
     where :math:`P_t` are the pollutants point :math:`t` cares about, :math:`w_t` its weight,
     :math:`v_p` the value per unit and :math:`H` the planning horizon (years): reductions are
     annual flows, so, like annual costs, they are counted over the horizon and the benefit is
-    in currency over the horizon. Pyomo: ``reduction[t, p]`` (expressions, per year).
+    in currency over the horizon. The objective takes one aggregated coefficient per option
+    (:meth:`coefficients`); the expression :math:`\\Delta L_{tp}` of one point is
+    ``ctx.reduction(t, p)`` (built on demand and shared with load limits, per year).
     """
 
     type_name = "delivered_reduction"
@@ -81,17 +83,26 @@ class DeliveredReduction(Component):
         return out
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
-        pairs = self.pairs(ctx)
-        block.reduction = pyo.Expression(pairs, rule=lambda _b, t, p: ctx.reduction(t, p))
+        # Nothing to add: the benefit enters the objective through benefit_objective, and
+        # one expression per point would cost more to build than the solve on large basins.
+        return None
 
     def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
         weights = self.weights(ctx)
         horizon = ctx.config.settings.horizon_years
-        terms = {}
+        return {f"{p}@{t}": horizon * weights[t] * self.params.values[p] * ctx.reduction(t, p)
+                for t, p in self.pairs(ctx)}
+
+    def benefit_values(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                       ) -> dict[str, float]:
+        weights = self.weights(ctx)
+        horizon = ctx.config.settings.horizon_years
+        out = {}
         for t, p in self.pairs(ctx):
-            terms[f"{p}@{t}"] = (horizon * weights[t] * self.params.values[p]
-                                 * block.reduction[t, p])
-        return terms
+            idx, coef = ctx.transfer(t, p)
+            out[f"{p}@{t}"] = float(horizon * weights[t] * self.params.values[p]
+                                    * np.dot(coef, amounts[idx]))
+        return out
 
     def coefficients(self, ctx: BuildContext) -> np.ndarray:
         """Benefit per unit of each option (currency), summed over points and pollutants."""

@@ -1,0 +1,292 @@
+"""Compile a Pyomo model into the sparse matrices HiGHS takes, without Pyomo's solver layer.
+
+.. math:: \\max/\\min\\; c^\\top x + c_0 \\quad \\text{s.t.}\\quad
+          r^L \\le A x \\le r^U,\\qquad l \\le x \\le u,\\qquad x_j \\in \\mathbb{Z}\\ (j \\in I)
+
+One row per active constraint, one column per variable of the model. The option amounts
+are columns :math:`0 \\dots n-1` in option order, so an expression made by
+:meth:`~dss.optimize.context.BuildContext.linear` enters a row as its NumPy arrays, with no
+walk over its terms: on large basins that walk (Pyomo's persistent HiGHS interface,
+``set_instance``) cost more than HiGHS itself. Every other expression is walked here
+(sums, constant multiples, named expressions, linear expressions), and anything else goes
+through Pyomo's ``generate_standard_repn``; a non-linear expression is an error. Fixed
+variables stay columns, with equal lower and upper bounds.
+
+Why not Pyomo's ``LinearStandardFormCompiler``? It splits ranged rows in two, drops empty
+columns and fixed variables (so a column index changes with the data), and walks every term
+of the large expressions (0.62 s at 10,000 subunits against 0.76 s for ``set_instance``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
+from pyomo.repn.standard_repn import generate_standard_repn
+
+from dss.errors import SolveError
+from dss.optimize.context import BuildContext
+
+INF = float("inf")
+
+
+@dataclass
+class MatrixModel:
+    """A linear model in column-wise sparse form, with the maps back to Pyomo.
+
+    Attributes:
+        columns: Pyomo variable of each column (amounts first, in option order).
+        var_col: ``id(variable)`` -> column.
+        rows: Pyomo constraint of each row.
+        con_row: Pyomo constraint -> row.
+        col_lower, col_upper: Column bounds (:math:`\\pm\\infty` where unbounded).
+        integer: Whether each column is integer (binary included).
+        row_lower, row_upper: Row bounds, the body's constant moved to them.
+        start, index, value: The matrix :math:`A` in compressed sparse column form.
+        cost: Objective coefficient of each column; ``offset``: its constant.
+        maximize: The objective's sense.
+    """
+
+    columns: list[Any]
+    var_col: dict[int, int]
+    rows: list[Any]
+    con_row: dict[Any, int]
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    cost: np.ndarray
+    offset: float
+    maximize: bool
+
+    @property
+    def n_cols(self) -> int:
+        """Number of columns."""
+        return len(self.columns)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return len(self.rows)
+
+    def highs_lp(self, highspy: Any) -> Any:
+        """The model as a ``highspy.HighsLp``."""
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n_cols, self.n_rows
+        lp.col_cost_, lp.offset_ = self.cost, self.offset
+        lp.col_lower_, lp.col_upper_ = self.col_lower, self.col_upper
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
+        lp.sense_ = highspy.ObjSense.kMaximize if self.maximize else highspy.ObjSense.kMinimize
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = self.n_cols, self.n_rows
+        lp.a_matrix_.start_ = self.start
+        lp.a_matrix_.index_ = self.index
+        lp.a_matrix_.value_ = self.value
+        if self.integer.any():
+            kind = highspy.HighsVarType
+            lp.integrality_ = [kind.kInteger if i else kind.kContinuous for i in self.integer]
+        return lp
+
+
+class Terms:
+    """Collects the linear terms of expressions as column and coefficient arrays.
+
+    Args:
+        ctx: The build context (its remembered linear expressions are taken as arrays).
+        var_col: ``id(variable)`` -> column; unknown variables are added by ``new_column``.
+        new_column: Called with a variable the map does not hold; returns its column.
+    """
+
+    def __init__(self, ctx: BuildContext, var_col: dict[int, int], new_column: Any) -> None:
+        self.ctx = ctx
+        self.var_col = var_col
+        self.new_column = new_column
+        self.cols: list[int] = []
+        self.coefs: list[float] = []
+        self.col_chunks: list[np.ndarray] = []
+        self.coef_chunks: list[np.ndarray] = []
+
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
+        """The collected (columns, coefficients), duplicates not yet summed; then reset."""
+        cols = self.col_chunks + [np.asarray(self.cols, dtype=np.int64)]
+        coefs = self.coef_chunks + [np.asarray(self.coefs, dtype=float)]
+        self.cols, self.coefs, self.col_chunks, self.coef_chunks = [], [], [], []
+        return np.concatenate(cols), np.concatenate(coefs)
+
+    def add(self, expr: Any, factor: float = 1.0) -> float:
+        """Add ``factor * expr``'s terms; return its constant part.
+
+        Raises:
+            SolveError: if the expression is not linear.
+        """
+        if isinstance(expr, int | float):
+            return factor * expr
+        terms = self.ctx.linear_terms(expr)
+        if terms is not None:  # the hot path: a whole expression as arrays
+            idx, coefs, constant = terms
+            self.col_chunks.append(idx)
+            self.coef_chunks.append(coefs * factor if factor != 1.0 else coefs)
+            return factor * constant
+        if expr.is_variable_type():
+            return self._var(expr, factor)
+        if expr.is_named_expression_type():
+            return self.add(expr.expr, factor)
+        kind = type(expr)
+        if kind is LinearExpression:
+            constant = 0.0
+            for arg in expr.args:
+                if type(arg) is MonomialTermExpression:
+                    c, v = arg.args
+                    constant += self._var(v, factor * (c if type(c) is float
+                                                       else float(pyo.value(c))))
+                else:
+                    constant += self.add(arg, factor)
+            return constant
+        if kind is MonomialTermExpression:
+            c, v = expr.args
+            return self._var(v, factor * float(pyo.value(c)))
+        if kind is SumExpression:
+            return sum(self.add(a, factor) for a in expr.args)
+        if kind is NegationExpression:
+            return self.add(expr.args[0], -factor)
+        if kind is ProductExpression:
+            a, b = expr.args
+            if not _variable(a):
+                return self.add(b, factor * float(pyo.value(a)))
+            if not _variable(b):
+                return self.add(a, factor * float(pyo.value(b)))
+        if not expr.is_potentially_variable():
+            return factor * float(pyo.value(expr))
+        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        if repn.nonlinear_expr is not None or repn.quadratic_vars:
+            raise SolveError(f"the expression {expr} is not linear in the decisions; dss "
+                             "solves linear (mixed-integer) models only")
+        constant = factor * float(repn.constant)
+        for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+            constant += self._var(v, factor * float(c))
+        return constant
+
+    def _var(self, var: Any, coef: float) -> float:
+        col = self.var_col.get(id(var))
+        if col is None:
+            col = self.new_column(var)
+        self.cols.append(col)
+        self.coefs.append(coef)
+        return 0.0
+
+
+def _variable(expr: Any) -> bool:
+    return not isinstance(expr, int | float) and expr.is_potentially_variable()
+
+
+def _bound(value: Any, default: float) -> float:
+    return default if value is None else float(value)
+
+
+def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
+    """Compile the model's active constraints and its one active objective.
+
+    Raises:
+        SolveError: with no or several active objectives, or a non-linear expression.
+    """
+    columns: list[Any] = []
+    var_col: dict[int, int] = {}
+
+    def new_column(var: Any) -> int:
+        var_col[id(var)] = len(columns)
+        columns.append(var)
+        return len(columns) - 1
+
+    for var in ctx.amount_vars:
+        new_column(var)
+    for var in model.component_data_objects(pyo.Var, descend_into=True, sort=False):
+        if id(var) not in var_col:
+            new_column(var)
+    terms = Terms(ctx, var_col, new_column)
+
+    rows: list[Any] = []
+    row_lower: list[float] = []
+    row_upper: list[float] = []
+    row_ids: list[np.ndarray] = []
+    col_ids: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        lower, body, upper = con.to_bounded_expression(True)
+        if lower is None and upper is None:
+            continue
+        try:
+            constant = terms.add(body)
+        except SolveError as err:
+            raise SolveError(f"constraint {con.name}: {err}") from None
+        cols, coefs = terms.take()
+        row = len(rows)
+        rows.append(con)
+        row_lower.append(-INF if lower is None else float(lower) - constant)
+        row_upper.append(INF if upper is None else float(upper) - constant)
+        row_ids.append(np.full(len(cols), row, dtype=np.int64))
+        col_ids.append(cols)
+        values.append(coefs)
+
+    objectives = list(model.component_data_objects(pyo.Objective, active=True,
+                                                   descend_into=True))
+    if len(objectives) != 1:
+        raise SolveError(f"the model has {len(objectives)} active objectives; it needs one")
+    objective = objectives[0]
+    offset = terms.add(objective.expr)
+    obj_cols, obj_coefs = terms.take()
+
+    n_cols = len(columns)
+    cost = np.zeros(n_cols)
+    np.add.at(cost, obj_cols, obj_coefs)
+    start, index, value = _csc(np.concatenate(row_ids) if row_ids else np.zeros(0, np.int64),
+                               np.concatenate(col_ids) if col_ids else np.zeros(0, np.int64),
+                               np.concatenate(values) if values else np.zeros(0),
+                               len(rows), n_cols)
+    col_lower, col_upper, integer = _column_data(columns)
+    return MatrixModel(columns, var_col, rows, {con: i for i, con in enumerate(rows)},
+                       col_lower, col_upper, integer,
+                       np.asarray(row_lower, dtype=float), np.asarray(row_upper, dtype=float),
+                       start, index, value, cost, float(offset),
+                       objective.sense == pyo.maximize)
+
+
+def _column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounds and integrality of each column (a fixed variable: both bounds at its value)."""
+    n = len(columns)
+    lower, upper = np.empty(n), np.empty(n)
+    integer = np.zeros(n, dtype=bool)
+    for j, var in enumerate(columns):
+        if var.fixed:
+            lower[j] = upper[j] = float(var.value or 0.0)
+            continue
+        lower[j] = _bound(var.lb, -INF)
+        upper[j] = _bound(var.ub, INF)
+        integer[j] = var.is_integer()
+    return lower, upper, integer
+
+
+def _csc(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, n_cols: int
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compressed sparse columns from coordinates; duplicates summed, zeros dropped."""
+    key = cols * max(n_rows, 1) + rows
+    unique, inverse = np.unique(key, return_inverse=True)
+    summed = np.bincount(inverse, weights=values, minlength=len(unique))
+    keep = summed != 0
+    unique, summed = unique[keep], summed[keep]
+    col = unique // max(n_rows, 1)
+    row = unique - col * max(n_rows, 1)
+    start = np.searchsorted(col, np.arange(n_cols + 1)).astype(np.int32)
+    return start, row.astype(np.int32), summed.astype(float)
