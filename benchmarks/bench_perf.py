@@ -118,35 +118,26 @@ def reference_arrays(problem) -> dict:
     cps = study.control_points.reset_index(drop=True)
     cp_pos = routing.index(cps["subunit_id"].to_numpy()) if len(cps) else np.zeros(0, int)
     ret = np.column_stack([retention(study, p) for p in POLLUTANTS])
-    need_transfer: dict[str, set[str]] = {}
-    for prm in _params(problem, "delivered_reduction"):
-        for t in (prm.points or dict(zip(cps["point_id"], cps["weight"], strict=True))):
-            need_transfer.setdefault(t, set())
-    for prm in _params(problem, "load_limits"):
-        for t in list(prm.limits) + list(prm.reductions):
-            need_transfer.setdefault(t, set())
-        if prm.use_table_limits:
-            for p in POLLUTANTS:
-                for t in cps.loc[cps[f"limit_{p}"].notna(), "point_id"]:
-                    need_transfer.setdefault(t, set())
-    transfer: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     row_of = {t: i for i, t in enumerate(cps["point_id"])}
-    for t in need_transfer:  # per point: T_{s,t} for every upstream s, all pollutants at once
-        i = row_of[t]
-        transfer[t] = routing.transfer(int(cp_pos[i]), ret, cps["measures"].iat[i] == "inflow")
 
     # ---- objective (maximise): water + habitat + carbon - cost_weight * cost
+    # water: V_sp = sum_t w_t T_st, one upstream pass per pollutant (Routing.delivery_value)
     obj = np.zeros(n)
     for prm in _params(problem, "delivered_reduction"):
         weights = prm.points or dict(zip(cps["point_id"], cps["weight"].astype(float),
                                          strict=True))
-        for t, w in weights.items():
-            by_pos = np.zeros((routing.n, len(POLLUTANTS)))  # dense only one point at a time
-            by_pos[transfer[t][0]] = transfer[t][1]
-            for j, p in enumerate(POLLUTANTS):
-                v = prm.values.get(p, 0.0)
-                if v and bool(cps[f"cares_{p}"].iat[row_of[t]]):
-                    obj += horizon * w * v * by_pos[pos, j] * d[p]
+        for j, p in enumerate(POLLUTANTS):
+            v = prm.values.get(p, 0.0)
+            if not v:
+                continue
+            at_outlet, at_inflow = np.zeros(routing.n), np.zeros(routing.n)
+            for t, w in weights.items():
+                i = row_of[t]
+                if bool(cps[f"cares_{p}"].iat[i]):
+                    side = at_inflow if cps["measures"].iat[i] == "inflow" else at_outlet
+                    side[cp_pos[i]] += w
+            value = routing.delivery_value(ret[:, j], at_outlet, at_inflow)
+            obj += horizon * v * value[pos] * d[p]
     species = opts["habitat_species"].to_numpy()
     gain = opts["habitat_gain"].to_numpy(float)
     for prm in _params(problem, "habitat"):

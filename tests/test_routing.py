@@ -527,3 +527,30 @@ def test_inflow_measured_point_sees_what_enters_the_reservoir_reach():
     by_id = dict(zip(study.subunits["subunit_id"].to_numpy()[sources], coef, strict=True))
     assert by_id == pytest.approx({"C": 1.0, "A": 1.0, "B": 0.9})
     assert float(np.dot(coef, local["sediment"].to_numpy()[sources])) == pytest.approx(entering)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_delivery_value_equals_weighted_path_products(seed: int) -> None:
+    """V_s = sum_t w_out_t T_st + w_in_t T_in_st, checked against walking down from every
+    source (the textbook path products), with outflow and inflow points and several roots."""
+    rng = np.random.default_rng(300 + seed)
+    n = int(rng.integers(2, 250))
+    ids, down = _random_forest(rng, n, n_roots=int(rng.integers(1, 4)) if n > 3 else 1)
+    routing = Routing(ids, down)
+    ret = np.where(rng.random(n) < 0.2, 1.0, rng.uniform(0, 0.9, n))  # some trap everything
+    at_outlet, at_inflow = np.zeros(n), np.zeros(n)
+    for t in rng.choice(n, min(n, 12), replace=False):
+        (at_inflow if rng.random() < 0.4 else at_outlet)[t] += rng.uniform(0.1, 5.0)
+    pos = {s: i for i, s in enumerate(ids)}
+    expected = np.zeros(n)
+    for i in range(n):  # walk down from every source, multiplying (1 - r) along the path
+        passing, node = 1.0, i
+        while True:
+            expected[i] += at_inflow[node] * passing  # entering node's reach: before its r
+            passing *= 1.0 - ret[node]
+            expected[i] += at_outlet[node] * passing  # leaving node's outlet
+            if down[node] is None:
+                break
+            node = pos[down[node]]
+    got = routing.delivery_value(ret, at_outlet, at_inflow)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)

@@ -104,6 +104,36 @@ class Routing:
         retained = (local + inflow) - outflow
         return RoutingResult(local, inflow, retained, outflow)
 
+    def delivery_value(self, retention: np.ndarray, at_outlet: np.ndarray,
+                       at_inflow: np.ndarray) -> np.ndarray:
+        """Weighted sum of the transfer coefficients to every point downstream, per source.
+
+        With a weight :math:`w^{out}_t` on the load leaving subunit :math:`t`'s outlet and
+        :math:`w^{in}_t` on the load entering its reach,
+
+        .. math:: V_s = \\sum_t w^{out}_t T_{st} + w^{in}_t T^{in}_{st}
+                      = (1 - r_s)\\,(w^{out}_s + V_{d(s)}) + w^{in}_s
+
+        (:math:`d(s)` the next subunit downstream, :math:`V = 0` past an outlet): one pass
+        from the outlets up, :math:`O(n)` whatever the number of points, instead of one
+        :meth:`transfer` per point.
+
+        Args:
+            retention: Retention per subunit, shape ``(n,)``.
+            at_outlet: :math:`w^{out}` per subunit (0 where no point measures its outflow).
+            at_inflow: :math:`w^{in}` per subunit (0 where no point measures its inflow).
+
+        Returns:
+            :math:`V_s` per subunit, shape ``(n,)``.
+        """
+        passing = 1.0 - np.asarray(retention, dtype=float)
+        value = np.zeros(self.n)
+        for level in reversed(self.levels):  # outlets first: V_d(s) is known before V_s
+            down = self.down[level]
+            below = np.where(down >= 0, value[np.maximum(down, 0)], 0.0)
+            value[level] = passing[level] * (at_outlet[level] + below) + at_inflow[level]
+        return value
+
     def _upstream_levels(self, target: int) -> list[np.ndarray]:
         """Breadth-first levels of the subtree draining to ``target`` (target first)."""
         frontier = np.array([target], dtype=np.int64)

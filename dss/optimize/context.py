@@ -61,6 +61,13 @@ class BuildContext:
     _point_inflow: dict[str, bool] | None = None
     _linear_terms: dict[int, tuple[Any, np.ndarray, np.ndarray, float]] = field(
         default_factory=dict)
+    _memo: dict[Any, Any] = field(default_factory=dict)
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """``compute()``, computed once per context and key (shared precomputed data)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def n_options(self) -> int:

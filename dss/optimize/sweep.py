@@ -260,7 +260,7 @@ def solve_points(problem: Problem, param: str, values: Sequence[float], engine: 
 
 def _persistent_points(problem: Problem, param: str, values: Sequence[float],
                        warm_start: bool, progress: Report | None) -> list[dict[str, Any]]:
-    from dss.optimize.persistent import FormSet, PersistentModel
+    from dss.optimize.persistent import PersistentModel
 
     target = rhs_target(problem, param)
     built = first = None
@@ -286,7 +286,7 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
     lower, upper = pm.row_bounds(row)
     constant = float(at) - (upper if target.side == "upper" else lower)
     cost = pm.linear(built.model.cost)
-    terms = FormSet({label: pm.linear(term) for label, term in built.benefit_terms.items()})
+    benefits = _benefit_reader(built, pm)
     name = budget_name(first)
     budget_row = None
     if name is not None:
@@ -307,7 +307,7 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
                                "note": ""}
         if sol.has_plan:
             rec["spend"] = cost(sol.x)
-            rec["benefits"] = terms(sol.x)
+            rec["benefits"] = benefits(sol.x)
             if budget_row is not None:
                 rec["budget_dual"] = pm.dual(budget_row, sol)
         rec["solve_seconds"] = time.perf_counter() - start
@@ -316,6 +316,41 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
         if progress is not None:
             progress("solve", i + 1, len(values))
     return records
+
+
+def _benefit_reader(built: Any, pm: Any) -> Callable[[np.ndarray], dict[str, float]]:
+    """Labelled benefits from HiGHS's column values, without loading them into Pyomo.
+
+    Components with their own array arithmetic (:meth:`Component.benefit_values`
+    overridden) are given the amounts; the others' expressions become linear forms once.
+    """
+    from dss.optimize.components.base import Component
+    from dss.optimize.persistent import FormSet, amounts_from
+
+    own = [c for c in built.problem.components
+           if type(c).benefit_values is not Component.benefit_values]
+    labels: dict[str, list[str]] = {}
+    forms: dict[str, Any] = {}
+    for c in built.problem.components:
+        if c not in own:
+            terms = c.benefit_terms(built.blocks[c.name], built.ctx)
+            labels[c.name] = [f"{c.name}: {label}" for label in terms]
+            forms.update({f"{c.name}: {label}": pm.linear(t) for label, t in terms.items()})
+    linear = FormSet(forms)
+
+    def read(x: np.ndarray) -> dict[str, float]:
+        values = linear(x)
+        amounts = amounts_from(pm, x) if own else None
+        out: dict[str, float] = {}
+        for c in built.problem.components:
+            if c in own:
+                out.update({f"{c.name}: {label}": v for label, v in c.benefit_values(
+                    built.blocks[c.name], built.ctx, amounts).items()})
+            else:
+                out.update({k: values[k] for k in labels[c.name]})
+        return out
+
+    return read
 
 
 def _rebuild_points(problem: Problem, param: str, values: Sequence[float],

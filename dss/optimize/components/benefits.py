@@ -11,6 +11,7 @@ from pydantic import Field
 
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.errors import Issue
+from dss.indicators.loads import retention
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.context import BuildContext
 
@@ -95,23 +96,50 @@ class DeliveredReduction(Component):
 
     def benefit_values(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
                        ) -> dict[str, float]:
+        """Benefit per (point, pollutant): the plan's local reductions routed once per
+        pollutant (routing is linear, so the load that arrives at :math:`t` is
+        :math:`\\Delta L_{tp}`), instead of one dot product per point."""
         weights = self.weights(ctx)
         horizon = ctx.config.settings.horizon_years
-        out = {}
-        for t, p in self.pairs(ctx):
-            idx, coef = ctx.transfer(t, p)
-            out[f"{p}@{t}"] = float(horizon * weights[t] * self.params.values[p]
-                                    * np.dot(coef, amounts[idx]))
-        return out
+        routing = ctx.study.routing
+        pos = ctx.option_subunit_pos
+        pairs = self.pairs(ctx)
+        routed = {}
+        for p in sorted({p for _t, p in pairs}):
+            local = np.bincount(pos, weights=ctx.options[f"d_{p}"].to_numpy(float) * amounts,
+                                minlength=routing.n)
+            routed[p] = routing.route(local, retention(ctx.study, p))
+        return {f"{p}@{t}": float(horizon * weights[t] * self.params.values[p] * routing.load_at(
+            routed[p], ctx.point_position(t), ctx.point_inflow(t))) for t, p in pairs}
 
     def coefficients(self, ctx: BuildContext) -> np.ndarray:
-        """Benefit per unit of each option (currency), summed over points and pollutants."""
+        """Benefit per unit of each option (currency), summed over points and pollutants:
+
+        .. math:: b_k = H \\sum_p v_p \\Delta_{kp} V_{i(k),p}, \\qquad
+                  V_{sp} = \\sum_{t: p \\in P_t} w_t T_{st}
+
+        with :math:`V` from one upstream pass per pollutant
+        (:meth:`dss.network.routing.Routing.delivery_value`), not one transfer per point.
+        """
+        return ctx.memo(("delivered_reduction.coefficients", self.name),
+                        lambda: self._coefficients(ctx))
+
+    def _coefficients(self, ctx: BuildContext) -> np.ndarray:
         weights = self.weights(ctx)
         horizon = ctx.config.settings.horizon_years
+        routing = ctx.study.routing
         coef = np.zeros(ctx.n_options)
+        by_pollutant: dict[str, list[str]] = {}
         for t, p in self.pairs(ctx):
-            idx, c = ctx.transfer(t, p)
-            np.add.at(coef, idx, horizon * weights[t] * self.params.values[p] * c)
+            by_pollutant.setdefault(p, []).append(t)
+        for p, points in by_pollutant.items():
+            at_outlet, at_inflow = np.zeros(routing.n), np.zeros(routing.n)
+            for t in points:
+                (at_inflow if ctx.point_inflow(t) else at_outlet)[ctx.point_position(t)] += \
+                    weights[t]
+            value = routing.delivery_value(retention(ctx.study, p), at_outlet, at_inflow)
+            coef += (horizon * self.params.values[p] * value[ctx.option_subunit_pos]
+                     * ctx.options[f"d_{p}"].to_numpy(float))
         return coef
 
     def benefit_objective(self, block: pyo.Block, ctx: BuildContext) -> object:
