@@ -111,9 +111,9 @@ def spend_definitions(built: Built) -> dict[str, dict[str, float]]:
     """spend[g] -> its definition in amounts (the core splits the cost by township)."""
     out = {}
     for g, con in built.model.spend_def.items():
-        coefs, _ = linear(con.body)  # spend[g] - sum_k c_k x_k == 0
+        coefs, _ = linear(con.body)  # +-(spend[g] - sum_k c_k x_k) == 0
         name = built.model.spend[g].name
-        out[name] = {v: -c for v, c in coefs.items() if v != name}
+        out[name] = {v: -c / coefs[name] for v, c in coefs.items() if v != name}
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, SumExpression
 
 from dss.errors import InputError, Issue
 from dss.indicators.baseline import route_all
@@ -122,7 +122,8 @@ def _spend(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     n = ctx.n_options
     model.spend_def = pyo.Constraint(
         model.TOWNSHIPS,
-        rule=lambda m, g: m.spend[g] == ctx.cost_of(_mask(n, groups[g])))
+        rule=lambda m, g: ctx.cost_of(_mask(n, groups[g]), others=[(m.spend[g], -1.0)],
+                                      sign=-1.0) == 0.0)
     ctx.township_spend = {g: model.spend[g] for g in towns}
     model.cost = pyo.Expression(expr=LinearExpression(
         constant=0.0, linear_coefs=[1.0] * len(towns),
@@ -170,6 +171,18 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     model.local_balance = pyo.Constraint(
         keys, rule=lambda _m, p, i: ctx.linear(rows[p, i], coefs[p][rows[p, i]])
         <= float(loads[p][i]))
+
+
+def sum_of(parts: list[Any]) -> Any:
+    """The sum of expressions as one node over them.
+
+    Python's ``sum`` would make Pyomo copy the terms of every linear expression into a new
+    one; keeping the parts lets the matrix compiler take each remembered expression as its
+    arrays (:meth:`BuildContext.linear`).
+    """
+    if not parts:
+        return 0.0
+    return parts[0] if len(parts) == 1 else SumExpression(list(parts))
 
 
 ProgressFn = Callable[[str, int, int], None]
@@ -244,10 +257,10 @@ def compile_problem(problem: Problem, elastic: bool = False,
                                         sense=pyo.minimize)
     else:
         weight = float(getattr(objective.params, "cost_weight", 0.0))
-        expr = sum(objective_parts, 0.0) - sum(penalties.values(), 0.0)
+        parts = objective_parts + [-1.0 * term for term in penalties.values()]
         if weight:
-            expr = expr - weight * model.cost
-        model.objective_function = pyo.Objective(expr=expr, sense=pyo.maximize)
+            parts.append(-weight * model.cost)
+        model.objective_function = pyo.Objective(expr=sum_of(parts), sense=pyo.maximize)
     seconds = time.perf_counter() - start
     LOGGER.info("model built: %d options, %.2f s", ctx.n_options, seconds)
     return Built(problem, model, ctx, blocks, objective, penalties, seconds, warnings)

@@ -16,8 +16,9 @@ Components read these through the context and add their own parts on their own b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,19 @@ from dss.data.schema import POLLUTANTS
 from dss.data.study import Study
 from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
+
+
+class LinearTerms(NamedTuple):
+    """The parts of an expression made by :meth:`BuildContext.linear`."""
+
+    idx: np.ndarray
+    """Option indices (amount variables)."""
+    coefs: np.ndarray
+    """Their coefficients."""
+    constant: float
+    other_vars: tuple[Any, ...]
+    """Other variables (spend, used flags, slacks)."""
+    other_coefs: tuple[float, ...]
 
 
 @dataclass
@@ -59,8 +73,7 @@ class BuildContext:
     _option_pos: np.ndarray | None = None
     _point_pos: dict[str, int] | None = None
     _point_inflow: dict[str, bool] | None = None
-    _linear_terms: dict[int, tuple[Any, np.ndarray, np.ndarray, float]] = field(
-        default_factory=dict)
+    _linear_terms: dict[int, tuple[Any, LinearTerms]] = field(default_factory=dict)
     _memo: dict[Any, Any] = field(default_factory=dict)
 
     def memo(self, key: Any, compute: Any) -> Any:
@@ -81,26 +94,50 @@ class BuildContext:
             self._option_pos = self.study.routing.index(self.options["subunit_id"])
         return self._option_pos
 
-    def linear(self, idx: np.ndarray, coefs: np.ndarray, constant: float = 0.0) -> Any:
-        """The linear expression :math:`\\text{constant} + \\sum_j \\text{coefs}_j x_{idx_j}`."""
+    def linear(self, idx: np.ndarray, coefs: np.ndarray, constant: float = 0.0,
+               others: Sequence[tuple[Any, float]] = ()) -> Any:
+        """The linear expression :math:`\\text{constant} + \\sum_j \\text{coefs}_j x_{idx_j}
+        + \\sum_{(v, c) \\in \\text{others}} c\\,v`.
+
+        The expression is remembered with its arrays, so its value and its solver row come
+        from them (:mod:`dss.optimize.evaluate`, :mod:`dss.optimize.matrix`) instead of a
+        walk over its terms. Use it as a whole: Pyomo copies the terms of a sum of linear
+        expressions into a new, unremembered one.
+        """
         idx = np.asarray(idx, dtype=np.int64)
         coefs = np.asarray(coefs, dtype=float)
         keep = coefs != 0
         idx, coefs = idx[keep], coefs[keep]
         av = self.amount_vars
-        expr = LinearExpression(constant=float(constant), linear_coefs=coefs.tolist(),
-                                linear_vars=[av[i] for i in idx])
-        # remembered so that values and solver rows come from the arrays (dss.optimize.evaluate)
-        self._linear_terms[id(expr)] = (expr, idx, coefs, float(constant))
+        other_vars = [v for v, _c in others]
+        other_coefs = [float(c) for _v, c in others]
+        expr = LinearExpression(constant=float(constant),
+                                linear_coefs=coefs.tolist() + other_coefs,
+                                linear_vars=[av[i] for i in idx] + other_vars)
+        self._linear_terms[id(expr)] = (expr, LinearTerms(idx, coefs, float(constant),
+                                                          tuple(other_vars), tuple(other_coefs)))
         return expr
 
-    def linear_terms(self, expr: Any) -> tuple[np.ndarray, np.ndarray, float] | None:
-        """(option indices, coefficients, constant) of an expression made by :meth:`linear`,
-        or None for any other expression (identity, not equality, is checked)."""
+    def linear_terms(self, expr: Any) -> LinearTerms | None:
+        """The arrays of an expression made by :meth:`linear`, or None for any other
+        expression (identity, not equality, is checked)."""
         hit = self._linear_terms.get(id(expr))
         if hit is None or hit[0] is not expr:
             return None
-        return hit[1], hit[2], hit[3]
+        return hit[1]
+
+    def option_index(self) -> tuple[dict[tuple[str, str], int], dict[str, list[int]]]:
+        """``(subunit, action) -> option`` and ``subunit -> its options`` (computed once)."""
+        def compute() -> tuple[dict[tuple[str, str], int], dict[str, list[int]]]:
+            subs = self.options["subunit_id"].tolist()
+            key = {(s, a): k for k, (s, a) in enumerate(zip(
+                subs, self.options["action_id"].tolist(), strict=True))}
+            by_sub: dict[str, list[int]] = {}
+            for k, s in enumerate(subs):
+                by_sub.setdefault(s, []).append(k)
+            return key, by_sub
+
+        return self.memo("option_index", compute)
 
     def point_position(self, point_id: str) -> int:
         """Position of the subunit at whose outlet a control point sits (cached)."""
@@ -155,19 +192,19 @@ class BuildContext:
             self._reduction_cache[key] = self.linear(idx, coef)
         return self._reduction_cache[key]
 
-    def cost_of(self, mask: np.ndarray | None = None) -> Any:
-        """Cost expression over the options selected by ``mask`` (all when None)."""
+    def cost_of(self, mask: np.ndarray | None = None,
+                others: Sequence[tuple[Any, float]] = (), sign: float = 1.0) -> Any:
+        """Cost expression :math:`\\sum_k c_k x_k + f_k u_k` over the options selected by
+        ``mask`` (all when None), times ``sign``, plus ``sign`` times the terms ``others``,
+        as one :meth:`linear`."""
         opts = self.options
         sel = np.ones(len(opts), bool) if mask is None else np.asarray(mask, bool)
         idx = np.flatnonzero(sel)
-        expr = self.linear(idx, opts["unit_cost"].to_numpy(float)[idx])
-        fixed = [k for k in idx if k in self.used_vars]
-        if fixed:
-            fc = opts["fixed_cost"].to_numpy(float)
-            expr = expr + LinearExpression(constant=0.0,
-                                           linear_coefs=[float(fc[k]) for k in fixed],
-                                           linear_vars=[self.used_vars[k] for k in fixed])
-        return expr
+        fixed_cost = opts["fixed_cost"].to_numpy(float)
+        used = [(self.used_vars[int(k)], float(fixed_cost[k]))
+                for k in idx[fixed_cost[idx] > 0] if int(k) in self.used_vars]
+        return self.linear(idx, sign * opts["unit_cost"].to_numpy(float)[idx],
+                           others=[(v, sign * c) for v, c in used + list(others)])
 
     def pollutants(self) -> tuple[str, ...]:
         """Routed pollutants, in a fixed order."""

@@ -51,8 +51,9 @@ def value_at(expr: Any, ctx: BuildContext, amounts: np.ndarray) -> float:
         return fixed
     terms = ctx.linear_terms(expr)
     if terms is not None:
-        idx, coefs, constant = terms
-        return float(np.dot(coefs, amounts[idx]) + constant)
+        others = sum(c * float(pyo.value(v)) for v, c in
+                     zip(terms.other_vars, terms.other_coefs, strict=True))
+        return float(np.dot(terms.coefs, amounts[terms.idx]) + terms.constant + others)
     if expr.is_named_expression_type():
         return value_at(expr.expr, ctx, amounts)
     kind = type(expr)

@@ -136,10 +136,11 @@ class Terms:
             return factor * expr
         terms = self.ctx.linear_terms(expr)
         if terms is not None:  # the hot path: a whole expression as arrays
-            idx, coefs, constant = terms
-            self.col_chunks.append(idx)
-            self.coef_chunks.append(coefs * factor if factor != 1.0 else coefs)
-            return factor * constant
+            self.col_chunks.append(terms.idx)
+            self.coef_chunks.append(terms.coefs * factor if factor != 1.0 else terms.coefs)
+            for var, coef in zip(terms.other_vars, terms.other_coefs, strict=True):
+                self._var(var, factor * coef)
+            return factor * terms.constant
         if expr.is_variable_type():
             return self._var(expr, factor)
         if expr.is_named_expression_type():

@@ -391,6 +391,9 @@ class PersistentModel:
             lp.integrality_ = []
             dual = new_highs()
             self._configure(dual)
+            # With every integer column fixed, HiGHS's presolve costs more than it saves
+            # (100,000-subunit synthetic basin: 2.2 s with it, 1.0 s without).
+            dual.setOptionValue("presolve", "off")
             dual.passModel(lp)
             self._dual_lp = dual
         return self._dual_lp

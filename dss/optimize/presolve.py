@@ -101,12 +101,6 @@ def option_bounds(problem: Problem, ctx: BuildContext) -> OptionBounds:
     upper_by = np.full(n, "", dtype=object)
     integer = opts["integer"].to_numpy(bool)
     resource = opts["resource_capacity"].to_numpy(float)
-    key = {(s, a): k for k, (s, a) in enumerate(zip(opts["subunit_id"], opts["action_id"],
-                                                    strict=True))}
-    by_sub: dict[str, list[int]] = {}
-    for (s, _a), k in key.items():
-        by_sub.setdefault(s, []).append(k)
-
     def cut(k: np.ndarray | list[int], value: np.ndarray | float, who: str) -> None:
         k = np.asarray(k, dtype=np.int64)
         new = np.minimum(upper[k], value)
@@ -128,6 +122,7 @@ def option_bounds(problem: Problem, ctx: BuildContext) -> OptionBounds:
             need(everything, np.where(integer, np.ceil(cap * required - 1e-9),
                                       cap * required), comp.name)
         elif isinstance(comp, Locks):
+            key, by_sub = ctx.option_index()
             for s, what in comp.params.locked_out.items():
                 ks = by_sub.get(s, []) if what == "all" else \
                     [key[(s, a)] for a in what if (s, a) in key]

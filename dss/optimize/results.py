@@ -63,26 +63,21 @@ def allocation_table(result: Result) -> pd.DataFrame:
 
 
 def _option_benefit(result: Result) -> np.ndarray:
-    """Currency-valued benefit each option contributes (objective benefit terms)."""
-    ctx = result.built.ctx
+    """Currency-valued benefit each option contributes (the built-in benefit components'
+    objective coefficients, :func:`dss.optimize.presolve.objective_coefficients`, times
+    the amounts)."""
+    from dss.optimize.components.base import Role
+    from dss.optimize.presolve import objective_coefficients
+
+    built = result.built
+    ctx = built.ctx
     n = ctx.n_options
     x = result.amounts if result.amounts is not None else np.zeros(n)
+    roles = {c.name: c.role for c in built.problem.components}
     per_unit = np.zeros(n)
-    for comp in result.built.problem.components:
-        params = comp.params
-        if comp.type_name == "delivered_reduction":
-            weights = comp.weights(ctx)  # type: ignore[attr-defined]
-            horizon = ctx.config.settings.horizon_years
-            for point, p in comp.pairs(ctx):  # type: ignore[attr-defined]
-                idx, coef = ctx.transfer(point, p)
-                np.add.at(per_unit, idx, horizon * weights[point] * params.values[p] * coef)
-        elif comp.type_name == "habitat":
-            species = ctx.options["habitat_species"].to_numpy()
-            gain = ctx.options["habitat_gain"].to_numpy(float)
-            for s, spec in params.species.items():
-                per_unit += np.where(species == s, spec.value * gain, 0.0)
-        elif comp.type_name == "carbon":
-            per_unit += params.value * ctx.options["d_carbon"].to_numpy(float)
+    for name, coef in objective_coefficients(built.problem, ctx).items():
+        if roles.get(name) is Role.BENEFIT:
+            per_unit += coef
     return per_unit * x
 
 

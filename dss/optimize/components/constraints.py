@@ -71,7 +71,9 @@ class Budget(Component):
     def check(self, ctx: BuildContext) -> list[Issue]:
         issues = []
         for field_name, column in (("per_agency", "agency"), ("per_township", "township")):
-            known = set(ctx.options[column]) | set(
+            if not getattr(self.params, field_name):
+                continue
+            known = set(ctx.options[column].unique()) | set(
                 ctx.study.actions["agency"] if column == "agency" else
                 ctx.study.subunits["township"])
             for key in getattr(self.params, field_name):
@@ -267,13 +269,7 @@ class Locks(Component):
     Params = LocksParams
 
     def _pairs(self, ctx: BuildContext):
-        opts = ctx.options
-        key = {(s, a): k for k, (s, a) in enumerate(zip(opts["subunit_id"], opts["action_id"],
-                                                        strict=True))}
-        by_sub: dict[str, list[int]] = {}
-        for (s, _a), k in key.items():
-            by_sub.setdefault(s, []).append(k)
-        return key, by_sub
+        return ctx.option_index()
 
     def check(self, ctx: BuildContext) -> list[Issue]:
         subs = set(ctx.study.subunits["subunit_id"])
