@@ -23,13 +23,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from dss.config.model import ModelConfig
 from dss.data.schema import POLLUTANTS
 from dss.data.study import Study
 from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
+from dss.optimize.lazy_linear import array_linear
 
 
 class LinearTerms(NamedTuple):
@@ -108,14 +108,12 @@ class BuildContext:
         coefs = np.asarray(coefs, dtype=float)
         keep = coefs != 0
         idx, coefs = idx[keep], coefs[keep]
-        av = self.amount_vars
-        other_vars = [v for v, _c in others]
-        other_coefs = [float(c) for _v, c in others]
-        expr = LinearExpression(constant=float(constant),
-                                linear_coefs=coefs.tolist() + other_coefs,
-                                linear_vars=[av[i] for i in idx] + other_vars)
+        other_vars = tuple(v for v, _c in others)
+        other_coefs = tuple(float(c) for _v, c in others)
+        expr = array_linear(self.amount_vars, idx, coefs, float(constant), other_vars,
+                            other_coefs)
         self._linear_terms[id(expr)] = (expr, LinearTerms(idx, coefs, float(constant),
-                                                          tuple(other_vars), tuple(other_coefs)))
+                                                          other_vars, other_coefs))
         return expr
 
     def linear_terms(self, expr: Any) -> LinearTerms | None:

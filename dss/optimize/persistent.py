@@ -324,7 +324,13 @@ class PersistentModel:
             h.clearSolver()
         start = time.perf_counter()
         try:
-            h.run()
+            status = h.run()
+            if status == self._hs.HighsStatus.kError and "kNotset" in str(h.getModelStatus()):
+                # HiGHS keeps one thread pool per process, sized by the first run; a run
+                # asking for another `threads` refuses to start. Rebuild the pool, retry once.
+                LOGGER.info("HiGHS thread pool resized to the model's `threads` option")
+                h.resetGlobalScheduler(True)
+                h.run()
         except Exception as err:  # noqa: BLE001 - report any solver crash as a SolveError
             raise SolveError(f"HiGHS failed: {type(err).__name__}: {err}") from err
         seconds = time.perf_counter() - start
