@@ -15,8 +15,8 @@ A synthetic study (``dss.synth.write_study``) is written to a temporary folder. 
   point's objective, spend, benefit terms and budget dual, serially and with each
   ``--workers`` count; ``--warm`` adds warm-started runs.
 
-Prints a Markdown table with each wall-clock time, its ratio to one solve (acceptance
-target: a 20-point sweep takes at most 4 times one solve) and the CPU time (this process
+Prints a Markdown table with each wall-clock time, its ratio to one solve (issue 7's
+target: a 20-point sweep takes at most 3 times one solve) and the CPU time (this process
 and its worker processes; on a shared machine CPU time is the steadier measure).
 ``--compare`` also measures, per point, the alternatives to the direct ``changeRowBounds``
 route: Pyomo's persistent interface with the budget in a mutable ``Param`` and only

@@ -103,15 +103,29 @@ def highs_options(cfg: Any) -> dict[str, Any]:
     Also used by ``benchmarks/bench_perf.py`` so the direct-highspy reference solves with
     exactly the options dss uses.
 
-    Defaults (``method: choose``, presolve on) were kept after measuring the synthetic
-    basin's MIP (``dss.synth``, 10,000 subunits, 48,599 columns, one thread, HiGHS 1.16, on a
-    loaded 2-core machine, one run each): choose 4.5 s / 2.9 s without presolve, simplex
-    3.9 s / 2.1 s, ipm 2.3 s / 1.6 s, all with the same objective. Interior point looked
-    faster, but the runs were on a busy machine and a single sample each, a MIP solves its
-    node LPs with dual simplex whatever ``solver`` says, and switching the default changes
-    which of several equally good plans is reported; set ``solver.method: ipm`` (and
-    ``presolve: false`` for large, easy MIPs) in a model file after measuring there. At
-    scale most of ``dss solve``'s time is outside HiGHS (see ``benchmarks/bench_perf.py``).
+    Defaults: ``method: choose`` (HiGHS picks; dual simplex on these models), presolve on.
+    Measured on the synthetic basin (``dss.synth``, 8 actions, one thread, HiGHS 1.16, a quiet
+    2-core machine, the same matrices ``dss solve`` hands HiGHS; seconds in ``run``):
+
+    =====================  =======  ========  ======  =======
+    variant                MIP 10k  MIP 100k  LP 10k  LP 100k
+    =====================  =======  ========  ======  =======
+    choose                 0.64     9.48      0.18    2.95
+    simplex                0.61     8.67      0.19    3.08
+    ipm                    0.62     9.41      0.48    8.63
+    ipm, no crossover      0.60     8.90      10.15   -
+    choose, no presolve    0.36     6.39      0.05    -
+    ipm, no presolve       0.35     6.46      0.59    -
+    =====================  =======  ========  ======  =======
+
+    (MIP: 48,599 / 487,037 columns; LP: the same with integrality dropped.) Interior point
+    does not pay here, unlike on models dominated by routing equalities: these rows are
+    short and the LP relaxation is nearly integral, so dual simplex wins, and in a MIP the
+    ``solver`` option only affects the root LP. Switching presolve off made the synthetic
+    MIP 1.5-1.8 times faster; it stays on by default because presolve is what keeps harder
+    MIPs (fixed costs, zone requirements, tight targets) tractable, and the choice changes
+    which of several equally good plans is reported. Set ``solver.presolve: false`` in a
+    large model file after measuring there (``python benchmarks/bench_perf.py``).
     """
     options: dict[str, Any] = {"presolve": "on" if cfg.presolve else "off",
                                "solver": cfg.method, "random_seed": 0,
