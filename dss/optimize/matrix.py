@@ -189,6 +189,34 @@ class Terms:
         return 0.0
 
 
+def collect_linear(expr: Any, ctx: BuildContext, var_col: dict[int, int], n_cols: int
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
+    """``expr`` as (columns, coefficients, constant) over ``n_cols`` known columns.
+
+    Variables ``var_col`` does not hold are taken at their current value (folded into the
+    constant); the remembered linear expressions of ``ctx`` enter as their arrays (option
+    ``k`` is column ``k``). Repeated columns are not summed.
+
+    Raises:
+        SolveError: if the expression is not linear.
+    """
+    outside: list[Any] = []
+
+    def new_column(var: Any) -> int:  # a column index past the known ones
+        outside.append(var)
+        return n_cols + len(outside) - 1
+
+    terms = Terms(ctx, var_col, new_column)
+    constant = terms.add(expr)
+    cols, coefs = terms.take()
+    if outside:
+        beyond = cols >= n_cols
+        values = np.array([float(v.value or 0.0) for v in outside])
+        constant += float(np.dot(coefs[beyond], values[cols[beyond] - n_cols]))
+        cols, coefs = cols[~beyond], coefs[~beyond]
+    return cols, coefs, constant
+
+
 def _variable(expr: Any) -> bool:
     return not isinstance(expr, int | float) and expr.is_potentially_variable()
 

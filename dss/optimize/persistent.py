@@ -39,7 +39,7 @@ import numpy as np
 
 from dss.errors import SolveError
 from dss.optimize.build import Built
-from dss.optimize.matrix import MatrixModel, Terms, compile_matrix
+from dss.optimize.matrix import MatrixModel, collect_linear, compile_matrix
 
 LOGGER = logging.getLogger(__name__)
 
@@ -250,20 +250,8 @@ class PersistentModel:
         Raises:
             SolveError: if the expression is not linear.
         """
-        extra: list[Any] = []
-
-        def outside(var: Any) -> int:  # a column index past the model's: taken as a value
-            extra.append(var)
-            return self.n_cols + len(extra) - 1
-
-        terms = Terms(self.built.ctx, self._var_col, outside)
-        constant = terms.add(expr)
-        cols, coefs = terms.take()
-        if extra:
-            beyond = cols >= self.n_cols
-            values = np.array([float(v.value or 0.0) for v in extra])
-            constant += float(np.dot(coefs[beyond], values[cols[beyond] - self.n_cols]))
-            cols, coefs = cols[~beyond], coefs[~beyond]
+        cols, coefs, constant = collect_linear(expr, self.built.ctx, self._var_col,
+                                               self.n_cols)
         if not len(cols):
             return LinearForm(np.zeros(0, np.int32), np.zeros(0), constant)
         unique, inverse = np.unique(cols.astype(np.int32), return_inverse=True)
