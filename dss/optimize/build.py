@@ -94,7 +94,7 @@ def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
                            bounds=lambda _m, k: (0.0, float(cap[k])))
     for k in np.flatnonzero(integer):
         model.amount[int(k)].domain = pyo.NonNegativeIntegers
-    ctx.amount_vars = [model.amount[k] for k in range(n)]
+    ctx.amount_vars = list(model.amount.values())  # option order (OPTIONS is a range)
     fixed = np.flatnonzero(opts["fixed_cost"].to_numpy(float) > 0).tolist()
     model.FIXED = pyo.Set(initialize=fixed, ordered=True)
     model.used = pyo.Var(model.FIXED, within=pyo.Binary)
@@ -119,21 +119,14 @@ def _spend(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     towns = sorted(groups)
     model.TOWNSHIPS = pyo.Set(initialize=towns, ordered=True)
     model.spend = pyo.Var(model.TOWNSHIPS, within=pyo.NonNegativeReals)
-    n = ctx.n_options
     model.spend_def = pyo.Constraint(
         model.TOWNSHIPS,
-        rule=lambda m, g: ctx.cost_of(_mask(n, groups[g]), others=[(m.spend[g], -1.0)],
+        rule=lambda m, g: ctx.cost_of(groups[g], others=[(m.spend[g], -1.0)],
                                       sign=-1.0) == 0.0)
     ctx.township_spend = {g: model.spend[g] for g in towns}
     model.cost = pyo.Expression(expr=LinearExpression(
         constant=0.0, linear_coefs=[1.0] * len(towns),
         linear_vars=[model.spend[g] for g in towns]))
-
-
-def _mask(n: int, idx: np.ndarray) -> np.ndarray:
-    mask = np.zeros(n, bool)
-    mask[idx] = True
-    return mask
 
 
 def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:

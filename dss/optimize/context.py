@@ -190,18 +190,21 @@ class BuildContext:
             self._reduction_cache[key] = self.linear(idx, coef)
         return self._reduction_cache[key]
 
-    def cost_of(self, mask: np.ndarray | None = None,
+    def cost_of(self, select: np.ndarray | None = None,
                 others: Sequence[tuple[Any, float]] = (), sign: float = 1.0) -> Any:
         """Cost expression :math:`\\sum_k c_k x_k + f_k u_k` over the options selected by
-        ``mask`` (all when None), times ``sign``, plus ``sign`` times the terms ``others``,
-        as one :meth:`linear`."""
-        opts = self.options
-        sel = np.ones(len(opts), bool) if mask is None else np.asarray(mask, bool)
-        idx = np.flatnonzero(sel)
-        fixed_cost = opts["fixed_cost"].to_numpy(float)
+        ``select`` (a boolean mask or an array of option indices; all when None), times
+        ``sign``, plus ``sign`` times the terms ``others``, as one :meth:`linear`."""
+        unit_cost, fixed_cost = self.memo("option_costs", lambda: (
+            self.options["unit_cost"].to_numpy(float), self.options["fixed_cost"].to_numpy(float)))
+        if select is None:
+            idx = np.arange(self.n_options)
+        else:
+            select = np.asarray(select)
+            idx = np.flatnonzero(select) if select.dtype == bool else select.astype(np.int64)
         used = [(self.used_vars[int(k)], float(fixed_cost[k]))
                 for k in idx[fixed_cost[idx] > 0] if int(k) in self.used_vars]
-        return self.linear(idx, sign * opts["unit_cost"].to_numpy(float)[idx],
+        return self.linear(idx, sign * unit_cost[idx],
                            others=[(v, sign * c) for v, c in used + list(others)])
 
     def pollutants(self) -> tuple[str, ...]:

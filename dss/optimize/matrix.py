@@ -297,13 +297,18 @@ def _column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     n = len(columns)
     lower, upper = np.empty(n), np.empty(n)
     integer = np.zeros(n, dtype=bool)
+    integer_domain: dict[int, bool] = {}  # domain id -> integer? (a few shared domains)
     for j, var in enumerate(columns):
         if var.fixed:
             lower[j] = upper[j] = float(var.value or 0.0)
             continue
-        lower[j] = _bound(var.lb, -INF)
-        upper[j] = _bound(var.ub, INF)
-        integer[j] = var.is_integer()
+        lb, ub = var.bounds
+        lower[j] = _bound(lb, -INF)
+        upper[j] = _bound(ub, INF)
+        is_integer = integer_domain.get(id(var.domain))
+        if is_integer is None:
+            is_integer = integer_domain[id(var.domain)] = var.is_integer()
+        integer[j] = is_integer
     return lower, upper, integer
 
 

@@ -216,11 +216,14 @@ def summary_table(result: Result) -> pd.DataFrame:
     by_agency = pd.Series(costs).groupby(ctx.options["agency"].to_numpy()).sum()
     for agency, v in by_agency.items():
         rows.append((f"spend agency {agency}", float(v), "CNY"))
-    for _, r in result.duals.iterrows():
-        if r["constraint"] in ("total", "limit", "target") and abs(r["dual"]) > 0:
-            idx = f"[{r['index']}]" if r["index"] else ""
-            rows.append((f"marginal {r['component']}.{r['constraint']}{idx}", r["dual"],
-                         "objective units per unit of the constraint"))
+    duals = result.duals
+    named = duals[duals["constraint"].isin(["total", "limit", "target"])
+                  & (duals["dual"].astype(float).abs() > 0)]
+    for comp, con, index, dual in zip(named["component"], named["constraint"],
+                                      named["index"], named["dual"], strict=True):
+        idx = f"[{index}]" if index else ""
+        rows.append((f"marginal {comp}.{con}{idx}", dual,
+                     "objective units per unit of the constraint"))
     return pd.DataFrame(rows, columns=["metric", "value", "unit"])
 
 
@@ -245,16 +248,18 @@ def result_tables(result: Result) -> dict[str, pd.DataFrame]:
 
     All are identical, byte for byte, for the same inputs and options, except ``timings``.
     """
-    tables = {"summary": summary_table(result), "timings": timings_table(result)}
-    if result.warnings:
-        tables["warnings"] = warnings_table(result)
-    if result.has_plan:
-        tables.update({
+    plan_tables = {}
+    if result.has_plan:  # made first: the duals may still be solving in the background
+        plan_tables = {
             "allocation": allocation_table(result),
             "subunits": subunit_table(result),
             "control_points": control_point_table(result),
             "species": species_table(result),
-        })
+        }
+    tables = {"summary": summary_table(result), "timings": timings_table(result)}
+    if result.warnings:
+        tables["warnings"] = warnings_table(result)
+    tables.update(plan_tables)
     if len(result.duals):
         tables["duals"] = result.duals
     if len(result.shortfalls):

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,43 @@ EXIT_CODES = {"optimal": 0, "infeasible": 3, "unbounded": 4, "error": 5, "time_l
               "feasible": 7}
 
 
+DUAL_COLUMNS = ["component", "constraint", "index", "dual"]
+"""Columns of ``duals.csv``."""
+
+
+def empty_duals() -> pd.DataFrame:
+    """A duals table without rows."""
+    return pd.DataFrame(columns=DUAL_COLUMNS)
+
+
+class Background:
+    """A value computed in a daemon thread; :meth:`get` waits for it.
+
+    Used for work that runs inside HiGHS, which releases Python's GIL while it solves: the
+    fixed-MIP LP behind the duals solves while the result tables are made.
+    """
+
+    def __init__(self, compute: Callable[[], Any], name: str) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(compute,), name=name,
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, compute: Callable[[], Any]) -> None:
+        try:
+            self._value = compute()
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = err
+
+    def get(self) -> Any:
+        """The value (re-raises the computation's exception in the calling thread)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 @dataclass
 class Result:
     """Outcome of one solve.
@@ -52,7 +91,9 @@ class Result:
         build_seconds: Time to build the model.
         solve_seconds: Time in the solver.
         log: The HiGHS log.
-        duals: Marginal values of named constraints (LP, or MIP with integers fixed).
+        duals: Marginal values of named constraints (LP, or MIP with integers fixed); may
+            still be computing in the background when the result is returned (reading the
+            attribute waits for them, see :class:`Background`).
         shortfalls: For an infeasible study: each requirement and its least shortfall,
             the smallest conflicting set and the least budget (see
             :func:`explain_infeasibility`).
@@ -69,7 +110,8 @@ class Result:
     build_seconds: float
     solve_seconds: float
     log: str
-    duals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _duals: pd.DataFrame | Background = field(default_factory=lambda: empty_duals(),
+                                              repr=False)
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list = field(default_factory=list)
     """Presolve warnings (:class:`~dss.errors.Issue`) about numerically risky data."""
@@ -78,6 +120,17 @@ class Result:
     def exit_code(self) -> int:
         """CLI exit code for this status."""
         return EXIT_CODES[self.status]
+
+    @property
+    def duals(self) -> pd.DataFrame:
+        """Marginal values of named constraints (waits for a background computation)."""
+        if isinstance(self._duals, Background):
+            self._duals = self._duals.get()
+        return self._duals
+
+    @duals.setter
+    def duals(self, value: pd.DataFrame | Background) -> None:
+        self._duals = value
 
     @property
     def has_plan(self) -> bool:
@@ -168,7 +221,20 @@ def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
                     rows.append({"component": comp.name, "constraint": con.local_name,
                                  "index": "" if index is None else str(index),
                                  "dual": float(duals[data])})
-    return pd.DataFrame(rows, columns=["component", "constraint", "index", "dual"])
+    return pd.DataFrame(rows, columns=DUAL_COLUMNS)
+
+
+def _duals_at(pm: PersistentModel, solution: Any) -> pd.DataFrame:
+    """The named duals of a solved model (empty when HiGHS gives none)."""
+    try:
+        row_duals = pm.row_duals(solution)
+    except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
+        LOGGER.warning("no duals available: %s", err)
+        row_duals = None
+    if row_duals is None:
+        return empty_duals()
+    return _named_duals(pm.built, {con: float(row_duals[row])
+                                   for con, row in pm.matrix.con_row.items()})
 
 
 def solve_built(built: Built) -> Result:
@@ -177,7 +243,9 @@ def solve_built(built: Built) -> Result:
     The model goes to HiGHS through :class:`~dss.optimize.persistent.PersistentModel`
     (no Pyomo solver interface); the plan is loaded back into the Pyomo variables, so
     component reports can evaluate their expressions; duals are read from the same HiGHS
-    instance (for a MIP, from its LP with the integer decisions fixed).
+    instance (for a MIP, from its LP with the integer decisions fixed). The duals are
+    computed in a background thread while the caller goes on (HiGHS releases the GIL), and
+    :attr:`Result.duals` waits for them.
     """
     cfg = built.problem.config.solver
     lines: list[str] = []
@@ -198,28 +266,22 @@ def solve_built(built: Built) -> Result:
                          ) from err
     solution = pm.solve()
     amounts = None
-    duals = pd.DataFrame(columns=["component", "constraint", "index", "dual"])
+    duals: pd.DataFrame | Background = empty_duals()
     if solution.has_plan:
+        if solution.status == "optimal":
+            duals = Background(lambda: _duals_at(pm, solution), "dss-duals")
         x = solution.x
         for var, value in zip(pm.matrix.columns, x.tolist(), strict=True):
             if not var.fixed:
                 var.set_value(value, skip_validation=True)
         amounts = amounts_from(pm, x)
-        if solution.status == "optimal":
-            try:
-                row_duals = pm.row_duals(solution)
-            except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
-                LOGGER.warning("no duals available: %s", err)
-                row_duals = None
-            if row_duals is not None:
-                duals = _named_duals(built, {con: float(row_duals[row])
-                                             for con, row in pm.matrix.con_row.items()})
     seconds = time.perf_counter() - start
     result = Result(status=solution.status, termination=solution.termination,
                     objective=solution.objective, bound=solution.bound, gap=solution.gap,
                     amounts=amounts, built=built, build_seconds=built.seconds,
-                    solve_seconds=seconds, log="".join(lines), duals=duals,
+                    solve_seconds=seconds, log="".join(lines),
                     warnings=list(built.warnings))
+    result.duals = duals
     LOGGER.info("solve: %s (%s) objective=%s in %.2f s (HiGHS %.2f s)", solution.status,
                 solution.termination, solution.objective, seconds, solution.seconds)
     return result

@@ -374,6 +374,7 @@ def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
                 progress("solve", i + 1, len(values))
             continue
         result = solve_built(built)
+        duals = result.duals  # wait for the background duals before the next solve
         rec: dict[str, Any] = {"value": float(value), "status": result.status,
                                "objective": result.objective, "bound": result.bound,
                                "gap": result.gap, "spend": None, "budget_dual": None,
@@ -382,7 +383,6 @@ def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
             rec["spend"] = float(pyo.value(built.model.cost))
             rec["benefits"] = built.benefit_values(result.amounts)
             name = budget_name(varied)
-            duals = result.duals
             if name is not None and len(duals):
                 hit = duals[(duals["component"] == name) & (duals["constraint"] == "total")]
                 if len(hit):
