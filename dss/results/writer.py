@@ -7,7 +7,9 @@ results or the new ones are there, complete.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
 import os
 import platform
@@ -15,11 +17,14 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -72,6 +77,26 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
     Floats inside text columns (e.g. the ``value`` column of ``summary.csv``, which mixes
     numbers and labels) get the same fixed format as float columns.
+
+    The bytes are exactly those of ``DataFrame.to_csv``, which is used for any table the
+    fast path does not handle (see :func:`_fast_plan`); the fast path formats each row with
+    one format string, about three times faster on large tables.
+    """
+    frame = _preformat(frame)
+    plan = _fast_plan(frame, path)
+    if plan is None:
+        frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
+                     encoding="utf-8")
+        return
+    header, row_format, columns = plan
+    _write_text(path, _csv_chunks(header, row_format, columns, len(frame)))
+
+
+def _preformat(frame: pd.DataFrame) -> pd.DataFrame:
+    """Format the floats inside object columns with :data:`FLOAT_FORMAT` (NaN stays empty).
+
+    The column is reassigned from a list, so pandas infers its dtype again (e.g. ints with
+    NaN become a float column); the written bytes depend on that, so keep it this way.
     """
     mixed = [c for c in frame.columns if frame[c].dtype == object]
     if mixed:
@@ -79,8 +104,154 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         for c in mixed:
             frame[c] = [FLOAT_FORMAT % v if isinstance(v, float) and v == v else v
                         for v in frame[c]]  # NaN stays empty
-    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
-                 encoding="utf-8")
+    return frame
+
+
+_CHUNK_ROWS = 100_000
+"""Rows formatted and written at a time by the fast CSV path."""
+
+_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar", ".tgz")
+"""File names that ``to_csv`` would compress (``compression="infer"``): left to pandas."""
+
+_TEXT_TYPES = frozenset({str, int, bool, float, type(None), type(pd.NA)})
+"""Value types the fast path writes from object and text columns; others go to pandas."""
+
+
+def _csv_quote_chars() -> str:
+    """The characters that make :mod:`csv` (QUOTE_MINIMAL, ``lineterminator="\\n"``)
+    quote a field, found by asking the module itself (they vary between Python versions)."""
+    quote = ""
+    for char in ',"\n\r\t\x0b\x0c\x00 ;':
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([f"a{char}b", "c"])
+        if buffer.getvalue() != f"a{char}b,c\n":
+            quote += char
+    return quote
+
+
+_QUOTE_CHARS = _csv_quote_chars()
+
+
+def _quote(field: str) -> str:
+    """One field as :mod:`csv` writes it with QUOTE_MINIMAL and doubled quote characters."""
+    if any(char in field for char in _QUOTE_CHARS):
+        return '"' + field.replace('"', '""') + '"'
+    return field
+
+
+def _quote_all(fields: list[str]) -> list[str]:
+    """:func:`_quote` of each field; one search of the joined column when none needs it."""
+    joined = "".join(fields)
+    if any(char in joined for char in _QUOTE_CHARS):
+        return [_quote(field) for field in fields]
+    return fields
+
+
+def _text_fields(values: list[Any]) -> list[str] | None:
+    """The CSV fields of an object or text column's values (missing values empty, ints
+    and bools as ``str``), or None if a value is of a type left to pandas."""
+    types = set(map(type, values))
+    if not types <= _TEXT_TYPES:
+        return None
+    if types <= {str}:
+        return values
+    fields = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            fields.append(value)
+        elif kind is int or kind is bool:
+            fields.append(str(value))
+        elif kind is float and value == value:
+            return None  # a number in a text column: _preformat leaves none
+        else:
+            fields.append("")  # None, NaN, pd.NA
+    return fields
+
+
+def _column_plan(column: pd.Series) -> tuple[str, list[Any]] | None:
+    """A column's placeholder in the row format string and its values, or None if the fast
+    path cannot reproduce ``to_csv`` for its dtype."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype == np.float64:
+            values = column.tolist()
+            missing = np.flatnonzero(np.isnan(column.to_numpy()))
+            if not len(missing):
+                return FLOAT_FORMAT, values
+            fields = list(map(FLOAT_FORMAT.__mod__, values))
+            for i in missing.tolist():
+                fields[i] = ""
+            return "%s", fields
+        if dtype.kind in "iub":
+            return "%s", column.tolist()
+        if dtype.kind != "O":
+            return None
+    elif not isinstance(dtype, pd.StringDtype) and \
+            not isinstance(column.array, (pd.arrays.IntegerArray, pd.arrays.BooleanArray)):
+        return None
+    fields = _text_fields(column.tolist())
+    return None if fields is None else ("%s", _quote_all(fields))
+
+
+def _fast_plan(frame: pd.DataFrame, path: Any) -> tuple[str, str, list[list[Any]]] | None:
+    """Header line, row format string and column values for writing ``frame`` without
+    ``to_csv``, or None to leave it to pandas.
+
+    Pandas writes: frames with fewer than two columns (``csv`` quotes a lone empty field),
+    labels that are not unique strings, dtypes other than float64, int, bool, object and
+    text (nullable Int/boolean too), object values other than str, int, bool and missing,
+    and targets other than a local file path (not compressed) or a buffered binary or
+    text file object.
+    """
+    if not _plain_target(path) or frame.shape[1] < 2 or not frame.columns.is_unique:
+        return None
+    labels = list(frame.columns)
+    if any(type(label) is not str for label in labels):
+        return None
+    placeholders, columns = [], []
+    for _, column in frame.items():
+        plan = _column_plan(column)
+        if plan is None:
+            return None
+        placeholders.append(plan[0])
+        columns.append(plan[1])
+    return ",".join(_quote_all(labels)) + "\n", ",".join(placeholders) + "\n", columns
+
+
+def _plain_target(path: Any) -> bool:
+    """Whether ``path`` is a file object or a local path that ``to_csv`` would not compress."""
+    if isinstance(path, (io.TextIOBase, io.BufferedIOBase)):
+        return True
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    name = os.fspath(path)
+    return isinstance(name, str) and "://" not in name and \
+        not name.lower().endswith(_COMPRESSED_SUFFIXES)
+
+
+def _csv_chunks(header: str, row_format: str, columns: list[list[Any]],
+                n_rows: int) -> Iterator[str]:
+    """The CSV text: the header line, then :data:`_CHUNK_ROWS` formatted rows at a time."""
+    yield header
+    rows = zip(*columns, strict=True)
+    for _ in range(0, n_rows, _CHUNK_ROWS):
+        yield "".join(map(row_format.__mod__, islice(rows, _CHUNK_ROWS)))
+
+
+def _write_text(path: Any, chunks: Iterable[str]) -> None:
+    """Write text as UTF-8 to a path (no newline translation) or to a file object."""
+    if isinstance(path, io.TextIOBase):
+        for chunk in chunks:
+            path.write(chunk)
+    elif isinstance(path, io.BufferedIOBase):
+        for chunk in chunks:
+            path.write(chunk.encode("utf-8"))
+    else:
+        with open(os.path.expanduser(os.fspath(path)), "w", encoding="utf-8",
+                  newline="") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
 
 
 def make_manifest(kind: str, inputs: dict[str, str], config: dict[str, Any] | None,
