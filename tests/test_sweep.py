@@ -146,6 +146,44 @@ def test_warm_start_reaches_the_same_objectives(synth_sweep):
     np.testing.assert_allclose(warm.table["objective"], serial.table["objective"], rtol=1e-6)
 
 
+def test_relaxation_first_points_are_exact_mip_optima():
+    """Baoxing: low budgets are solved by an integral LP relaxation, higher ones fall back
+    to the MIP; every point equals an independent MIP solve with a zero gap, and each
+    relaxation plan is integral where it must be and within its budget (recomputed from
+    the plan, not read from the solver)."""
+    from dss.optimize.build import compile_problem
+    from dss.optimize.persistent import PersistentModel, amounts_from
+
+    model = Path(__file__).resolve().parents[1] / "models" / "baoxing.yaml"
+    problem = Problem.from_model(model).with_solver(**EXACT)
+    values = [4e6, 9e6, 2e7, 4e7]
+    result = sweep(problem, BUDGET, values)
+    table = result.table
+    assert set(table["method"]) == {"relaxation", "mip"}, table[["value", "method"]]
+    for row in table.itertuples(index=False):
+        expected = fresh(model, BUDGET, row.value).solve()
+        assert row.status == expected.status == "optimal"
+        assert math.isclose(row.objective, expected.objective, rel_tol=1e-7), row
+    # the same persistent path, plans checked against the budget and integrality
+    built = compile_problem(problem)
+    pm = PersistentModel(built)
+    row = pm.row(built.blocks["budget"].total)
+    lower, _upper = pm.row_bounds(row)
+    pm.start_from_relaxation({row: (lower, 1e7)})
+    opts = built.ctx.options
+    for value in values:
+        pm.set_row_bounds(row, None, value)
+        sol = pm.solve()
+        x = amounts_from(pm, sol.x)
+        integer = opts["integer"].to_numpy(bool)
+        np.testing.assert_array_equal(x[integer], np.round(x[integer]))
+        spend = float(opts["unit_cost"].to_numpy(float) @ x
+                      + opts["fixed_cost"].to_numpy(float) @ (x > 1e-9))
+        assert spend <= value * (1 + 1e-9), (value, spend, sol.method)
+        if sol.method == "relaxation":
+            assert sol.gap == 0.0 and sol.bound == sol.objective
+
+
 def test_other_rhs_parameters_use_the_persistent_model(synth):
     problem = Problem.from_model(synth).with_solver(**EXACT)
     param = "components.carbon.minimum"

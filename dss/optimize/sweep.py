@@ -23,7 +23,10 @@ Two engines:
     (:data:`RHS_PARAMETERS`: ``budget`` ``total``, ``per_agency.<g>``,
     ``per_township.<g>``; ``carbon`` ``minimum``). The model is built and loaded into
     HiGHS once per worker (:class:`~dss.optimize.persistent.PersistentModel`); each point
-    changes one row bound and re-runs HiGHS. A row's bound is
+    changes one row bound and re-runs HiGHS, LP relaxation first: when the relaxation's
+    optimum is integral it is the MIP's optimum, reached in a few dual simplex pivots
+    (:meth:`~dss.optimize.persistent.PersistentModel.start_from_relaxation`); otherwise the
+    MIP is solved. A row's bound is
     :math:`\\text{value} - a_0` where :math:`a_0` is the constant of its body, measured at
     the value the model was built with (the chunk's first, or its last if the build's
     presolve rejects the first, e.g. a budget below what is locked in). Nothing is loaded
@@ -40,11 +43,12 @@ Two engines:
 Points run serially, on local processes (``workers``: contiguous chunks, each worker builds
 its own model; processes are spawned, so a script that sweeps with workers needs the usual
 ``if __name__ == "__main__":`` guard) or on a Dask cluster (``dask``: a scheduler address
-or a ``distributed.Client``). With ``warm_start=False`` (the default) every MIP or LP point
-is solved from scratch in the persistent model, so the plans and objectives do not depend
-on how points are split across workers; ``warm_start=True`` keeps HiGHS's basis and
-incumbent between consecutive points of a chunk (faster; with a MIP gap above 0 a point may
-then stop at another plan within the gap). The fixed-MIP LP behind the duals is always
+or a ``distributed.Client``). With ``warm_start=False`` (the default) every LP or LP
+relaxation starts from the same reference basis (the optimum at the sweep's middle value)
+and every MIP from scratch, so the plans and objectives do not depend on how points are
+split across workers; ``warm_start=True`` keeps HiGHS's basis and incumbent between
+consecutive points of a chunk (with a MIP gap above 0 a point may then stop at another plan
+within the gap). The fixed-MIP LP behind the duals is always
 warm-started (see :meth:`~dss.optimize.persistent.PersistentModel.dual`).
 """
 
@@ -245,21 +249,26 @@ Report = Callable[[str, int, int], None]
 
 
 def solve_points(problem: Problem, param: str, values: Sequence[float], engine: Engine,
-                 warm_start: bool = False, progress: Report | None = None
-                 ) -> list[dict[str, Any]]:
+                 warm_start: bool = False, progress: Report | None = None,
+                 reference: float | None = None) -> list[dict[str, Any]]:
     """Solve a contiguous chunk of sweep points in this process.
+
+    ``reference`` (persistent engine, without ``warm_start``): the value at which the
+    reference basis every point starts from is computed, the same for every chunk of a
+    sweep (default: the chunk's middle value).
 
     Returns:
         One record per value: value, status, objective, bound, gap, spend, budget_dual,
         solve_seconds and ``benefits`` (label -> value).
     """
     if engine == "persistent":
-        return _persistent_points(problem, param, values, warm_start, progress)
+        return _persistent_points(problem, param, values, warm_start, progress, reference)
     return _rebuild_points(problem, param, values, progress)
 
 
 def _persistent_points(problem: Problem, param: str, values: Sequence[float],
-                       warm_start: bool, progress: Report | None) -> list[dict[str, Any]]:
+                       warm_start: bool, progress: Report | None,
+                       reference: float | None = None) -> list[dict[str, Any]]:
     from dss.optimize.persistent import PersistentModel
 
     target = rhs_target(problem, param)
@@ -285,6 +294,11 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
         return _rebuild_points(problem, param, values, progress)
     lower, upper = pm.row_bounds(row)
     constant = float(at) - (upper if target.side == "upper" else lower)
+    if reference is None:
+        reference = float(values[len(values) // 2])
+    pm.start_from_relaxation(
+        {row: (lower, reference - constant) if target.side == "upper" else
+         (reference - constant, upper)})
     cost = pm.linear(built.model.cost)
     benefits = _benefit_reader(built, pm)
     name = budget_name(first)
@@ -304,7 +318,7 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
         rec: dict[str, Any] = {"value": float(value), "status": sol.status,
                                "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
                                "spend": None, "budget_dual": None, "benefits": {},
-                               "note": ""}
+                               "method": sol.method, "note": ""}
         if sol.has_plan:
             rec["spend"] = cost(sol.x)
             rec["benefits"] = benefits(sol.x)
@@ -312,7 +326,8 @@ def _persistent_points(problem: Problem, param: str, values: Sequence[float],
                 rec["budget_dual"] = pm.dual(budget_row, sol)
         rec["solve_seconds"] = time.perf_counter() - start
         records.append(rec)
-        LOGGER.info("sweep %s=%g: %s objective=%s", param, value, sol.status, sol.objective)
+        LOGGER.info("sweep %s=%g: %s objective=%s (%s, %.3f s)", param, value, sol.status,
+                    sol.objective, sol.method, sol.seconds)
         if progress is not None:
             progress("solve", i + 1, len(values))
     return records
@@ -378,7 +393,8 @@ def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
         rec: dict[str, Any] = {"value": float(value), "status": result.status,
                                "objective": result.objective, "bound": result.bound,
                                "gap": result.gap, "spend": None, "budget_dual": None,
-                               "benefits": {}, "note": ""}
+                               "benefits": {}, "method": "mip" if built.is_mip else "lp",
+                               "note": ""}
         if result.has_plan:
             rec["spend"] = float(pyo.value(built.model.cost))
             rec["benefits"] = built.benefit_values(result.amounts)
@@ -414,14 +430,14 @@ def _init_worker(queue: Any) -> None:
 
 
 def _chunk_job(problem: Problem, param: str, values: list[float], engine: Engine,
-               warm_start: bool) -> list[dict[str, Any]]:
+               warm_start: bool, reference: float | None) -> list[dict[str, Any]]:
     """One worker's chunk (processes and Dask); user errors come back as WorkerError."""
     def report(stage: str, done: int, total: int) -> None:
         if stage == "solve" and _QUEUE is not None:
             _QUEUE.put(1)
 
     try:
-        return solve_points(problem, param, values, engine, warm_start, report)
+        return solve_points(problem, param, values, engine, warm_start, report, reference)
     except DssError as err:
         raise WorkerError(str(err), err.exit_code) from None
 
@@ -434,7 +450,8 @@ def chunks(values: Sequence[float], n: int) -> list[list[float]]:
 
 
 def _run_processes(problem: Problem, param: str, parts: list[list[float]], engine: Engine,
-                   warm_start: bool, progress: Report | None) -> list[dict[str, Any]]:
+                   warm_start: bool, progress: Report | None, reference: float | None
+                   ) -> list[dict[str, Any]]:
     import multiprocessing as mp
     import queue as queue_mod
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -456,7 +473,8 @@ def _run_processes(problem: Problem, param: str, parts: list[list[float]], engin
 
     with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx,
                              initializer=_init_worker, initargs=(progress_queue,)) as pool:
-        futures = [pool.submit(_chunk_job, problem, param, part, engine, warm_start)
+        futures = [pool.submit(_chunk_job, problem, param, part, engine, warm_start,
+                               reference)
                    for part in parts]
         pending = set(futures)
         while pending:
@@ -498,8 +516,8 @@ def _dask_client(dask: Any) -> tuple[Any, bool]:
 
 
 def _run_dask(dask: Any, problem: Problem, param: str, values: list[float], workers: int,
-              engine: Engine, warm_start: bool, progress: Report | None
-              ) -> tuple[list[dict[str, Any]], int]:
+              engine: Engine, warm_start: bool, progress: Report | None,
+              reference: float | None) -> tuple[list[dict[str, Any]], int]:
     """Solve the values on a Dask cluster in contiguous chunks: ``workers`` chunks if above
     1, else one per worker thread of the cluster. Returns the records and chunk count."""
     client, owned = _dask_client(dask)
@@ -510,7 +528,7 @@ def _run_dask(dask: Any, problem: Problem, param: str, values: list[float], work
         parts = chunks(values, n)
         shared = client.scatter(problem, broadcast=True)
         futures = [client.submit(_chunk_job, shared, param, part, engine, warm_start,
-                                 pure=False) for part in parts]
+                                 reference, pure=False) for part in parts]
         sizes = {f.key: len(p) for f, p in zip(futures, parts, strict=True)}
         total = sum(sizes.values())
         done = 0
@@ -593,17 +611,20 @@ def sweep(problem: Problem, param: str, values: Sequence[float], *, workers: int
         raise InputError(issues, "invalid sweep values")
     if engine is None:
         engine = "persistent" if rhs_target(problem, param) is not None else "rebuild"
+    reference = float(ordered[len(ordered) // 2])  # every chunk's LP start (persistent)
     if dask is not None:
         backend = "dask"
         records, n_chunks = _run_dask(dask, problem, param, ordered, workers, engine,
-                                      warm_start, progress)
+                                      warm_start, progress, reference)
     elif workers > 1 and len(ordered) > 1:
         parts = chunks(ordered, workers)
         backend, n_chunks = "processes", len(parts)
-        records = _run_processes(problem, param, parts, engine, warm_start, progress)
+        records = _run_processes(problem, param, parts, engine, warm_start, progress,
+                                 reference)
     else:
         backend, n_chunks = "serial", 1
-        records = solve_points(problem, param, ordered, engine, warm_start, progress)
+        records = solve_points(problem, param, ordered, engine, warm_start, progress,
+                               reference)
     currency = problem.config.settings.currency
     is_budget = _is_budget_param(problem, param)
     table, units = sweep_table(param, records, currency, is_budget)
@@ -633,8 +654,9 @@ def sweep_table(param: str, records: list[dict[str, Any]], currency: str = "CNY"
     ``benefit <label>`` (one per benefit term, currency), the finite-difference marginal
     :math:`m_i` (``marginal_benefit_per_<cur>`` for a budget, else
     ``marginal_objective_per_unit``), ``budget_dual_per_<cur>`` (:math:`\\lambda_i`),
-    ``solve_seconds`` and ``note`` (why a point has no plan when the model could not even
-    be built at that value).
+    ``solve_seconds``, ``method`` (``lp``; ``mip``; ``relaxation``: a MIP point whose LP
+    relaxation had an integral optimum, hence optimal without branching) and ``note`` (why
+    a point has no plan when the model could not even be built at that value).
     """
     cur = currency.lower()
     records = sorted(records, key=lambda r: r["value"])
@@ -664,13 +686,14 @@ def sweep_table(param: str, records: list[dict[str, Any]], currency: str = "CNY"
     table[mcol] = marginal
     table[f"budget_dual_per_{cur}"] = [_num(r["budget_dual"]) for r in records]
     table["solve_seconds"] = [float(r["solve_seconds"]) for r in records]
+    table["method"] = [r.get("method", "") for r in records]
     table["note"] = [r.get("note", "") for r in records]
     units = {"param": "-", "value": currency if is_budget else "parameter unit",
              "status": "-", "objective": currency, f"spend_{cur}": currency,
              "gap": "fraction", mcol: (f"{currency} of objective per {currency}" if is_budget
                                        else f"{currency} of objective per parameter unit"),
              f"budget_dual_per_{cur}": f"{currency} of objective per {currency} of budget",
-             "solve_seconds": "s", "note": "-"}
+             "solve_seconds": "s", "method": "-", "note": "-"}
     units.update({f"benefit {label}": currency for label in labels})
     return table, units
 
