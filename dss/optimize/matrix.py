@@ -239,11 +239,17 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
         columns.append(var)
         return len(columns) - 1
 
-    for var in ctx.amount_vars:
-        new_column(var)
-    for var in model.component_data_objects(pyo.Var, descend_into=True, sort=False):
-        if id(var) not in var_col:
-            new_column(var)
+    columns.extend(ctx.amount_vars)
+    var_col.update(zip(map(id, ctx.amount_vars), range(len(columns)), strict=True))
+    amount = ctx.amount_vars[0].parent_component() if ctx.amount_vars else None
+    if amount is not None and len(amount) != len(ctx.amount_vars):
+        amount = None  # indices added after the build: walk every variable
+    for component in model.component_objects(pyo.Var, descend_into=True, sort=False):
+        if component is amount:  # its data are the amount columns already
+            continue
+        for var in component.values():
+            if id(var) not in var_col:
+                new_column(var)
     terms = Terms(ctx, var_col, new_column)
 
     rows: list[Any] = []
