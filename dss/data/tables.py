@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -120,19 +120,37 @@ class _Records:
     """Stripped header names (trailing empty names dropped)."""
     header_row: int
     columns: list[pd.Series]
-    """Stripped cell texts of each header column, over the well-formed non-blank data rows."""
+    """Stripped cell texts of each header column, over the well-formed non-blank data rows;
+    or, for a number column the C parser read cleanly, its float values (NaN = empty cell)."""
     rows: np.ndarray
     """Spreadsheet row number of each of those data rows."""
     ragged: bool
     """Some rows had the wrong number of cells (reported, and left out of ``columns``)."""
 
 
-def _split(text: str, file: str, issues: list[Issue]) -> _Records | None:
-    """Split CSV text into a header, stripped cell columns and spreadsheet row numbers."""
-    return _split_fast(text) or _split_exact(text, file, issues)
+def _split(text: str, file: str, issues: list[Issue],
+           numeric: Collection[str] = ()) -> _Records | None:
+    """Split CSV text into a header, stripped cell columns and spreadsheet row numbers.
+
+    Columns named in ``numeric`` may come back as floats (see :func:`_read_body`).
+    """
+    return _split_fast(text, numeric) or _split_exact(text, file, issues)
 
 
-def _split_fast(text: str) -> _Records | None:
+_PADS = (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t", " \r", "\t\r")
+"""Pairs of characters that mean a cell starts or ends with a space or tab."""
+
+
+def _without_blank_tail(text: str) -> str:
+    """``text`` up to the end of its last line that is not blank (Python whitespace)."""
+    start = max(len(text) - 4096, 0)  # strip a copy of the tail only: the text may be large
+    tail = text[start:].rstrip()
+    end = start + len(tail) if tail else len(text[:start].rstrip())
+    cut = text.find("\n", end)
+    return text if cut < 0 else text[:cut]
+
+
+def _split_fast(text: str, numeric: Collection[str] = ()) -> _Records | None:
     """The common case at C speed, or None when the text needs :func:`_split_exact`.
 
     Taken only when nothing can go wrong: no double quotes, no blank rows, no unnamed header
@@ -141,36 +159,125 @@ def _split_fast(text: str) -> _Records | None:
     """
     if '"' in text:
         return None
-    lines = text.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) < 2:
+    kept = _without_blank_tail(text)
+    count = kept.count("\n") + 1 if kept else 0
+    if count < 2:
         return None
+    if count <= _SMALL_TABLE:
+        return _split_small(text, kept.split("\n"))
+    return _split_large(text, kept, numeric)
+
+
+def _split_small(text: str, lines: list[str]) -> _Records | None:
+    """:func:`_split_fast` for a table of few lines, split in Python."""
     commas = np.fromiter(map(str.count, lines, repeat(",")), dtype=np.int64, count=len(lines))
     if (commas != commas[0]).any() or not all(map(str.strip, lines, repeat(" \t\r,"))):
         return None
     header = [h.strip() for h in lines[0].split(",")]
     if not all(header):
         return None
-    padded = any(p in text for p in (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t",
-                                     " \r", "\t\r")) or text[:1] in (" ", "\t")
-    if len(lines) <= _SMALL_TABLE and "\x00" not in text and \
-            text.count("\r") == text.count("\r\n"):
-        # a small table: splitting in Python costs less than starting the C parser; the
-        # cells are the same (no quotes, and every line ends with "\n" or "\r\n")
-        cells = zip(*(line.removesuffix("\r").split(",") for line in lines[1:]), strict=True)
-        raw = [pd.Series(c, dtype=object) for c in cells]
-        count = len(lines) - 1
-    else:
-        body = "\n".join(lines[1:]) + "\n"
-        frame = pd.read_csv(io.StringIO(body), header=None, names=list(range(len(header))),
-                            dtype=object, na_filter=False, skip_blank_lines=False, engine="c")
-        if len(frame) != len(lines) - 1:
+    padded = any(p in text for p in _PADS) or text[:1] in (" ", "\t")
+    if "\x00" in text or text.count("\r") != text.count("\r\n"):
+        # let the C parser split it (it treats a lone carriage return as a line end)
+        return _read_body("\n".join(lines[1:]).encode("utf-8"), header, len(lines) - 1,
+                          padded, ())
+    # splitting in Python costs less than starting the C parser; the cells are the same (no
+    # quotes, and every line ends with "\n" or "\r\n")
+    cells = zip(*(line.removesuffix("\r").split(",") for line in lines[1:]), strict=True)
+    raw = [pd.Series(c, dtype=object) for c in cells]
+    columns = [c.str.strip() for c in raw] if padded else raw
+    return _Records(header, 1, columns, data_rows(len(lines) - 1), False)
+
+
+def _split_large(text: str, kept: str, numeric: Collection[str]) -> _Records | None:
+    """:func:`_split_fast` for a large table: the line checks run on the UTF-8 bytes.
+
+    ``kept`` is ``text`` without its trailing blank lines. Every check looks at ASCII bytes
+    only, and UTF-8 never uses an ASCII byte inside another character, so byte neighbours are
+    character neighbours.
+    """
+    try:
+        raw = kept.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: only the csv module takes them
+        return None
+    data = np.frombuffer(raw, dtype=np.uint8)
+    newline, comma = data == 10, data == 44
+    blank = (data == 32) | (data == 9)
+    newlines = np.flatnonzero(newline)
+    commas = np.searchsorted(np.flatnonzero(comma), np.append(newlines, len(data)))
+    if (np.diff(commas) != commas[0]).any():
+        return None
+    starts = np.concatenate(([0], newlines + 1))
+    filler = blank | comma | newline | (data == 13)
+    if np.logical_and.reduceat(filler, starts).any():
+        return None  # a blank row (only blanks, commas and a carriage return)
+    header = [h.strip() for h in kept[:kept.index("\n")].split(",")]
+    if not all(header):
+        return None
+    ends_cell = comma | newline  # a blank before a separator or after one: cells need strip()
+    padded = bool((blank[:-1] & (ends_cell[1:] | (data[1:] == 13))).any()
+                  or (ends_cell[:-1] & blank[1:]).any()) \
+        or any(p in text[len(kept) - 1:] for p in _PADS) or text[:1] in (" ", "\t")
+    return _read_body(raw[newlines[0] + 1:], header, len(newlines), padded, numeric)
+
+
+def _read_body(body: bytes, header: list[str], count: int, padded: bool,
+               numeric: Collection[str]) -> _Records | None:
+    """Read the data lines ``body`` (UTF-8, no quotes, equal comma counts) with the C parser.
+
+    Columns named in ``numeric`` are parsed as floats in C when every cell is empty or a
+    plain finite number the parser and :func:`pandas.to_numeric` read alike (see
+    :func:`_parse_numbers`); otherwise every column comes back as text.
+    """
+    width = len(header)
+    numbers = [i for i, name in enumerate(header) if name in numeric]
+    frame = _parse_numbers(body, width, numbers) if numbers else None
+    if frame is None:
+        frame = _read_csv(body, width, dtype=object, na_filter=False)
+    if len(frame) != count:
+        return None
+    raw = [frame[i] for i in range(width)]
+    columns = [raw[i].str.strip() if padded and raw[i].dtype == object else raw[i]
+               for i in range(width)]
+    return _Records(header, 1, columns, data_rows(count), False)
+
+
+def _read_csv(body: bytes, width: int, **options: object) -> pd.DataFrame:
+    """The C parser on headerless data lines, one column per header cell."""
+    return pd.read_csv(io.BytesIO(body + b"\n"), header=None, names=list(range(width)),
+                       skip_blank_lines=False, engine="c", **options)  # type: ignore[arg-type]
+
+
+_EXACT = 2.0 ** 53
+"""Below this size every integer is a float, so reading an integer as one is exact."""
+
+
+def _parse_numbers(body: bytes, width: int, numbers: list[int]) -> pd.DataFrame | None:
+    """Read ``body`` with the columns ``numbers`` as floats, or None if any cell there is not
+    a plain number.
+
+    Both the C parser and :func:`pandas.to_numeric` use pandas' ``precise_xstrtod``, so they
+    agree on plain numbers. They differ on integers beyond 2**53 (``to_numeric`` reads a
+    column of integers exactly, then converts), on ``-0`` (an integer zero) and on numbers
+    written with a ``+`` sign (``to_numeric`` may be one unit in the last place off), and
+    error messages need the cell text; such tables, text and non-finite values go the slow
+    way.
+    """
+    if b"+" in body:
+        return None
+    dtype = {i: np.float64 if i in numbers else object for i in range(width)}
+    try:
+        frame = _read_csv(body, width, dtype=dtype, keep_default_na=False,
+                          na_values={i: [""] for i in numbers})
+    except (ValueError, OverflowError):
+        return None
+    for i in numbers:
+        values = frame[i].to_numpy()
+        plain = np.isnan(values) | ((np.abs(values) < _EXACT)
+                                    & ((values != 0) | ~np.signbit(values)))
+        if not plain.all():
             return None
-        raw = [frame[i] for i in range(len(header))]
-        count = len(frame)
-    columns = [raw[i].str.strip() if padded else raw[i] for i in range(len(header))]
-    return _Records(header, 1, columns, np.arange(count, dtype=np.int64) + 2, False)
+    return frame
 
 
 _SMALL_TABLE = 2000
@@ -237,71 +344,112 @@ def _split_exact(text: str, file: str, issues: list[Issue]) -> _Records | None:
     return _Records(header, head + 1, columns, rows.astype(np.int64), bool(ragged))
 
 
-def _convert(col: Column, text: pd.Series, rows: np.ndarray, file: str,
+def _convert(col: Column, cells: pd.Series, rows: np.ndarray, file: str,
              issues: list[Issue]) -> pd.Series:
-    """Convert one column of stripped strings to its declared type, reporting bad cells."""
-    empty = np.asarray(text.to_numpy() == "", dtype=bool)
-    any_empty = bool(empty.any())  # most columns have none: skip the fills (pandas is slow)
-    if col.dtype == "str":
-        values = text.astype(object)
-        if col.allowed:
-            bad = ~empty & ~text.isin(col.allowed).to_numpy()
-            _report(issues, file, col.name, bad, rows,
-                    lambda p: f"'{text.iloc[p]}' is not allowed "
-                              f"({_hint(text.iloc[p], col.allowed, quote=True)}"
-                              f"{col.rule()})")
-        fill = None if col.nullable else col.default
-        if any_empty:
-            values = values.where(~empty, fill)
+    """Convert one column of stripped strings to its declared type, reporting bad cells.
+
+    A number column may come already parsed (floats, NaN for an empty cell; see
+    :func:`_parse_numbers`).
+    """
+    if col.dtype in ("float", "int"):
+        if cells.dtype == object:
+            arr, empty = _to_numbers(col, cells, rows, file, issues)
+        else:
+            arr = cells.to_numpy(dtype=float, copy=True)
+            empty = np.isnan(arr)
+        values = _check_numbers(col, arr, empty, cells.index, rows, file, issues)
     elif col.dtype == "bool":
-        lowered = text.str.lower()
-        is_true = lowered.isin(_TRUE).to_numpy()
-        is_false = lowered.isin(_FALSE).to_numpy()
-        bad = ~empty & ~is_true & ~is_false
-        _report(issues, file, col.name, bad, rows,
-                lambda p: f"'{text.iloc[p]}' is not a boolean (true or false)")
-        values = pd.Series(np.where(is_true, True, False), index=text.index, dtype=bool)
-        if col.default is not None and any_empty:
-            values = values.where(~empty, bool(col.default))
+        empty = np.asarray(cells.to_numpy() == "", dtype=bool)
+        values = _to_bools(col, cells, empty, rows, file, issues)
     else:
-        arr = pd.to_numeric(text.where(~empty, None) if any_empty else text,
-                            errors="coerce").to_numpy(dtype=float, copy=True)
-        not_number = ~empty & np.isnan(arr)
-        literal_nan = sheet_error = np.zeros(len(text), dtype=bool)
-        if not_number.any():
-            literal_nan = not_number & text.str.lower().isin(_MISSING).to_numpy()
-            sheet_error = not_number & ~literal_nan & text.str.startswith("#").to_numpy()
-        _report(issues, file, col.name, literal_nan, rows,
-                lambda p: f"missing value '{text.iloc[p]}' "
-                          f"({col.rule()}; leave optional cells empty instead)")
-        _report(issues, file, col.name, sheet_error, rows,
-                lambda p: f"spreadsheet error '{text.iloc[p]}' instead of a number "
-                          f"({col.rule()}; fix the formula or type the value)")
-        _report(issues, file, col.name, not_number & ~literal_nan & ~sheet_error, rows,
-                lambda p: f"'{text.iloc[p]}' is not a number ({col.rule()})")
-        infinite = np.isinf(arr)
-        _report(issues, file, col.name, infinite, rows,
-                lambda p: f"infinite value is not allowed ({col.rule()})")
-        finite = np.isfinite(arr)
-        if col.minimum is not None:
-            low = finite & (arr < col.minimum)
-            _report(issues, file, col.name, low, rows,
-                    lambda p: f"{arr[p]:g} is below the minimum ({col.rule()})")
-        if col.maximum is not None:
-            high = finite & (arr > col.maximum)
-            _report(issues, file, col.name, high, rows,
-                    lambda p: f"{arr[p]:g} is above the maximum ({col.rule()})")
-        if col.dtype == "int":
-            frac = finite & (np.abs(arr - np.round(arr)) > 1e-9)
-            _report(issues, file, col.name, frac, rows,
-                    lambda p: f"{arr[p]:g} is not a whole number ({col.rule()})")
-        if not col.nullable and col.default is not None and any_empty:
-            arr = np.where(empty, float(col.default), arr)  # type: ignore[arg-type]
-        values = pd.Series(arr, index=text.index, dtype=float)
-    if not col.nullable and col.default is None and any_empty:
+        empty = np.asarray(cells.to_numpy() == "", dtype=bool)
+        values = _to_strings(col, cells, empty, rows, file, issues)
+    if not col.nullable and col.default is None and empty.any():
         _report(issues, file, col.name, empty, rows,
                 lambda p: f"empty cell, a value is required ({col.rule()})")
     return values
+
+
+def _to_strings(col: Column, text: pd.Series, empty: np.ndarray, rows: np.ndarray, file: str,
+                issues: list[Issue]) -> pd.Series:
+    """A text column: check allowed values, fill empty cells with the default."""
+    values = text.astype(object)
+    if col.allowed:
+        bad = ~empty & ~text.isin(col.allowed).to_numpy()
+        _report(issues, file, col.name, bad, rows,
+                lambda p: f"'{text.iloc[p]}' is not allowed "
+                          f"({_hint(text.iloc[p], col.allowed, quote=True)}"
+                          f"{col.rule()})")
+    fill = None if col.nullable else col.default
+    if empty.any():  # most columns have none: skip the fill (pandas is slow)
+        values = values.where(~empty, fill)
+    return values
+
+
+def _to_bools(col: Column, text: pd.Series, empty: np.ndarray, rows: np.ndarray, file: str,
+              issues: list[Issue]) -> pd.Series:
+    """A true/false column: check the words, fill empty cells with the default."""
+    lowered = text.str.lower()
+    is_true = lowered.isin(_TRUE).to_numpy()
+    is_false = lowered.isin(_FALSE).to_numpy()
+    bad = ~empty & ~is_true & ~is_false
+    _report(issues, file, col.name, bad, rows,
+            lambda p: f"'{text.iloc[p]}' is not a boolean (true or false)")
+    values = pd.Series(np.where(is_true, True, False), index=text.index, dtype=bool)
+    if col.default is not None and empty.any():
+        values = values.where(~empty, bool(col.default))
+    return values
+
+
+def _to_numbers(col: Column, text: pd.Series, rows: np.ndarray, file: str,
+                issues: list[Issue]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a number column's texts; report cells that are not numbers.
+
+    Returns:
+        The values (NaN where empty or not a number) and the empty-cell mask.
+    """
+    empty = np.asarray(text.to_numpy() == "", dtype=bool)
+    any_empty = bool(empty.any())
+    arr = pd.to_numeric(text.where(~empty, None) if any_empty else text,
+                        errors="coerce").to_numpy(dtype=float, copy=True)
+    not_number = ~empty & np.isnan(arr)
+    if not not_number.any():
+        return arr, empty
+    literal_nan = not_number & text.str.lower().isin(_MISSING).to_numpy()
+    sheet_error = not_number & ~literal_nan & text.str.startswith("#").to_numpy()
+    _report(issues, file, col.name, literal_nan, rows,
+            lambda p: f"missing value '{text.iloc[p]}' "
+                      f"({col.rule()}; leave optional cells empty instead)")
+    _report(issues, file, col.name, sheet_error, rows,
+            lambda p: f"spreadsheet error '{text.iloc[p]}' instead of a number "
+                      f"({col.rule()}; fix the formula or type the value)")
+    _report(issues, file, col.name, not_number & ~literal_nan & ~sheet_error, rows,
+            lambda p: f"'{text.iloc[p]}' is not a number ({col.rule()})")
+    return arr, empty
+
+
+def _check_numbers(col: Column, arr: np.ndarray, empty: np.ndarray, index: pd.Index,
+                   rows: np.ndarray, file: str, issues: list[Issue]) -> pd.Series:
+    """Check parsed numbers against the column's rules; fill empty cells with the default."""
+    infinite = np.isinf(arr)
+    _report(issues, file, col.name, infinite, rows,
+            lambda p: f"infinite value is not allowed ({col.rule()})")
+    finite = np.isfinite(arr)
+    if col.minimum is not None:
+        low = finite & (arr < col.minimum)
+        _report(issues, file, col.name, low, rows,
+                lambda p: f"{arr[p]:g} is below the minimum ({col.rule()})")
+    if col.maximum is not None:
+        high = finite & (arr > col.maximum)
+        _report(issues, file, col.name, high, rows,
+                lambda p: f"{arr[p]:g} is above the maximum ({col.rule()})")
+    if col.dtype == "int":
+        frac = finite & (np.abs(arr - np.round(arr)) > 1e-9)
+        _report(issues, file, col.name, frac, rows,
+                lambda p: f"{arr[p]:g} is not a whole number ({col.rule()})")
+    if not col.nullable and col.default is not None and empty.any():
+        arr = np.where(empty, float(col.default), arr)  # type: ignore[arg-type]
+    return pd.Series(arr, index=index, dtype=float)
 
 
 def _hint(word: str, choices: Iterable[str], quote: bool = False) -> str:
@@ -326,7 +474,8 @@ def parse_table_rows(text: str, table: Table, file: str, issues: list[Issue]
         issues.append(Issue(file, "file is empty (expected a header row with columns: "
                                   + ", ".join(table.names) + ")"))
         return None, None
-    split = _split(text, file, issues)
+    numeric = {c.name for c in table.columns if c.dtype in ("float", "int")}
+    split = _split(text, file, issues, numeric)
     if split is None:
         return None, None
     header, columns, rows, ragged = split.header, split.columns, split.rows, split.ragged
