@@ -32,7 +32,8 @@ Two engines:
     presolve rejects the first, e.g. a budget below what is locked in). Nothing is loaded
     back into Pyomo: objective, spend and benefit terms are linear forms evaluated on
     HiGHS's column values. On a 10,000-subunit synthetic basin a 20-point sweep takes
-    about 3 times one full solve (``benchmarks/bench_sweep.py``).
+    about 1.4 times one full solve, every point through an integral LP relaxation
+    (``benchmarks/bench_sweep.py``).
 ``rebuild``
     for any other parameter (an action's value, a solver option, the horizon...): each
     point overrides the parameter, rebuilds and solves the model from scratch
