@@ -3,7 +3,7 @@
 Exit codes: 0 success (optimal); 1 unexpected internal error; 2 invalid input or model;
 3 infeasible; 4 unbounded; 5 solver error; 6 time limit or gap not closed (a feasible plan was
 written, labelled with its gap); 7 feasible, not proven optimal; 8 ``dss verify`` found a
-mismatch; 130 interrupted.
+mismatch; 130 interrupted; 141 standard output closed by its reader (e.g. ``| head``).
 """
 
 from __future__ import annotations
@@ -72,6 +72,19 @@ def fail(err: BaseException) -> None:
     raise typer.Exit(1)
 
 
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's final flush
+    does not fail again on a closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def _guard(func):
     """Run a command body, mapping user errors to messages and exit codes."""
     def wrapper(*args, **kwargs):
@@ -82,6 +95,9 @@ def _guard(func):
         except KeyboardInterrupt:
             typer.secho("interrupted: nothing was written", fg=typer.colors.RED, err=True)
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # e.g. `dss solve | head`: the reader has gone
+            _silence_stdout()
+            raise typer.Exit(141) from None
         except Exception as err:  # noqa: BLE001 - the one place that reports every error
             fail(err)
     wrapper.__name__ = func.__name__

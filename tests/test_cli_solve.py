@@ -337,3 +337,20 @@ def test_rerun_replaces_previous_run(tmp_path: Path) -> None:
                  tmp_path).exit_code == 0
     assert number(folder, "spend") == pytest.approx(250_000.0)
     assert hidden(tmp_path / "tiny") == []
+
+
+def test_closed_output_pipe_is_not_an_internal_error(tmp_path: Path) -> None:
+    """`dss solve | head -1`: the reader goes away; the run is written, no traceback and
+    no "internal error", exit 141 as a process stopped by SIGPIPE."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read what dss prints
+    proc = subprocess.run([sys.executable, "-m", "dss", "solve", str(TINY), "--out",
+                           str(tmp_path)], stdout=write_end, stderr=subprocess.PIPE,
+                          text=True, timeout=300)
+    os.close(write_end)
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    assert proc.returncode == 141, proc.stderr
+    assert (tmp_path / "tiny" / "base" / "allocation.csv").is_file()
