@@ -7,6 +7,7 @@ in-trees (dendritic): acyclic, at most one downstream subunit each, at least one
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import repeat
 
 import networkx as nx
 import numpy as np
@@ -35,15 +36,19 @@ def check_network(ids: pd.Series, downstream: pd.Series, file: str = SUBUNITS_FI
     issues: list[Issue] = []
     if rows is None:
         rows = np.arange(len(ids), dtype=np.int64) + 2
-    known = set(ids)
     down = downstream.astype(object)
     has_down = (down.notna() & (down.astype(str) != "")).to_numpy()
-    dangling = has_down & ~down.isin(known).to_numpy()
+    index = pd.Index(ids.to_numpy(dtype=object), dtype=object)
+    succ = index.get_indexer(down.to_numpy()) if index.is_unique else None
+    known = succ >= 0 if succ is not None else down.isin(set(ids)).to_numpy()
+    dangling = has_down & ~known
     into_self = has_down & (down.to_numpy() == ids.to_numpy())
+    names: set[str] | None = None  # for did_you_mean, only when needed
     for pos in np.flatnonzero(dangling | into_self):
         target = down.iloc[pos]
         if dangling[pos]:
-            hint = did_you_mean(target, known, quote=True)
+            names = set(ids) if names is None else names
+            hint = did_you_mean(target, names, quote=True)
             issues.append(Issue(file, f"downstream subunit {target!r} does not exist "
                                       f"({hint + ' ' if hint else ''}use a subunit_id from "
                                       "this file, or leave empty at an outlet)",
@@ -56,13 +61,35 @@ def check_network(ids: pd.Series, downstream: pd.Series, file: str = SUBUNITS_FI
         issues.append(Issue(file, "no outlet: every subunit has a downstream_id (leave it "
                                   "empty for the subunit where the river leaves the study)",
                             None, "downstream_id"))
-    row_of = {sid: int(r) for sid, r in zip(ids, rows, strict=True)}
-    for cycle in _cycles(ids.to_numpy(), downstream.to_numpy()):
+    if succ is not None and not _may_cycle(succ, ids.to_numpy(), down.to_numpy()):
+        return issues
+    cycles = _cycles(ids.to_numpy(), downstream.to_numpy())
+    row_of = {sid: int(r) for sid, r in zip(ids, rows, strict=True)} if cycles else {}
+    for cycle in cycles:
         path = " -> ".join([*cycle, cycle[0]])
         issues.append(Issue(file, f"the drainage links form a cycle: {path} (rivers flow "
                                   "one way; fix the downstream_id of one of them)",
                             row_of[cycle[0]], "downstream_id"))
     return issues
+
+
+def _may_cycle(succ: np.ndarray, ids: np.ndarray, downstream: np.ndarray) -> bool:
+    """Whether the links (``succ``: position of each downstream id, -1 if unknown) may hold a
+    cycle of two or more subunits, by pointer doubling: O(n log n) in numpy.
+
+    After ``k`` rounds ``jump[i]`` is the subunit ``2**k`` links below ``i`` (-1 past an
+    outlet); a walk still going after ``n`` links is caught in a cycle. Links
+    :func:`_cycles` ignores (self-loops, ids that are not text) end a walk here too.
+    """
+    is_text = np.fromiter(map(isinstance, ids, repeat(str)), dtype=bool, count=len(ids))
+    is_text &= np.fromiter(map(isinstance, downstream, repeat(str)), dtype=bool,
+                           count=len(ids))
+    jump = np.where(is_text & (succ != np.arange(len(succ))), succ, -1)
+    steps = 1
+    while steps < len(jump) and (jump >= 0).any():
+        jump = np.where(jump >= 0, jump[jump], -1)
+        steps *= 2
+    return bool((jump >= 0).any())
 
 
 def _cycles(ids: np.ndarray, downstream: np.ndarray) -> list[list[str]]:

@@ -54,9 +54,7 @@ class Routing:
         down_idx = position.get_indexer(down.where(down.notna(), "\0"))
         self.down = down_idx.astype(np.int64)  # -1 at outlets
         self.depth = self._depths()
-        order = np.argsort(-self.depth, kind="stable")
-        self.levels = [order[self.depth[order] == d] for d in range(self.depth.max(initial=0),
-                                                                    -1, -1)]
+        self.levels = self._levels()
         has_down = self.down >= 0
         parents = self.down[has_down]
         kids = np.flatnonzero(has_down)
@@ -64,6 +62,17 @@ class Routing:
         self._child_idx = kids[sort]
         self._child_ptr = np.searchsorted(parents[sort], np.arange(self.n + 1))
         self._position = position
+
+    def _levels(self) -> list[np.ndarray]:
+        """Positions of the subunits at each depth, deepest first (table order within one).
+
+        Every depth from 0 to the deepest occurs (a subunit's downstream neighbour is one
+        level lower), so a stable sort by depth cuts into one run per level.
+        """
+        order = np.argsort(-self.depth, kind="stable")
+        height = int(self.depth.max(initial=0))
+        bounds = np.searchsorted(-self.depth[order], np.arange(-height + 1, 1))
+        return np.split(order, bounds)
 
     def _depths(self) -> np.ndarray:
         """Number of links from each subunit down to its outlet, by pointer jumping.
