@@ -218,3 +218,44 @@ def test_broken_solver_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
                                     "simplex (simulated)"), result.stderr
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_process_exits_cleanly_while_duals_solve_in_the_background(tmp_path: Path) -> None:
+    """A script that solves and ends at once, never reading the duals (still solving in a
+    background thread), exits 0. The process waits for background work before it shuts
+    down: a daemon thread coming back from HiGHS during interpreter shutdown aborted the
+    process (``terminate called without an active exception``, exit 134); that was
+    timing-dependent, so the waiting itself is checked with a slow background task."""
+    script = tmp_path / "solve_and_leave.py"
+    script.write_text(
+        "from dss.optimize.problem import Problem\n"
+        f"result = Problem.from_model({str(TINY)!r}).solve()\n"
+        "print(result.status)\n", encoding="utf-8")
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "optimal"
+        assert "terminate called" not in proc.stderr
+    marker = tmp_path / "finished"
+    slow = tmp_path / "slow_background.py"
+    slow.write_text(
+        "import time\n"
+        "from pathlib import Path\n"
+        "from dss.optimize.solve import Background\n"
+        f"Background(lambda: (time.sleep(1.0), Path({str(marker)!r}).write_text('x')),\n"
+        "           'test')\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(slow)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert marker.read_text() == "x"  # the interpreter waited for the background task
+
+
+def test_zero_objective_has_a_small_gap() -> None:
+    """Budget 0: objective 0; the gap is relative to max(|objective|, 1), not a blow-up."""
+    from dss.optimize.problem import Problem
+
+    result = Problem.from_model(TINY, sets=["components.budget.total=0"]).solve()
+    assert result.status == "optimal"
+    assert result.objective == 0.0
+    assert result.gap is not None and result.gap <= 1e-4

@@ -113,8 +113,9 @@ class Solution:
         termination: HiGHS model status name.
         objective: Objective value (None without a plan).
         bound: Best proven bound (MIP dual bound; the objective for an optimal LP).
-        gap: Relative gap :math:`|\\text{bound} - \\text{objective}| / |\\text{objective}|`
-            (0 for an optimal LP).
+        gap: Relative gap :math:`|\\text{bound} - \\text{objective}| /
+            \\max(|\\text{objective}|, 1)` (0 for an optimal LP; the 1 keeps a zero
+            objective from turning a tiny absolute gap into a huge relative one).
         x: Column values (None without a plan).
         seconds: Wall-clock time of the run.
         method: ``lp``, ``mip``, or ``relaxation`` (a MIP whose LP relaxation had an
@@ -427,7 +428,7 @@ class PersistentModel:
             bound = objective if status == "optimal" else None
         gap = None
         if objective is not None and bound is not None:
-            gap = abs(bound - objective) / max(abs(objective), 1e-10)
+            gap = abs(bound - objective) / max(abs(objective), 1.0)  # 1: no blow-up at 0
             if status == "optimal" and not self.is_mip:
                 gap = 0.0
         x = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None

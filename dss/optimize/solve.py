@@ -49,7 +49,7 @@ def empty_duals() -> pd.DataFrame:
 
 
 class Background:
-    """A value computed in a daemon thread; :meth:`get` waits for it.
+    """A value computed in a background thread; :meth:`get` waits for it.
 
     Used for work that runs inside HiGHS, which releases Python's GIL while it solves: the
     fixed-MIP LP behind the duals solves while the result tables are made.
@@ -58,8 +58,10 @@ class Background:
     def __init__(self, compute: Callable[[], Any], name: str) -> None:
         self._value: Any = None
         self._error: BaseException | None = None
+        # Not a daemon: the interpreter waits for it at exit. A daemon thread still inside
+        # HiGHS when the process ends makes the C++ runtime abort (exit 134).
         self._thread = threading.Thread(target=self._run, args=(compute,), name=name,
-                                        daemon=True)
+                                        daemon=False)
         self._thread.start()
 
     def _run(self, compute: Callable[[], Any]) -> None:

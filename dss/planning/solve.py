@@ -201,7 +201,7 @@ def solve_model(model: Model, options: SolverOptions) -> PlanningResult:
     if raw_bound is not None and math.isfinite(raw_bound):
         bound = sense * float(raw_bound)
     if objective is not None and bound is not None:
-        gap = abs(bound - objective) / max(abs(objective), 1e-10)
+        gap = abs(bound - objective) / max(abs(objective), 1.0)  # 1: no blow-up at 0
         if status == "optimal" and abs(bound - objective) <= max(options.abs_gap, 1e-9):
             gap = 0.0
     if status == "time_limit" and not has_solution:
