@@ -7,13 +7,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from dss.data.keys import IdIndex
 from dss.data.schema import ACTION_TARGETS, TABLES, ZONES
 from dss.data.tables import read_table
 from dss.errors import InputError, Issue, did_you_mean
@@ -21,6 +24,8 @@ from dss.network.graph import build_graph, check_network
 from dss.network.routing import Routing
 
 LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_AREA_TOLERANCE = 0.01
 """Allowed relative gap between a subunit's area and the sum of its land cover."""
@@ -50,6 +55,7 @@ class Study:
     (``index + 2``)."""
     _graph: nx.DiGraph | None = field(default=None, repr=False)
     _routing: Routing | None = field(default=None, repr=False)
+    _memo: dict[object, object] = field(default_factory=dict, repr=False)
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -64,6 +70,37 @@ class Study:
         if self._routing is None:
             self._routing = Routing(self.subunits["subunit_id"], self.subunits["downstream_id"])
         return self._routing
+
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
+        """``compute()``, computed once per study and ``key``: data derived from the tables
+        alone (they do not change after loading)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
+
+    @property
+    def subunit_index(self) -> IdIndex:
+        """Positions and sort ranks of the subunit ids, built on first use."""
+        return self.key_index("subunits")
+
+    def key_index(self, table: str) -> IdIndex:
+        """Positions and sort ranks of the ids (key column) of ``table``, built on first use."""
+        return self.memo(("index", table),
+                         lambda: IdIndex(self.table(table)[TABLES[table].key[0]]))
+
+    def positions(self, table: str, column: str, target: str = "subunits") -> np.ndarray:
+        """Row of ``target`` whose id each row of ``table`` names in ``column`` (-1 where it
+        names none), computed once (read-only).
+
+        Raises:
+            ValueError: if the ids of ``target`` are not unique.
+        """
+        def compute() -> np.ndarray:
+            found = self.key_index(target).positions(self.table(table)[column])
+            found.flags.writeable = False
+            return found
+
+        return self.memo(("positions", table, column, target), compute)
 
     def table(self, name: str) -> pd.DataFrame:
         """The frame of table ``name``."""
@@ -147,19 +184,32 @@ class _Rows:
         return [(int(numbers[p]), int(p), frame.iloc[p]) for p in positions]
 
 
+def _known(ref: pd.Series) -> pd.Index:
+    """The distinct non-missing values of ``ref`` as an index, for fast membership tests."""
+    return pd.Index(ref.dropna().unique(), dtype=object)
+
+
 def _check_refs(frames, issues, rows: _Rows, table: str, column: str, target: str,
-                target_col: str, hint: str) -> None:
-    """Report values of ``table.column`` that are not ids of ``target``."""
+                target_col: str, hint: str, known: dict[tuple[str, str], pd.Index]) -> None:
+    """Report values of ``table.column`` that are not ids of ``target``.
+
+    ``known`` caches :func:`_known` of each target column (its hash table is built once).
+    """
     frame, ref = frames.get(table), frames.get(target)
     if frame is None or ref is None or frame.empty:
         return
     if ref.empty and TABLES[target].required:
         return  # the empty required table is reported; every reference would repeat that
-    known = set(ref[target_col].dropna())
+    if (target, target_col) not in known:
+        known[target, target_col] = _known(ref[target_col])
     values = frame[column]
-    bad = values.notna() & (values != "") & ~values.isin(known)
+    unknown = known[target, target_col].get_indexer(values.to_numpy(dtype=object)) < 0
+    if not unknown.any():
+        return
+    bad = unknown & values.notna().to_numpy() & (values != "").to_numpy()
+    names = set(ref[target_col].dropna())
     for row, _, rec in rows.where(table, bad):
-        suggestion = did_you_mean(rec[column], known, quote=True)
+        suggestion = did_you_mean(rec[column], names, quote=True)
         issues.append(Issue(f"{table}.csv", f"unknown {hint} {rec[column]!r} (not in "
                                             f"{target}.csv"
                                             + (f"; {suggestion})" if suggestion else ")"),
@@ -190,18 +240,19 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
         if not subunits["subunit_id"].duplicated().any():
             issues.extend(check_network(subunits["subunit_id"], subunits["downstream_id"],
                                         rows=where.of("subunits")))
+    known: dict[tuple[str, str], pd.Index] = {}
     for table in ("land_cover", "point_sources", "species_habitat", "control_points",
                   "barriers"):
         _check_refs(frames, issues, where, table, "subunit_id", "subunits", "subunit_id",
-                    "subunit")
+                    "subunit", known)
     _check_refs(frames, issues, where, "land_cover", "land_class", "land_classes", "land_class",
-                "land class")
+                "land class", known)
     _check_refs(frames, issues, where, "species_habitat", "species", "species", "species",
-                "species")
+                "species", known)
     _check_refs(frames, issues, where, "actions", "leads_to", "land_classes", "land_class",
-                "land class")
+                "land class", known)
     _check_refs(frames, issues, where, "actions", "habitat_species", "species", "species",
-                "species")
+                "species", known)
     _check_action_targets(frames, issues, where)
     _check_land_cover_totals(frames, issues, where, area_tolerance)
     _check_habitat_area(frames, issues, where)

@@ -206,7 +206,7 @@ def compute_baseline(study: Study) -> Baseline:
     """Compute every baseline table of a study."""
     land = land_loads(study)
     points = point_loads(study)
-    local = local_loads(study, land, points)
+    local = local_loads(study)
     routed = route_all(study, local)
     cp_table, contributions = control_point_tables(study, local, routed)
     erosion_units = {"area_ha": "ha", "gross_erosion_t": "t/yr", "mass_wasting_t": "t/yr",

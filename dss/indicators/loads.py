@@ -22,7 +22,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dss.data.keys import sum_by
 from dss.data.study import Study
+
+
+def take(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[at]``, NaN where ``at`` is -1 (as ``reindex`` gives for an unknown label)."""
+    return np.append(np.asarray(values, dtype=float), np.nan)[at]
+
+
+def class_positions(study: Study, classes: pd.Series | np.ndarray) -> np.ndarray:
+    """Row of each land-class id in ``study.land_classes``, -1 where unknown.
+
+    Raises:
+        ValueError: if land-class ids repeat (as ``reindex`` does).
+    """
+    return study.key_index("land_classes").positions(classes)
 
 
 def land_loads(study: Study) -> pd.DataFrame:
@@ -30,17 +45,25 @@ def land_loads(study: Study) -> pd.DataFrame:
 
     Columns: subunit_id, land_class, area_ha, gross_erosion_t, mass_wasting_t,
     sediment_t, tn_kg, tp_kg, carbon_t (all per year except carbon_t, a stock).
+    Computed once per study (a shallow copy is returned).
     """
-    cover = study.land_cover[["subunit_id", "land_class", "area_ha"]]
-    sub = study.subunits.set_index("subunit_id")
-    cls = study.land_classes.set_index("land_class")
+    return study.memo("land_loads", lambda: _land_loads(study)).copy(deep=False)
+
+
+def _land_loads(study: Study) -> pd.DataFrame:
+    cover = study.land_cover
+    sub = study.subunits
+    cls = study.land_classes
+    at = study.positions("land_cover", "subunit_id")
+    kind = study.positions("land_cover", "land_class", "land_classes")
     area = cover["area_ha"].to_numpy()
-    rkls = (sub["usle_r"] * sub["usle_k"] * sub["usle_ls"]).reindex(cover["subunit_id"]).to_numpy()
-    sdr = sub["sdr"].reindex(cover["subunit_id"]).to_numpy()
-    c = cls.reindex(cover["land_class"])
-    agricultural = c["agricultural"].to_numpy(dtype=bool)
-    gross = area * rkls * c["usle_c"].to_numpy() * c["usle_p"].to_numpy()
-    mass = area * c["mass_yield"].to_numpy()
+    rkls = take((sub["usle_r"] * sub["usle_k"] * sub["usle_ls"]).to_numpy(), at)
+    sdr = take(sub["sdr"].to_numpy(), at)
+    # an unknown class reads as NaN, which is true
+    agricultural = np.append(cls["agricultural"].to_numpy(dtype=bool), True)[kind]
+    gross = area * rkls * take(cls["usle_c"].to_numpy(), kind) \
+        * take(cls["usle_p"].to_numpy(), kind)
+    mass = area * take(cls["mass_yield"].to_numpy(), kind)
     return pd.DataFrame({
         "subunit_id": cover["subunit_id"].to_numpy(),
         "land_class": cover["land_class"].to_numpy(),
@@ -48,9 +71,9 @@ def land_loads(study: Study) -> pd.DataFrame:
         "gross_erosion_t": gross,
         "mass_wasting_t": mass,
         "sediment_t": sdr * gross + mass,
-        "tn_kg": area * c["tn_export"].to_numpy(),
-        "tp_kg": area * c["tp_export"].to_numpy(),
-        "carbon_t": area * c["carbon_stock"].to_numpy(),
+        "tn_kg": area * take(cls["tn_export"].to_numpy(), kind),
+        "tp_kg": area * take(cls["tp_export"].to_numpy(), kind),
+        "carbon_t": area * take(cls["carbon_stock"].to_numpy(), kind),
         "agricultural": agricultural,
     })
 
@@ -81,17 +104,33 @@ def local_loads(study: Study, land: pd.DataFrame | None = None,
     Columns: subunit_id, sediment (t/yr), tn (kg/yr), tp (kg/yr), plus the parts
     gross_erosion_t, mass_wasting_t, tn_land, tn_point, tp_land, tp_point, carbon_t, and
     the loads from agricultural classes sediment_agri, tn_agri, tp_agri.
+    Without ``land`` and ``points`` (the study's own), computed once per study (a shallow copy
+    is returned).
     """
-    land = land_loads(study) if land is None else land
-    points = point_loads(study) if points is None else points
+    if land is None and points is None:
+        return study.memo("local_loads", lambda: _local_loads(
+            study, land_loads(study), point_loads(study),
+            study.positions("land_cover", "subunit_id"),
+            study.positions("point_sources", "subunit_id"))).copy(deep=False)
+    return _local_loads(study, land_loads(study) if land is None else land,
+                        point_loads(study) if points is None else points)
+
+
+def _local_loads(study: Study, land: pd.DataFrame, points: pd.DataFrame,
+                 land_at: np.ndarray | None = None,
+                 point_at: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`local_loads` from given land and point loads (and their subunit positions)."""
     ids = study.subunits["subunit_id"]
-    by_land = land.groupby("subunit_id")[
-        ["gross_erosion_t", "mass_wasting_t", "sediment_t", "tn_kg", "tp_kg", "carbon_t"]
-    ].sum().reindex(ids).fillna(0.0)
-    agri = land[land["agricultural"]].groupby("subunit_id")[
-        ["sediment_t", "tn_kg", "tp_kg"]].sum().reindex(ids).fillna(0.0)
-    by_point = points.groupby("subunit_id")[["tn_kg", "tp_kg"]].sum().reindex(ids).fillna(0.0)
-    out = pd.DataFrame({
+    index = study.subunit_index
+    by_land = sum_by(index, land["subunit_id"], land[
+        ["gross_erosion_t", "mass_wasting_t", "sediment_t", "tn_kg", "tp_kg", "carbon_t"]],
+        land_at)
+    agricultural = land["agricultural"].to_numpy(dtype=bool)
+    agri_land = land[agricultural]
+    agri = sum_by(index, agri_land["subunit_id"], agri_land[["sediment_t", "tn_kg", "tp_kg"]],
+                  None if land_at is None else land_at[agricultural])
+    by_point = sum_by(index, points["subunit_id"], points[["tn_kg", "tp_kg"]], point_at)
+    return pd.DataFrame({
         "subunit_id": ids.to_numpy(),
         "sediment": by_land["sediment_t"].to_numpy(),
         "tn": by_land["tn_kg"].to_numpy() + by_point["tn_kg"].to_numpy(),
@@ -107,7 +146,6 @@ def local_loads(study: Study, land: pd.DataFrame | None = None,
         "tn_agri": agri["tn_kg"].to_numpy(),
         "tp_agri": agri["tp_kg"].to_numpy(),
     })
-    return out
 
 
 def retention(study: Study, pollutant: str) -> np.ndarray:
