@@ -100,15 +100,25 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
     trying an override never replaces a scenario's results. A ``kind: planning`` model goes
     to :func:`dss.planning.run.run_planning` (park design, conservation planning).
     """
-    from dss.optimize.problem import Problem
-    from dss.optimize.results import result_tables
-
     resolved_model = load_model(model_path, scenarios, sets)
     if resolved_model.config.kind == "planning":  # park design / conservation planning
         from dss.planning.run import run_planning
 
         return run_planning(resolved_model, sets, results_root, write,  # type: ignore
                             run_name)
+    from pyomo.common.gc_manager import PauseGC
+
+    with PauseGC():  # no garbage cycles worth a collection pass here (see compile_problem)
+        return _solve_and_write(model_path, scenarios, sets, results_root, write, run_name)
+
+
+def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
+                     sets: list[str] | None, results_root: Path | str, write: bool,
+                     run_name: str | None) -> SolveRun:
+    """:func:`run_solve` for an allocation model."""
+    from dss.optimize.problem import Problem
+    from dss.optimize.results import result_tables
+
     problem = Problem.from_model(model_path, scenarios, sets)
     result = problem.solve()
     tables = result_tables(result)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pyomo.common.gc_manager import PauseGC
 
 from dss.errors import SolveError
 from dss.optimize.build import Built
@@ -205,7 +206,8 @@ class PersistentModel:
         self.built = built
         self.warm_start = warm_start
         self._hs = _highspy()
-        self.matrix: MatrixModel = compile_matrix(built.model, built.ctx)
+        with PauseGC():  # see compile_problem
+            self.matrix: MatrixModel = compile_matrix(built.model, built.ctx)
         self.translate_seconds = time.perf_counter() - start
         self.highs = new_highs()
         self._configure(self.highs)
