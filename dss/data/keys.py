@@ -43,7 +43,8 @@ class IdIndex:
     def rank(self) -> np.ndarray | None:
         """Rank of each id in sorted order (the order ``groupby`` and ``sort_values`` use),
         or None if the ids are not unique or not all text."""
-        if not self.unique or not all(isinstance(i, str) for i in self.ids):
+        if not self.unique or pd.api.types.infer_dtype(self.ids, skipna=False) not in (
+                "string", "empty"):
             return None
         rank = np.empty(len(self.ids), dtype=np.int64)
         rank[np.argsort(self.ids, kind="stable")] = np.arange(len(self.ids))

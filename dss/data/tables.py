@@ -141,13 +141,13 @@ _PADS = (" ,", ", ", "\t,", ",\t", " \n", "\n ", "\t\n", "\n\t", " \r", "\t\r")
 """Pairs of characters that mean a cell starts or ends with a space or tab."""
 
 
-def _without_blank_tail(text: str) -> str:
-    """``text`` up to the end of its last line that is not blank (Python whitespace)."""
+def _content_end(text: str) -> int:
+    """Where the last line of ``text`` that is not blank (Python whitespace) ends."""
     start = max(len(text) - 4096, 0)  # strip a copy of the tail only: the text may be large
     tail = text[start:].rstrip()
     end = start + len(tail) if tail else len(text[:start].rstrip())
     cut = text.find("\n", end)
-    return text if cut < 0 else text[:cut]
+    return len(text) if cut < 0 else cut
 
 
 def _split_fast(text: str, numeric: Collection[str] = ()) -> _Records | None:
@@ -155,17 +155,17 @@ def _split_fast(text: str, numeric: Collection[str] = ()) -> _Records | None:
 
     Taken only when nothing can go wrong: no double quotes, no blank rows, no unnamed header
     cell, and every row has as many commas as the header. Then rows are lines, so the row
-    numbers are exact.
+    numbers are exact. Trailing blank lines are ignored.
     """
     if '"' in text:
         return None
-    kept = _without_blank_tail(text)
-    count = kept.count("\n") + 1 if kept else 0
+    end = _content_end(text)
+    count = text.count("\n", 0, end) + 1 if end else 0
     if count < 2:
         return None
     if count <= _SMALL_TABLE:
-        return _split_small(text, kept.split("\n"))
-    return _split_large(text, kept, numeric)
+        return _split_small(text, text[:end].split("\n"))
+    return _split_large(text, end, numeric)
 
 
 def _split_small(text: str, lines: list[str]) -> _Records | None:
@@ -189,18 +189,19 @@ def _split_small(text: str, lines: list[str]) -> _Records | None:
     return _Records(header, 1, columns, data_rows(len(lines) - 1), False)
 
 
-def _split_large(text: str, kept: str, numeric: Collection[str]) -> _Records | None:
+def _split_large(text: str, end: int, numeric: Collection[str]) -> _Records | None:
     """:func:`_split_fast` for a large table: the line checks run on the UTF-8 bytes.
 
-    ``kept`` is ``text`` without its trailing blank lines. Every check looks at ASCII bytes
-    only, and UTF-8 never uses an ASCII byte inside another character, so byte neighbours are
-    character neighbours.
+    ``text[:end]`` is ``text`` without its trailing blank lines. Every check looks at ASCII
+    bytes only, and UTF-8 never uses an ASCII byte inside another character, so byte
+    neighbours are character neighbours.
     """
     try:
-        raw = kept.encode("utf-8")
+        raw = text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: only the csv module takes them
         return None
-    data = np.frombuffer(raw, dtype=np.uint8)
+    size = len(raw) - len(text[end:].encode("utf-8"))
+    data = np.frombuffer(raw, dtype=np.uint8, count=size)
     newline, comma = data == 10, data == 44
     blank = (data == 32) | (data == 9)
     newlines = np.flatnonzero(newline)
@@ -211,14 +212,14 @@ def _split_large(text: str, kept: str, numeric: Collection[str]) -> _Records | N
     filler = blank | comma | newline | (data == 13)
     if np.logical_and.reduceat(filler, starts).any():
         return None  # a blank row (only blanks, commas and a carriage return)
-    header = [h.strip() for h in kept[:kept.index("\n")].split(",")]
+    header = [h.strip() for h in text[:text.index("\n")].split(",")]
     if not all(header):
         return None
     ends_cell = comma | newline  # a blank before a separator or after one: cells need strip()
     padded = bool((blank[:-1] & (ends_cell[1:] | (data[1:] == 13))).any()
                   or (ends_cell[:-1] & blank[1:]).any()) \
-        or any(p in text[len(kept) - 1:] for p in _PADS) or text[:1] in (" ", "\t")
-    return _read_body(raw[newlines[0] + 1:], header, len(newlines), padded, numeric)
+        or any(p in text[end - 1:] for p in _PADS) or text[:1] in (" ", "\t")
+    return _read_body(raw[newlines[0] + 1:size], header, len(newlines), padded, numeric)
 
 
 def _read_body(body: bytes, header: list[str], count: int, padded: bool,

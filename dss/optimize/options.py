@@ -281,7 +281,8 @@ def _finish(study: Study, horizon_years: float, subunits: _Subunits, sub: np.nda
             None).to_numpy()}
     per_subunit = {"township": subunits.lookup(study.subunits["township"].to_numpy()),
                    "zone": subunits.lookup(study.zone().to_numpy())}
-    used_actions, used_subunits = np.unique(act), np.unique(sub)
+    used_actions = np.flatnonzero(np.bincount(act, minlength=len(actions)))
+    used_subunits = np.flatnonzero(np.bincount(sub, minlength=len(subunits.ids)))
     text_types = {k: pd.Series(v[used_actions]).dtype for k, v in per_action.items()}
     text_types |= {k: pd.Series(v[used_subunits]).dtype for k, v in per_subunit.items()}
     keep = np.flatnonzero(rounded > 0)
