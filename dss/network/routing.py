@@ -25,6 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+_FEW = 32
+"""Up to this many ids, :meth:`Routing.index` looks them up in a dict."""
+
 
 @dataclass(frozen=True)
 class RoutingResult:
@@ -62,6 +65,7 @@ class Routing:
         self._child_idx = kids[sort]
         self._child_ptr = np.searchsorted(parents[sort], np.arange(self.n + 1))
         self._position = position
+        self._positions: dict[object, int] | None = None
 
     def _levels(self) -> list[np.ndarray]:
         """Positions of the subunits at each depth, deepest first (table order within one).
@@ -93,11 +97,22 @@ class Routing:
     def index(self, subunit_ids) -> np.ndarray:
         """Positions of the given subunit ids (raises KeyError on an unknown id)."""
         values = np.asarray(subunit_ids, dtype=object)
-        idx = self._position.get_indexer(values)
+        if values.ndim == 1 and len(values) <= _FEW:  # a dict beats pandas' call overhead
+            found = self._position_of()
+            idx = np.fromiter((found.get(v, -1) for v in values), dtype=np.intp,
+                              count=len(values))
+        else:
+            idx = self._position.get_indexer(values)
         if (idx < 0).any():
             missing = [s for s, i in zip(values, idx, strict=True) if i < 0]
             raise KeyError(f"unknown subunit ids: {missing[:5]}")
         return idx
+
+    def _position_of(self) -> dict[object, int]:
+        """Position of each subunit id, built on first use."""
+        if self._positions is None:
+            self._positions = dict(zip(self.ids.tolist(), range(self.n), strict=True))
+        return self._positions
 
     def route(self, local: np.ndarray, retention: np.ndarray) -> RoutingResult:
         """Route one pollutant through the tree (see module docstring for the equations)."""
