@@ -299,7 +299,52 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
 
 
 def _column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bounds and integrality of each column (a fixed variable: both bounds at its value)."""
+    """Bounds and integrality of each column (a fixed variable: both bounds at its value).
+
+    Read in bulk from the variables' stored bounds and domains when every stored bound is a
+    plain number or None (how dss and most models make variables); otherwise, or if Pyomo
+    stores them differently, variable by variable through the public API
+    (:func:`_column_data_public`, the reference the bulk path is tested against).
+    """
+    try:
+        stored_lb = [var._lb for var in columns]
+        stored_ub = [var._ub for var in columns]
+        domains = [var._domain for var in columns]
+        fixed = np.fromiter((var.fixed for var in columns), dtype=bool, count=len(columns))
+    except AttributeError:  # pragma: no cover - another Pyomo layout
+        return _column_data_public(columns)
+    if not set(map(type, stored_lb)) | set(map(type, stored_ub)) <= _PLAIN_BOUND_TYPES:
+        return _column_data_public(columns)
+    n = len(columns)
+    first: dict[int, int] = {}  # domain id -> first column with that domain
+    for j, domain in enumerate(domains):
+        first.setdefault(id(domain), j)
+    slot = {key: i for i, key in enumerate(first)}
+    which = np.fromiter((slot[id(d)] for d in domains), dtype=np.int64, count=n)
+    dom_lower, dom_upper = np.empty(len(slot)), np.empty(len(slot))
+    dom_integer = np.zeros(len(slot), bool)
+    for i, j in enumerate(first.values()):
+        lb, ub = domains[j].bounds()
+        dom_lower[i] = _bound(lb, -INF)
+        dom_upper[i] = _bound(ub, INF)
+        dom_integer[i] = columns[j].is_integer()
+    lower = np.fromiter((-INF if v is None else v for v in stored_lb), dtype=float, count=n)
+    upper = np.fromiter((INF if v is None else v for v in stored_ub), dtype=float, count=n)
+    lower = np.maximum(lower, dom_lower[which])
+    upper = np.minimum(upper, dom_upper[which])
+    integer = dom_integer[which].copy()
+    for j in np.flatnonzero(fixed):
+        lower[j] = upper[j] = float(columns[j].value or 0.0)
+        integer[j] = False
+    return lower, upper, integer
+
+
+_PLAIN_BOUND_TYPES = {type(None), float, int}
+"""Stored bound types the bulk path of :func:`_column_data` reads as they are."""
+
+
+def _column_data_public(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_column_data` variable by variable through Pyomo's public API."""
     n = len(columns)
     lower, upper = np.empty(n), np.empty(n)
     integer = np.zeros(n, dtype=bool)

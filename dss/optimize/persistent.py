@@ -309,9 +309,8 @@ class PersistentModel:
     @property
     def amount_cols(self) -> np.ndarray:
         """HiGHS column of each option's ``amount`` variable (columns 0 .. n-1)."""
-        if self._amount_cols is None:
-            self._amount_cols = np.array([self._var_col.get(id(v), -1)
-                                          for v in self.built.ctx.amount_vars], dtype=np.int64)
+        if self._amount_cols is None:  # compile_matrix numbers the amounts first
+            self._amount_cols = np.arange(len(self.built.ctx.amount_vars), dtype=np.int64)
         return self._amount_cols
 
     def _instances(self) -> list[Any]:
