@@ -102,6 +102,12 @@ class Study:
 
         return self.memo(("positions", table, column, target), compute)
 
+    def _remember_positions(self, found: dict[tuple[str, str, str], np.ndarray]) -> None:
+        """Take :meth:`positions` looked up already (by table, column and target)."""
+        for (table, column, target), rows in found.items():
+            rows.flags.writeable = False
+            self._memo[("positions", table, column, target)] = rows
+
     def table(self, name: str) -> pd.DataFrame:
         """The frame of table ``name``."""
         return getattr(self, name)
@@ -143,11 +149,13 @@ def load_study(folder: Path | str, name: str | None = None,
             rows[table.name] = result.rows
         if result.sha256:
             hashes[table.file] = result.sha256
-    cross_check(frames, issues, area_tolerance, rows)
+    found: dict[tuple[str, str, str], np.ndarray] = {}
+    cross_check(frames, issues, area_tolerance, rows, found)
     if issues:
         raise InputError(issues, f"invalid study inputs in {folder.name}/")
     study = Study(name=name or folder.name, folder=folder, hashes=hashes, rows=rows,
                   **{k: v for k, v in frames.items()})  # type: ignore[arg-type]
+    study._remember_positions(found)  # valid ids are unique: the lookups are the positions
     LOGGER.info("loaded study %s: %d subunits, %d actions", study.name, len(study.subunits),
                 len(study.actions))
     return study
@@ -190,10 +198,12 @@ def _known(ref: pd.Series) -> pd.Index:
 
 
 def _check_refs(frames, issues, rows: _Rows, table: str, column: str, target: str,
-                target_col: str, hint: str, known: dict[tuple[str, str], pd.Index]) -> None:
+                target_col: str, hint: str, known: dict[tuple[str, str], pd.Index],
+                found: dict[tuple[str, str, str], np.ndarray]) -> None:
     """Report values of ``table.column`` that are not ids of ``target``.
 
-    ``known`` caches :func:`_known` of each target column (its hash table is built once).
+    ``known`` caches :func:`_known` of each target column (its hash table is built once);
+    ``found`` receives where each value is among the distinct ids of ``target`` (-1: not).
     """
     frame, ref = frames.get(table), frames.get(target)
     if frame is None or ref is None or frame.empty:
@@ -203,7 +213,9 @@ def _check_refs(frames, issues, rows: _Rows, table: str, column: str, target: st
     if (target, target_col) not in known:
         known[target, target_col] = _known(ref[target_col])
     values = frame[column]
-    unknown = known[target, target_col].get_indexer(values.to_numpy(dtype=object)) < 0
+    at = known[target, target_col].get_indexer(values.to_numpy(dtype=object))
+    found[table, column, target] = at
+    unknown = at < 0
     if not unknown.any():
         return
     bad = unknown & values.notna().to_numpy() & (values != "").to_numpy()
@@ -218,7 +230,8 @@ def _check_refs(frames, issues, rows: _Rows, table: str, column: str, target: st
 
 def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
                 area_tolerance: float = DEFAULT_AREA_TOLERANCE,
-                rows: dict[str, np.ndarray] | None = None) -> None:
+                rows: dict[str, np.ndarray] | None = None,
+                found: dict[tuple[str, str, str], np.ndarray] | None = None) -> None:
     """Checks that span tables: references, zone shares, land-cover totals, the network.
 
     Args:
@@ -226,7 +239,11 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
         issues: Problems found are appended here.
         area_tolerance: Allowed relative gap between a subunit's area and its land cover.
         rows: Spreadsheet row number of each frame row by table (default ``index + 2``).
+        found: If given, receives for each checked reference (table, column, target table)
+            where each value is among the distinct ids of the target (-1: not there); when
+            those ids are unique and none is missing, that is the row of the target.
     """
+    found = {} if found is None else found
     where = _Rows(frames, rows)
     subunits = frames.get("subunits")
     if subunits is not None and not subunits.empty:
@@ -244,15 +261,15 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
     for table in ("land_cover", "point_sources", "species_habitat", "control_points",
                   "barriers"):
         _check_refs(frames, issues, where, table, "subunit_id", "subunits", "subunit_id",
-                    "subunit", known)
+                    "subunit", known, found)
     _check_refs(frames, issues, where, "land_cover", "land_class", "land_classes", "land_class",
-                "land class", known)
+                "land class", known, found)
     _check_refs(frames, issues, where, "species_habitat", "species", "species", "species",
-                "species", known)
+                "species", known, found)
     _check_refs(frames, issues, where, "actions", "leads_to", "land_classes", "land_class",
-                "land class", known)
+                "land class", known, found)
     _check_refs(frames, issues, where, "actions", "habitat_species", "species", "species",
-                "species", known)
+                "species", known, found)
     _check_action_targets(frames, issues, where)
     _check_land_cover_totals(frames, issues, where, area_tolerance)
     _check_habitat_area(frames, issues, where)

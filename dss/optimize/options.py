@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from dss.data.keys import IdIndex, sum_by
+from dss.data.schema import ACTION_TARGETS
 from dss.data.study import Study
 from dss.indicators.loads import class_positions, land_loads, local_loads, point_loads, take
 
@@ -67,7 +68,7 @@ class _Part:
     Attributes:
         sub: Position of the option's subunit in :class:`_Subunits`.
         act: Row of the option's action in ``study.actions``.
-        resource: The resource each option uses (land-class id or kind of thing).
+        resource: The resource each option uses, as a position in :func:`_resources`.
         effects: Capacity and per-unit effects (:data:`_EFFECTS`).
         sample: The first option as a frame, built as the options table's pieces always
             were: concatenating these gives the column types of the table.
@@ -107,6 +108,12 @@ class _Subunits:
         """``values`` (one per subunit) extended with NaN for the unknown ids."""
         extra = len(self.ids) - len(values)
         return np.concatenate([np.asarray(values, dtype=object), np.full(extra, np.nan, object)])
+
+
+def _resources(study: Study) -> np.ndarray:
+    """Names of the resources options use: the land classes, then :data:`ACTION_TARGETS`."""
+    return np.concatenate([study.land_classes["land_class"].to_numpy(dtype=object),
+                           np.asarray(ACTION_TARGETS, dtype=object)])
 
 
 def _land_options(study: Study, actions: pd.DataFrame, land: pd.DataFrame,
@@ -153,11 +160,11 @@ def _land_options(study: Study, actions: pd.DataFrame, land: pd.DataFrame,
         "d_tp": p_before - pp_after + removal("tp_removal") * pp_after,
         "d_carbon": of("carbon_stock", after) - of("carbon_stock", before),
     }
-    resource = land["land_class"].to_numpy(dtype=object)[row]
     sample = pd.DataFrame({
         "subunit_id": subunits.ids[at[:1]], "action_id": actions["action_id"].to_numpy()[act[:1]],
-        "resource": resource[:1], **{k: v[:1] for k, v in effects.items()}})
-    return _Part(at, act, resource, effects, sample)
+        "resource": land["land_class"].to_numpy(dtype=object)[row[:1]],
+        **{k: v[:1] for k, v in effects.items()}})
+    return _Part(at, act, before, effects, sample)  # resource: the land class
 
 
 def _match(left: np.ndarray, right: np.ndarray, kinds: int) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +233,8 @@ def _resource_options(study: Study, actions: pd.DataFrame, local: pd.DataFrame,
         sample = pd.DataFrame({
             "subunit_id": ids[keep[:1]], "action_id": act.action_id, "resource": kind,
             **{k: v[:1] for k, v in effects.items() if k != "d_carbon"}, "d_carbon": 0.0})
-        parts.append(_Part(keep, np.full(len(keep), row), np.full(len(keep), kind, object),
+        resource = len(study.land_classes) + ACTION_TARGETS.index(kind)
+        parts.append(_Part(keep, np.full(len(keep), row), np.full(len(keep), resource),
                            effects, sample))
     return parts
 
@@ -292,7 +300,7 @@ def _finish(study: Study, horizon_years: float, subunits: _Subunits, sub: np.nda
         "subunit_id": pd.Series(subunits.ids[sub], dtype=types["subunit_id"]),
         "action_id": pd.Series(actions["action_id"].to_numpy()[act], dtype=types["action_id"]),
         "unit": per_action["unit"][act],
-        "resource": pd.Series(resource[order], dtype=types["resource"]),
+        "resource": pd.Series(_resources(study)[resource[order]], dtype=types["resource"]),
         "capacity": rounded[order],
         "unit_cost": (actions["capital_cost"] + horizon_years * actions["annual_cost"])
         .to_numpy()[act],
