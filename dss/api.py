@@ -12,7 +12,7 @@ from dss.config.loader import ResolvedModel, load_model
 from dss.data.study import Study, load_study
 from dss.indicators.baseline import Baseline, compute_baseline
 from dss.results.report import baseline_report
-from dss.results.writer import file_sha256, make_manifest, write_run
+from dss.results.writer import StagedRun, file_sha256, make_manifest, write_run
 
 LOGGER = logging.getLogger(__name__)
 
@@ -117,34 +117,43 @@ def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
                      run_name: str | None) -> SolveRun:
     """:func:`run_solve` for an allocation model."""
     from dss.optimize.problem import Problem
-    from dss.optimize.results import result_tables
+    from dss.optimize.results import plan_tables, result_tables
 
     problem = Problem.from_model(model_path, scenarios, sets)
     result = problem.solve()
-    tables = result_tables(result)
-    folder = None
-    if write:
-        resolved = problem.model
-        label = resolved.scenario if resolved is not None else "base"
-        if run_name:
-            label = run_name
-        elif sets:
-            digest = hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
-            label = f"{label}+set-{digest}"
-        folder = Path(results_root) / problem.config.name / label
-        manifest = make_manifest(
-            "solve", input_hashes(resolved, problem.study), resolved.raw,
-            {"scenario": label, "overrides": list(sets or []), **locations(resolved, folder),
-             "solver": {"status": result.status, "termination": result.termination,
-                        "objective": result.objective, "bound": result.bound,
-                        "gap": result.gap, "build_seconds": round(result.build_seconds, 3),
-                        "solve_seconds": round(result.solve_seconds, 3)}})
-        from dss.results.report import solve_report
+    plan = plan_tables(result)
+    if not write:
+        return SolveRun(problem, result, result_tables(result, plan), None)
+    resolved = problem.model
+    label = resolved.scenario if resolved is not None else "base"
+    if run_name:
+        label = run_name
+    elif sets:
+        digest = hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
+        label = f"{label}+set-{digest}"
+    folder = Path(results_root) / problem.config.name / label
+    manifest = make_manifest(
+        "solve", input_hashes(resolved, problem.study), resolved.raw,
+        {"scenario": label, "overrides": list(sets or []), **locations(resolved, folder),
+         "solver": {"status": result.status, "termination": result.termination,
+                    "objective": result.objective, "bound": result.bound,
+                    "gap": result.gap, "build_seconds": round(result.build_seconds, 3),
+                    "solve_seconds": round(result.solve_seconds, 3)}})
+    from dss.results.report import solve_report
 
+    with StagedRun(folder) as run:
+        for stem, frame in plan.items():  # while the duals may still be solving
+            run.table(stem, frame)
+        tables = result_tables(result, plan)
+        for stem, frame in tables.items():
+            if stem not in plan:
+                run.table(stem, frame)
         scenario_doc = problem.config.scenarios.get(resolved.scenario)
-        report = solve_report(problem.config.title or problem.config.name, label, tables,
-                              scenario_doc.description if scenario_doc else "")
-        write_run(folder, tables, manifest, {"solver.log": result.log, "report.md": report})
+        run.file("solver.log", result.log)
+        run.file("report.md", solve_report(
+            problem.config.title or problem.config.name, label, tables,
+            scenario_doc.description if scenario_doc else ""))
+        run.commit(manifest)
     return SolveRun(problem, result, tables, folder)
 
 

@@ -243,23 +243,35 @@ def warnings_table(result: Result) -> pd.DataFrame:
                             {"row": "Int64"})
 
 
-def result_tables(result: Result) -> dict[str, pd.DataFrame]:
+def plan_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The tables of a plan that do not need the duals (none without a plan): allocation,
+    subunits, control points and species, keyed by file stem."""
+    if not result.has_plan:
+        return {}
+    return {
+        "allocation": allocation_table(result),
+        "subunits": subunit_table(result),
+        "control_points": control_point_table(result),
+        "species": species_table(result),
+    }
+
+
+def result_tables(result: Result, plan: dict[str, pd.DataFrame] | None = None
+                  ) -> dict[str, pd.DataFrame]:
     """Every result table of a solve, keyed by file stem.
 
     All are identical, byte for byte, for the same inputs and options, except ``timings``.
+
+    Args:
+        result: The solve.
+        plan: Its :func:`plan_tables`, if already made (they are made first otherwise: the
+            duals may still be solving in the background).
     """
-    plan_tables = {}
-    if result.has_plan:  # made first: the duals may still be solving in the background
-        plan_tables = {
-            "allocation": allocation_table(result),
-            "subunits": subunit_table(result),
-            "control_points": control_point_table(result),
-            "species": species_table(result),
-        }
+    plan = plan_tables(result) if plan is None else plan
     tables = {"summary": summary_table(result), "timings": timings_table(result)}
     if result.warnings:
         tables["warnings"] = warnings_table(result)
-    tables.update(plan_tables)
+    tables.update(plan)
     if len(result.duals):
         tables["duals"] = result.duals
     if len(result.shortfalls):

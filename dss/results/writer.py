@@ -284,46 +284,85 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
     Returns:
         The run folder.
     """
-    target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"cannot create the results folder {target.parent}: "
-                          f"{err.strerror or err} (choose another --out)") from None
-    clean_stale(target.parent, target.name)
-    token = uuid.uuid4().hex[:8]
-    staging = target.parent / f".{target.name}.tmp-{token}"
-    staging.mkdir()
-    try:
-        outputs = {}
+    with StagedRun(target) as run:
         for stem, frame in tables.items():
-            path = staging / f"{stem}.csv"
-            _test_pause()
-            write_csv(frame, path)
-            outputs[path.name] = file_sha256(path)
+            run.table(stem, frame)
         for name, content in (texts or {}).items():
-            path = staging / name
-            _test_pause()
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-            outputs[name] = file_sha256(path)
-        manifest = {**manifest, "outputs_sha256": dict(sorted(outputs.items()))}
+            run.file(name, content)
+        return run.commit(manifest)
+
+
+class StagedRun:
+    """A run folder written file by file into a hidden staging folder beside ``target``,
+    then swapped into place by :meth:`commit` (see :func:`write_run`).
+
+    Use it as a context manager: leaving the block without :meth:`commit` (an error,
+    Ctrl-C) removes the staging folder and leaves any previous run untouched. Files can be
+    written while other work goes on (e.g. the large tables while the duals still solve).
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = Path(target)
+        self.outputs: dict[str, str] = {}
+        self.staging: Path | None = None
+        self._token = uuid.uuid4().hex[:8]
+        self._committed = False
+
+    def __enter__(self) -> StagedRun:
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            clean_stale(self.target.parent, self.target.name)
+            staging = self.target.parent / f".{self.target.name}.tmp-{self._token}"
+            staging.mkdir()
+        except OSError as err:
+            raise OutputError(f"cannot create the results folder {self.target.parent}: "
+                              f"{err.strerror or err} (choose another --out)") from None
+        self.staging = staging
+        return self
+
+    def __exit__(self, kind: Any, error: BaseException | None, _tb: Any) -> bool:
+        if not self._committed and self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, OutputError):
+            raise OutputError(f"cannot write results to {self.target}: "
+                              f"{error.strerror or error}; the previous results there are "
+                              "unchanged") from error
+        return False
+
+    def _path(self, name: str) -> Path:
+        if self.staging is None:
+            raise RuntimeError("StagedRun used outside its `with` block")
+        return self.staging / name
+
+    def table(self, stem: str, frame: pd.DataFrame) -> None:
+        """Write ``<stem>.csv`` (see :func:`write_csv`)."""
+        path = self._path(f"{stem}.csv")
+        _test_pause()
+        write_csv(frame, path)
+        self.outputs[path.name] = file_sha256(path)
+
+    def file(self, name: str, content: str | bytes) -> None:
+        """Write a text (UTF-8) or binary file."""
+        path = self._path(name)
+        _test_pause()
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        self.outputs[name] = file_sha256(path)
+
+    def commit(self, manifest: dict[str, Any]) -> Path:
+        """Write ``manifest.yaml`` (with every file's hash) and swap the run into place."""
+        staging = self._path(MANIFEST).parent
+        manifest = {**manifest, "outputs_sha256": dict(sorted(self.outputs.items()))}
         with open(staging / MANIFEST, "w", encoding="utf-8") as fh:
             yaml.safe_dump(manifest, fh, allow_unicode=True, sort_keys=False)
             fh.flush()
             os.fsync(fh.fileno())
-        _swap_into_place(staging, target, token)
-    except OSError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write results to {target}: {err.strerror or err}; the "
-                          "previous results there are unchanged") from err
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    LOGGER.info("wrote %s", target)
-    return target
+        _swap_into_place(staging, self.target, self._token)
+        self._committed = True
+        LOGGER.info("wrote %s", self.target)
+        return self.target
 
 
 def _swap_into_place(staging: Path, target: Path, token: str) -> None:
