@@ -258,11 +258,11 @@ def _parse_numbers(body: bytes, width: int, numbers: list[int]) -> pd.DataFrame 
     a plain number.
 
     Both the C parser and :func:`pandas.to_numeric` use pandas' ``precise_xstrtod``, so they
-    agree on plain numbers. They differ on integers beyond 2**53 (``to_numeric`` reads a
-    column of integers exactly, then converts), on ``-0`` (an integer zero) and on numbers
-    written with a ``+`` sign (``to_numeric`` may be one unit in the last place off), and
-    error messages need the cell text; such tables, text and non-finite values go the slow
-    way.
+    agree on plain numbers. They differ on ``-0`` (``to_numeric`` reads a column of integers
+    as integers, so that is 0), on numbers written with a ``+`` sign (``to_numeric`` may be
+    one unit in the last place off) and may on integers beyond 2**53 (read exactly, then
+    converted), and error messages need the cell text; such tables, text and non-finite
+    values go the slow way.
     """
     if b"+" in body:
         return None
