@@ -104,6 +104,9 @@ class MatrixModel:
 class Terms:
     """Collects the linear terms of expressions as column and coefficient arrays.
 
+    Terms are tagged with the current :attr:`row`, so a whole matrix is collected before
+    any array is made (:meth:`take_rows`); :meth:`take` returns one expression's terms.
+
     Args:
         ctx: The build context (its remembered linear expressions are taken as arrays).
         var_col: ``id(variable)`` -> column; unknown variables are added by ``new_column``.
@@ -114,17 +117,32 @@ class Terms:
         self.ctx = ctx
         self.var_col = var_col
         self.new_column = new_column
+        self.row = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.rows: list[int] = []
         self.cols: list[int] = []
         self.coefs: list[float] = []
+        self.chunk_rows: list[int] = []
         self.col_chunks: list[np.ndarray] = []
         self.coef_chunks: list[np.ndarray] = []
 
     def take(self) -> tuple[np.ndarray, np.ndarray]:
         """The collected (columns, coefficients), duplicates not yet summed; then reset."""
-        cols = self.col_chunks + [np.asarray(self.cols, dtype=np.int64)]
-        coefs = self.coef_chunks + [np.asarray(self.coefs, dtype=float)]
-        self.cols, self.coefs, self.col_chunks, self.coef_chunks = [], [], [], []
-        return np.concatenate(cols), np.concatenate(coefs)
+        _rows, cols, coefs = self.take_rows()
+        return cols, coefs
+
+    def take_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The collected (rows, columns, coefficients), duplicates not yet summed; then
+        reset."""
+        sizes = [len(c) for c in self.col_chunks]
+        rows = np.concatenate([np.repeat(np.asarray(self.chunk_rows, dtype=np.int64), sizes),
+                               np.asarray(self.rows, dtype=np.int64)])
+        cols = np.concatenate([*self.col_chunks, np.asarray(self.cols, dtype=np.int64)])
+        coefs = np.concatenate([*self.coef_chunks, np.asarray(self.coefs, dtype=float)])
+        self._reset()
+        return rows, cols, coefs
 
     def add(self, expr: Any, factor: float = 1.0) -> float:
         """Add ``factor * expr``'s terms; return its constant part.
@@ -136,6 +154,7 @@ class Terms:
             return factor * expr
         terms = self.ctx.linear_terms(expr)
         if terms is not None:  # the hot path: a whole expression as arrays
+            self.chunk_rows.append(self.row)
             self.col_chunks.append(terms.idx)
             self.coef_chunks.append(terms.coefs * factor if factor != 1.0 else terms.coefs)
             for var, coef in zip(terms.other_vars, terms.other_coefs, strict=True):
@@ -184,6 +203,7 @@ class Terms:
         col = self.var_col.get(id(var))
         if col is None:
             col = self.new_column(var)
+        self.rows.append(self.row)
         self.cols.append(col)
         self.coefs.append(coef)
         return 0.0
@@ -255,25 +275,19 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
     rows: list[Any] = []
     row_lower: list[float] = []
     row_upper: list[float] = []
-    row_ids: list[np.ndarray] = []
-    col_ids: list[np.ndarray] = []
-    values: list[np.ndarray] = []
     for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
         lower, body, upper = con.to_bounded_expression(True)
         if lower is None and upper is None:
             continue
+        terms.row = len(rows)
         try:
             constant = terms.add(body)
         except SolveError as err:
             raise SolveError(f"constraint {con.name}: {err}") from None
-        cols, coefs = terms.take()
-        row = len(rows)
         rows.append(con)
         row_lower.append(-INF if lower is None else float(lower) - constant)
         row_upper.append(INF if upper is None else float(upper) - constant)
-        row_ids.append(np.full(len(cols), row, dtype=np.int64))
-        col_ids.append(cols)
-        values.append(coefs)
+    row_ids, col_ids, values = terms.take_rows()
 
     objectives = list(model.component_data_objects(pyo.Objective, active=True,
                                                    descend_into=True))
@@ -286,10 +300,7 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
     n_cols = len(columns)
     cost = np.zeros(n_cols)
     np.add.at(cost, obj_cols, obj_coefs)
-    start, index, value = _csc(np.concatenate(row_ids) if row_ids else np.zeros(0, np.int64),
-                               np.concatenate(col_ids) if col_ids else np.zeros(0, np.int64),
-                               np.concatenate(values) if values else np.zeros(0),
-                               len(rows), n_cols)
+    start, index, value = _csc(row_ids, col_ids, values, len(rows), n_cols)
     col_lower, col_upper, integer = _column_data(columns)
     return MatrixModel(columns, var_col, rows, {con: i for i, con in enumerate(rows)},
                        col_lower, col_upper, integer,
