@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 from pydantic import Field, NonNegativeFloat
 
@@ -128,8 +129,9 @@ class LandAvailability(Component):
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         opts = ctx.options
-        keys = opts["subunit_id"].astype(str) + "\x1f" + opts["resource"].astype(str)
-        codes, uniques = keys.factorize()
+        resource_code, resources = pd.factorize(opts["resource"].astype(str))
+        pair = ctx.option_subunit_pos * max(len(resources), 1) + resource_code
+        codes, uniques = pd.factorize(pair)  # (subunit, resource) groups, first seen first
         counts = np.bincount(codes, minlength=len(uniques))
         groups = np.where(counts[codes] >= 2, codes, -1)
         # the resource itself, not an option's capacity: an integer option's capacity is
@@ -138,7 +140,10 @@ class LandAvailability(Component):
         capacity[codes] = opts["resource_capacity"].to_numpy(float)
         self.groups = _group_constraint(block, "share", ctx, groups, np.ones(len(opts)),
                                         capacity)
-        self.labels = {int(g): tuple(uniques[g].split("\x1f")) for g in self.groups}
+        subunit_ids = ctx.study.subunits["subunit_id"].astype(str).to_numpy()
+        width = max(len(resources), 1)
+        self.labels = {int(g): (str(subunit_ids[uniques[g] // width]),
+                                str(resources[uniques[g] % width])) for g in self.groups}
 
 
 class ZoneRule(Params):
@@ -211,13 +216,13 @@ class ZoneRules(Component):
     def shares(self, ctx: BuildContext) -> tuple[np.ndarray, np.ndarray]:
         """Permitted and required share of capacity per option."""
         opts = ctx.options
-        sub = ctx.study.subunits.set_index("subunit_id").reindex(opts["subunit_id"])
+        pos = ctx.option_subunit_pos  # each option's subunit, as a row of the subunits table
         actions = opts["action_id"].to_numpy()
         permitted = np.zeros(len(opts))
         required = np.zeros(len(opts))
         for zone in ZONES:
             rule: ZoneRule = getattr(self.params, zone)
-            share = sub[f"share_{zone}"].to_numpy(float)
+            share = ctx.study.subunits[f"share_{zone}"].to_numpy(float)[pos]
             ok = ~np.isin(actions, rule.forbidden)
             if rule.allowed is not None:
                 ok &= np.isin(actions, rule.allowed)
