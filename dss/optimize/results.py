@@ -12,6 +12,7 @@ import pandas as pd
 
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.indicators.loads import retention
+from dss.network.routing import RoutingResult
 from dss.optimize.components.benefits import Habitat, LoadLimits
 from dss.optimize.solve import Result
 
@@ -88,13 +89,21 @@ def after_local_loads(result: Result) -> dict[str, np.ndarray]:
     pos = ctx.option_subunit_pos
     after = {}
     for p in POLLUTANTS:
-        reduction = np.zeros(ctx.study.routing.n)
-        np.add.at(reduction, pos, ctx.options[f"d_{p}"].to_numpy(float) * x)
+        reduction = np.bincount(pos, weights=ctx.options[f"d_{p}"].to_numpy(float) * x,
+                                minlength=ctx.study.routing.n)
         after[p] = ctx.local[p].to_numpy() - reduction
     return after
 
 
-def subunit_table(result: Result) -> pd.DataFrame:
+def routed_after_plan(result: Result) -> dict[str, RoutingResult]:
+    """Each pollutant routed through the network from the local loads after the plan."""
+    study = result.built.ctx.study
+    after_local = after_local_loads(result)
+    return {p: study.routing.route(after_local[p], retention(study, p)) for p in POLLUTANTS}
+
+
+def subunit_table(result: Result, routed: dict[str, RoutingResult] | None = None
+                  ) -> pd.DataFrame:
     """Indicators per subunit before and after the plan (long format)."""
     ctx = result.built.ctx
     study = ctx.study
@@ -115,34 +124,33 @@ def subunit_table(result: Result) -> pd.DataFrame:
     for p in POLLUTANTS:
         unit = POLLUTANT_UNITS[p]
         add(f"{p}_local", ctx.local[p].to_numpy(), after_local[p], unit)
-        routed_after = study.routing.route(after_local[p], retention(study, p))
-        add(f"{p}_outflow", ctx.routed[p].outflow, routed_after.outflow, unit)
-    spend = np.zeros(len(ids))
-    np.add.at(spend, pos, option_costs(result))
-    add("spend", np.zeros(len(ids)), spend, "CNY")
-    carbon = np.zeros(len(ids))
-    np.add.at(carbon, pos, ctx.options["d_carbon"].to_numpy(float) * x)
+        after = routed[p] if routed is not None else study.routing.route(
+            after_local[p], retention(study, p))
+        add(f"{p}_outflow", ctx.routed[p].outflow, after.outflow, unit)
+    def per_subunit(values: np.ndarray) -> np.ndarray:
+        return np.bincount(pos, weights=values, minlength=len(ids))
+
+    add("spend", np.zeros(len(ids)), per_subunit(option_costs(result)), "CNY")
     add("carbon_stock", ctx.local["carbon_t"].to_numpy(),
-        ctx.local["carbon_t"].to_numpy() + carbon, "t C")
-    hab = np.zeros(len(ids))
-    np.add.at(hab, pos, ctx.options["habitat_gain"].to_numpy(float) * x)
-    add("habitat_gain", np.zeros(len(ids)), hab, "ha")
+        ctx.local["carbon_t"].to_numpy()
+        + per_subunit(ctx.options["d_carbon"].to_numpy(float) * x), "t C")
+    add("habitat_gain", np.zeros(len(ids)),
+        per_subunit(ctx.options["habitat_gain"].to_numpy(float) * x), "ha")
     return pd.concat(parts, ignore_index=True)
 
 
-def control_point_table(result: Result) -> pd.DataFrame:
+def control_point_table(result: Result, routed: dict[str, RoutingResult] | None = None
+                        ) -> pd.DataFrame:
     """Routed loads at control points before and after, with limits and slack."""
     ctx = result.built.ctx
     study = ctx.study
-    after_local = after_local_loads(result)
     limits: dict[tuple[str, str], float] = {}
     for comp in result.built.problem.components:
         if isinstance(comp, LoadLimits):
             for key, value in comp.targets(ctx).items():
                 limits[key] = min(limits.get(key, np.inf), value)
     rows = []
-    routed_after = {p: study.routing.route(after_local[p], retention(study, p))
-                    for p in POLLUTANTS}
+    routed_after = routed if routed is not None else routed_after_plan(result)
     for cp in study.control_points.itertuples(index=False):
         target = int(study.routing.index([cp.subunit_id])[0])
         for p in POLLUTANTS:
@@ -248,10 +256,11 @@ def plan_tables(result: Result) -> dict[str, pd.DataFrame]:
     subunits, control points and species, keyed by file stem."""
     if not result.has_plan:
         return {}
+    routed = routed_after_plan(result)
     return {
         "allocation": allocation_table(result),
-        "subunits": subunit_table(result),
-        "control_points": control_point_table(result),
+        "subunits": subunit_table(result, routed),
+        "control_points": control_point_table(result, routed),
         "species": species_table(result),
     }
 
