@@ -55,7 +55,9 @@ class Study:
     (``index + 2``)."""
     _graph: nx.DiGraph | None = field(default=None, repr=False)
     _routing: Routing | None = field(default=None, repr=False)
-    _memo: dict[object, object] = field(default_factory=dict, repr=False)
+    _memo: dict[object, object] = field(default_factory=dict, init=False, repr=False,
+                                        compare=False)
+    """Derived data (see :meth:`memo`); not carried over by ``dataclasses.replace``."""
 
     @property
     def graph(self) -> nx.DiGraph:
