@@ -259,3 +259,29 @@ def test_zero_objective_has_a_small_gap() -> None:
     assert result.status == "optimal"
     assert result.objective == 0.0
     assert result.gap is not None and result.gap <= 1e-4
+
+
+def test_new_highs_instances_never_hide_other_threads_output(tmp_path: Path) -> None:
+    """Only the process's first HiGHS instance silences standard output (for its banner):
+    silencing is process-wide, so doing it again while the background duals make their
+    instance swallowed what the main thread printed meanwhile."""
+    script = tmp_path / "print_while_making_instances.py"
+    script.write_text(
+        "import threading\n"
+        "from dss.optimize.persistent import new_highs\n"
+        "new_highs()\n"
+        "stop = threading.Event()\n"
+        "def make():\n"
+        "    while not stop.is_set():\n"
+        "        new_highs()\n"
+        "worker = threading.Thread(target=make)\n"
+        "worker.start()\n"
+        "for i in range(2000):\n"
+        "    print(i, flush=True)\n"
+        "stop.set()\n"
+        "worker.join()\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(i) for i in range(2000)]
+    assert "Running HiGHS" not in proc.stdout

@@ -35,6 +35,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -163,30 +164,43 @@ def status_of(termination: str, has_solution: bool) -> str:
     return "error"
 
 
+_BANNER = {"shown": False}
+"""Whether this process has made its first HiGHS instance (the one that prints a banner)."""
+_BANNER_LOCK = threading.Lock()
+
+
 def new_highs() -> Any:
     """A fresh ``highspy.Highs`` with its output off.
 
     HiGHS prints a banner to the process's standard output when the first instance is
     created; the command line owns the console, so the descriptor is silenced meanwhile.
+    Only that first time: redirecting descriptor 1 is process-wide, and later instances are
+    made while other threads may be printing (the background duals).
     """
     hs = _highspy()
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):  # no usable descriptor 1: nothing to protect
-        saved = None
-    if saved is not None:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    try:
-        highs = hs.Highs()
-        highs.setOptionValue("output_flag", False)
-    finally:
+    with _BANNER_LOCK:
+        if _BANNER["shown"]:
+            highs = hs.Highs()
+            highs.setOptionValue("output_flag", False)
+            return highs
+        try:
+            sys.stdout.flush()
+            saved = os.dup(1)
+        except (OSError, ValueError):  # no usable descriptor 1: nothing to protect
+            saved = None
         if saved is not None:
-            os.dup2(saved, 1)
-            os.close(saved)
-    return highs
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+        try:
+            highs = hs.Highs()
+            highs.setOptionValue("output_flag", False)
+            _BANNER["shown"] = True
+        finally:
+            if saved is not None:
+                os.dup2(saved, 1)
+                os.close(saved)
+        return highs
 
 
 class PersistentModel:
