@@ -230,13 +230,13 @@ def _duals_at(pm: PersistentModel, solution: Any) -> pd.DataFrame:
     """The named duals of a solved model (empty when HiGHS gives none)."""
     try:
         row_duals = pm.row_duals(solution)
+        if row_duals is None:
+            return empty_duals()
+        return _named_duals(pm.built, {con: float(row_duals[row])
+                                       for con, row in pm.matrix.con_row.items()})
     except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
         LOGGER.warning("no duals available: %s", err)
-        row_duals = None
-    if row_duals is None:
         return empty_duals()
-    return _named_duals(pm.built, {con: float(row_duals[row])
-                                   for con, row in pm.matrix.con_row.items()})
 
 
 def solve_built(built: Built) -> Result:
