@@ -10,8 +10,9 @@ side by side, two fresh Python processes (one per side, so each peak RSS is its 
 
 - **dss**: ``dss.api.run_solve`` end to end, timed per phase:
   read (model file and tables, until the build starts), build (``compile_problem``),
-  solve (``solve_built``: HiGHS, the solution read back, the duals), write (result tables,
-  report, files);
+  solve (``solve_built``: the matrices compiled, HiGHS, the solution read back; the
+  fixed-MIP duals start in a background thread), write (result tables, report, files,
+  while the duals finish: they are waited for before the summary is written);
 - **reference**: the same model assembled from numpy arrays and passed to ``highspy`` with
   ``passModel``: data (dss's option table ``build_options``, local loads and the delivered
   reduction coefficients from ``Routing.transfer``), lp (columns, bounds, integrality and the
