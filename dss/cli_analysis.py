@@ -125,6 +125,10 @@ def sweep(model: Annotated[Path, typer.Argument(
     echo_rows(rows)
     typer.echo(f"  marginal: change in objective per unit of {param.split('.')[-1]} since the "
                f"previous point; dual: LP / fixed-MIP dual of the budget total ({unit})")
+    relaxed = int((table["method"] == "relaxation").sum()) if "method" in table else 0
+    if relaxed:
+        typer.echo(f"  {relaxed} of {len(table)} points optimal from their LP relaxation "
+                   "(integral, so no branching was needed); the others solved as MIPs")
     bad = table[table["status"] != "optimal"]
     if len(bad):
         typer.secho(f"{len(bad)} point{'s' if len(bad) != 1 else ''} not optimal: "

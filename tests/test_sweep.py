@@ -253,6 +253,10 @@ def test_cli_sweep_writes_table_plot_and_manifest(tmp_path):
             "budget_dual_per_cny"} <= set(table.columns)
     assert "sweep of components.budget.total, 3 points" in result.output
     assert (folder / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert set(table["method"]) <= {"relaxation", "mip", "lp"}
+    relaxed = int((table["method"] == "relaxation").sum())
+    assert (f"{relaxed} of 3 points optimal from their LP relaxation" in result.output) \
+        == (relaxed > 0)
 
 
 def test_cli_sweep_reports_bad_input(tmp_path):
