@@ -137,7 +137,8 @@ def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
         {"scenario": label, "overrides": list(sets or []), **locations(resolved, folder),
          "solver": {"status": result.status, "termination": result.termination,
                     "objective": result.objective, "bound": result.bound,
-                    "gap": result.gap, "build_seconds": round(result.build_seconds, 3),
+                    "gap": result.gap, "method": result.method,
+                    "build_seconds": round(result.build_seconds, 3),
                     "solve_seconds": round(result.solve_seconds, 3)}})
     from dss.results.report import solve_report
 

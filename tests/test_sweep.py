@@ -184,6 +184,32 @@ def test_relaxation_first_points_are_exact_mip_optima():
             assert sol.gap == 0.0 and sol.bound == sol.objective
 
 
+@pytest.mark.parametrize("which", ["synth", "baoxing"])
+def test_relaxation_first_single_solves_equal_the_mip(which, synth):
+    """``solver.relaxation_first``: the same optimum as the MIP path (both with a zero gap),
+    a plan within the budget and integral where it must be, recomputed from the plan."""
+    path = synth if which == "synth" else (
+        Path(__file__).resolve().parents[1] / "models" / "baoxing.yaml")
+    plain = Problem.from_model(path).with_solver(**EXACT).solve()
+    first = Problem.from_model(path).with_solver(**EXACT, relaxation_first=True).solve()
+    assert plain.method == "mip" and first.method in ("relaxation", "mip")
+    assert first.status == plain.status == "optimal"
+    assert math.isclose(first.objective, plain.objective, rel_tol=1e-9), (first.objective,
+                                                                          plain.objective)
+    opts = first.built.ctx.options
+    x = first.amounts
+    integer = opts["integer"].to_numpy(bool)
+    np.testing.assert_array_equal(x[integer], np.round(x[integer]))
+    spend = float(opts["unit_cost"].to_numpy(float) @ x
+                  + opts["fixed_cost"].to_numpy(float) @ (x > 1e-9))
+    budget = first.built.problem.component("budget").params.total
+    assert spend <= budget * (1 + 1e-9)
+    if first.method == "relaxation":
+        assert first.gap == 0.0 and "the MIP was not run" in first.log
+    if which == "synth":  # fixed costs and continuous amounts: an integral relaxation here
+        assert first.method == "relaxation"
+
+
 def test_other_rhs_parameters_use_the_persistent_model(synth):
     problem = Problem.from_model(synth).with_solver(**EXACT)
     param = "components.carbon.minimum"

@@ -47,6 +47,11 @@ class SolverConfig(Strict):
     10,000-subunit synthetic basin (see :func:`dss.optimize.solve.highs_options`)."""
     presolve: bool = True
     """Run HiGHS presolve."""
+    relaxation_first: bool = False
+    """For a MIP, solve its LP relaxation first: when the relaxation's optimum is integral it
+    is the MIP's optimum (gap 0) and the MIP is not run; otherwise the MIP runs as usual, one
+    LP later. Pays on large basins whose relaxations are integral (measure with
+    ``benchmarks/bench_perf.py``); budget sweeps always work this way."""
     log: bool = False
     """Echo the HiGHS log to the console (it is always kept in the run's manifest)."""
 

@@ -117,6 +117,9 @@ class Result:
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list = field(default_factory=list)
     """Presolve warnings (:class:`~dss.errors.Issue`) about numerically risky data."""
+    method: str = ""
+    """How HiGHS found the plan: ``lp``, ``mip``, or ``relaxation`` (a MIP whose LP
+    relaxation had an integral optimum, ``solver.relaxation_first``)."""
 
     @property
     def exit_code(self) -> int:
@@ -266,7 +269,12 @@ def solve_built(built: Built) -> Result:
     except Exception as err:  # noqa: BLE001 - any hand-off failure is a solver error
         raise SolveError(f"HiGHS could not load the model: {type(err).__name__}: {err}"
                          ) from err
+    if cfg.relaxation_first and pm.is_mip:
+        pm.start_from_relaxation()
     solution = pm.solve()
+    if solution.method == "relaxation":
+        log(f"LP relaxation solved in {solution.seconds:.2f} s; its optimum is integral, so "
+            "it is the MIP's optimum (gap 0): the MIP was not run\n")
     amounts = None
     duals: pd.DataFrame | Background = empty_duals()
     if solution.has_plan:
@@ -282,10 +290,11 @@ def solve_built(built: Built) -> Result:
                     objective=solution.objective, bound=solution.bound, gap=solution.gap,
                     amounts=amounts, built=built, build_seconds=built.seconds,
                     solve_seconds=seconds, log="".join(lines),
-                    warnings=list(built.warnings))
+                    warnings=list(built.warnings), method=solution.method)
     result.duals = duals
-    LOGGER.info("solve: %s (%s) objective=%s in %.2f s (HiGHS %.2f s)", solution.status,
-                solution.termination, solution.objective, seconds, solution.seconds)
+    LOGGER.info("solve: %s (%s) objective=%s in %.2f s (HiGHS %.2f s, %s)", solution.status,
+                solution.termination, solution.objective, seconds, solution.seconds,
+                solution.method)
     return result
 
 
