@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_perf.py [--sizes 1000 10000 100000] [--actions 8] [--seed 0]
-                                    [--timeout SECONDS]
+                                    [--timeout SECONDS] [--repeat 1]
 
 For each size a synthetic study is generated (``dss.synth.write_study``); then, in one run and
 side by side, two fresh Python processes (one per side, so each peak RSS is its own):
@@ -20,6 +20,10 @@ side by side, two fresh Python processes (one per side, so each peak RSS is its 
   (:func:`dss.optimize.solve.highs_options`). Reading the inputs is not part of the reference
   total. The reference knows the synthetic model's components (budget, land, zone_rules,
   delivered_reduction, habitat, carbon, load_limits, max_benefit) and refuses others.
+
+With ``--repeat R`` each side runs R times per size, alternating, and the table shows each
+side's median run (every run's total is printed above it): on a shared machine most of the
+noise is in HiGHS's own time, which both sides spend alike.
 
 Prints a Markdown table (N, read, build, solve, write, total, reference total, ratio, peak
 RSS), checks that both objectives agree to 1e-6 relative, and fits the exponent ``b`` of
@@ -312,16 +316,31 @@ def _child(args: list[str], timeout: float | None) -> dict:
     return json.loads(lines[-1])
 
 
-def measure(size: int, actions: int, seed: int, timeout: float | None) -> dict:
-    """Generate a study of ``size`` subunits and time both sides in fresh subprocesses."""
+def _median_run(runs: list[dict], key: str) -> dict:
+    """The run with the median ``key`` (the lower middle one of an even count); a failed
+    run if every run failed."""
+    done = sorted((r for r in runs if isinstance(r.get(key), float)), key=lambda r: r[key])
+    return done[(len(done) - 1) // 2] if done else runs[-1]
+
+
+def measure(size: int, actions: int, seed: int, timeout: float | None,
+            repeat: int = 1) -> dict:
+    """Generate a study of ``size`` subunits and time both sides in fresh subprocesses,
+    ``repeat`` times each (alternating sides), keeping each side's median run."""
     from dss.synth import write_study
 
     with tempfile.TemporaryDirectory(prefix=f"dss_perf_{size}_") as tmp:
         model = write_study(Path(tmp) / "study", size, seed=seed, n_actions=actions)
-        row = {"N": size}
-        row.update(_child(["--child-dss", str(model), str(Path(tmp) / "results")], timeout))
-        row.update({k if k.startswith("ref_") else f"ref_{k}": v for k, v in
-                    _child(["--child-ref", str(model)], timeout).items()})
+        ours, theirs = [], []
+        for _ in range(repeat):
+            ours.append(_child(["--child-dss", str(model), str(Path(tmp) / "results")],
+                               timeout))
+            theirs.append({k if k.startswith("ref_") else f"ref_{k}": v for k, v in
+                           _child(["--child-ref", str(model)], timeout).items()})
+        row = {"N": size, "totals": [r.get("total") for r in ours],
+               "ref_totals": [r.get("ref_total") for r in theirs]}
+        row.update(_median_run(ours, "total"))
+        row.update(_median_run(theirs, "ref_total"))
     return row
 
 
@@ -361,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=None,
                         help="Kill one side of one size after this many seconds.")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="Runs per side and size; the table shows each side's median "
+                             "run (a shared machine's noise is mostly in HiGHS's time).")
     parser.add_argument("--child-dss", nargs=2, metavar=("MODEL", "OUT"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--child-ref", metavar="MODEL", help=argparse.SUPPRESS)
@@ -375,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n", flush=True)
     rows, ok = [], True
     for size in args.sizes:
-        row = measure(size, args.actions, args.seed, args.timeout)
+        row = measure(size, args.actions, args.seed, args.timeout, max(1, args.repeat))
         rows.append(row)
         detail = ", ".join(f"{k} {row[k]:.2f}" for k in ("ref_data", "ref_lp", "ref_solve")
                            if isinstance(row.get(k), float))
@@ -386,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{row.get('ref_rss', 0):.0f} MB, {row.get('options', '?')} options, "
               f"{row.get('ref_cols', '?')} columns, {row.get('ref_rows', '?')} rows)",
               flush=True)
+        if len(row["totals"]) > 1:
+            print(f"      totals of the {len(row['totals'])} runs: dss "
+                  f"{', '.join(f'{t:.2f}' for t in row['totals'] if t is not None)}; reference "
+                  f"{', '.join(f'{t:.2f}' for t in row['ref_totals'] if t is not None)}",
+                  flush=True)
     print()
     print(table(rows))
     print()
