@@ -242,8 +242,8 @@ def test_process_exits_cleanly_while_duals_solve_in_the_background(tmp_path: Pat
     slow.write_text(
         "import time\n"
         "from pathlib import Path\n"
-        "from dss.optimize.solve import Background\n"
-        f"Background(lambda: (time.sleep(1.0), Path({str(marker)!r}).write_text('x')),\n"
+        "from dss.optimize.solve import in_background\n"
+        f"in_background(lambda: (time.sleep(1.0), Path({str(marker)!r}).write_text('x')),\n"
         "           'test')\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, str(slow)], capture_output=True, text=True,
                           timeout=300)

@@ -104,10 +104,12 @@ def routed_after_plan(result: Result) -> dict[str, RoutingResult]:
 
 def subunit_table(result: Result, routed: dict[str, RoutingResult] | None = None
                   ) -> pd.DataFrame:
-    """Indicators per subunit before and after the plan (long format)."""
+    """Indicators per subunit before and after the plan (long format); ``routed``: the
+    plan's :func:`routed_after_plan`, if already made."""
     ctx = result.built.ctx
     study = ctx.study
     after_local = after_local_loads(result)
+    routed = routed if routed is not None else routed_after_plan(result)
     ids = study.subunits["subunit_id"].to_numpy()
     zone = study.zone().to_numpy()
     town = study.subunits["township"].to_numpy()
@@ -124,9 +126,7 @@ def subunit_table(result: Result, routed: dict[str, RoutingResult] | None = None
     for p in POLLUTANTS:
         unit = POLLUTANT_UNITS[p]
         add(f"{p}_local", ctx.local[p].to_numpy(), after_local[p], unit)
-        after = routed[p] if routed is not None else study.routing.route(
-            after_local[p], retention(study, p))
-        add(f"{p}_outflow", ctx.routed[p].outflow, after.outflow, unit)
+        add(f"{p}_outflow", ctx.routed[p].outflow, routed[p].outflow, unit)
     def per_subunit(values: np.ndarray) -> np.ndarray:
         return np.bincount(pos, weights=values, minlength=len(ids))
 

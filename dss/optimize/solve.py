@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,34 +48,17 @@ def empty_duals() -> pd.DataFrame:
     return pd.DataFrame(columns=DUAL_COLUMNS)
 
 
-class Background:
-    """A value computed in a background thread; :meth:`get` waits for it.
+def in_background(compute: Callable[[], Any], name: str) -> Future:
+    """Run ``compute`` in a worker thread and return its future.
 
-    Used for work that runs inside HiGHS, which releases Python's GIL while it solves: the
-    fixed-MIP LP behind the duals solves while the result tables are made.
+    Used for work inside HiGHS, which releases Python's GIL while it solves: the fixed-MIP
+    LP behind the duals solves while the result tables are made. The thread is joined at
+    interpreter exit (a daemon thread still inside HiGHS then made the C++ runtime abort).
     """
-
-    def __init__(self, compute: Callable[[], Any], name: str) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        # Not a daemon: the interpreter waits for it at exit. A daemon thread still inside
-        # HiGHS when the process ends makes the C++ runtime abort (exit 134).
-        self._thread = threading.Thread(target=self._run, args=(compute,), name=name,
-                                        daemon=False)
-        self._thread.start()
-
-    def _run(self, compute: Callable[[], Any]) -> None:
-        try:
-            self._value = compute()
-        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = err
-
-    def get(self) -> Any:
-        """The value (re-raises the computation's exception in the calling thread)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    future = executor.submit(compute)
+    executor.shutdown(wait=False)  # the task still runs to the end
+    return future
 
 
 @dataclass
@@ -95,7 +78,7 @@ class Result:
         log: The HiGHS log.
         duals: Marginal values of named constraints (LP, or MIP with integers fixed); may
             still be computing in the background when the result is returned (reading the
-            attribute waits for them, see :class:`Background`).
+            attribute waits for them, see :func:`in_background`).
         shortfalls: For an infeasible study: each requirement and its least shortfall,
             the smallest conflicting set and the least budget (see
             :func:`explain_infeasibility`).
@@ -112,7 +95,7 @@ class Result:
     build_seconds: float
     solve_seconds: float
     log: str
-    _duals: pd.DataFrame | Background = field(default_factory=lambda: empty_duals(),
+    _duals: pd.DataFrame | Future = field(default_factory=lambda: empty_duals(),
                                               repr=False)
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list = field(default_factory=list)
@@ -129,12 +112,12 @@ class Result:
     @property
     def duals(self) -> pd.DataFrame:
         """Marginal values of named constraints (waits for a background computation)."""
-        if isinstance(self._duals, Background):
-            self._duals = self._duals.get()
+        if isinstance(self._duals, Future):
+            self._duals = self._duals.result()
         return self._duals
 
     @duals.setter
-    def duals(self, value: pd.DataFrame | Background) -> None:
+    def duals(self, value: pd.DataFrame | Future) -> None:
         self._duals = value
 
     @property
@@ -276,10 +259,10 @@ def solve_built(built: Built) -> Result:
         log(f"LP relaxation solved in {solution.seconds:.2f} s; its optimum is integral, so "
             "it is the MIP's optimum (gap 0): the MIP was not run\n")
     amounts = None
-    duals: pd.DataFrame | Background = empty_duals()
+    duals: pd.DataFrame | Future = empty_duals()
     if solution.has_plan:
         if solution.status == "optimal":
-            duals = Background(lambda: _duals_at(pm, solution), "dss-duals")
+            duals = in_background(lambda: _duals_at(pm, solution), "dss-duals")
         x = solution.x
         for var, value in zip(pm.matrix.columns, x.tolist(), strict=True):
             if not var.fixed:
