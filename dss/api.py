@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dss.config.loader import ResolvedModel, load_model
 from dss.data.study import Study, load_study
 from dss.indicators.baseline import Baseline, compute_baseline
+from dss.results.folders import check_replaceable, run_folder, run_label
 from dss.results.report import baseline_report
 from dss.results.writer import StagedRun, file_sha256, make_manifest, write_run
 
@@ -39,6 +39,46 @@ def load(model_path: Path | str, scenarios: list[str] | None = None,
     study = load_study(resolved.inputs_dir, resolved.config.name,
                        resolved.config.settings.area_tolerance)
     return resolved, study
+
+
+@dataclass
+class CheckedModel:
+    """A model that passed every check ``dss solve`` makes before it builds or solves."""
+
+    model: ResolvedModel
+    summary: str
+    """What was checked, for the console (subunits, actions, components...)."""
+    warnings: list = field(default_factory=list)
+    """Numerically risky data found by presolve (:class:`~dss.errors.Issue`)."""
+
+
+def check_model(model_path: Path | str, scenarios: list[str] | None = None,
+                sets: list[str] | None = None) -> CheckedModel:
+    """Run exactly the checks that :func:`run_solve` runs before it builds: the model
+    schema with every component's parameters, the input tables, the cross-references from
+    the model into the tables, the solver options and presolve (``dss validate``).
+
+    Raises:
+        InputError: every problem found, located.
+    """
+    resolved = load_model(model_path, scenarios, sets)
+    if resolved.config.kind == "planning":
+        from dss.planning.run import prepare_planning
+
+        prepared = prepare_planning(resolved)
+        data = prepared.problem.data
+        return CheckedModel(resolved, f"{len(data.units):,} planning units, "
+                                      f"{len(data.zones)} zones", [])
+    from dss.optimize.build import prepare
+    from dss.optimize.problem import Problem
+
+    study = load_study(resolved.inputs_dir, resolved.config.name,
+                       resolved.config.settings.area_tolerance)
+    problem = Problem.from_config(study, resolved.config, resolved)
+    _, warnings = prepare(problem)
+    return CheckedModel(resolved, f"{len(study.subunits):,} subunits, {len(study.actions)} "
+                                  f"actions, {len(study.control_points)} control points, "
+                                  f"{len(problem.components)} components", warnings)
 
 
 def input_hashes(resolved: ResolvedModel, study: Study) -> dict[str, str]:
@@ -70,7 +110,7 @@ def run_baseline(model_path: Path | str, results_root: Path | str = "results") -
     resolved, study = load(model_path)
     result = compute_baseline(study)
     report = baseline_report(study, result.tables, resolved.config.title)
-    folder = Path(results_root) / resolved.config.name / "baseline"
+    folder = run_folder(results_root, resolved.config.name, "baseline")
     manifest = make_manifest("baseline", input_hashes(resolved, study), resolved.raw,
                              locations(resolved, folder))
     write_run(folder, result.tables, manifest, {"report.md": report})
@@ -120,18 +160,15 @@ def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
     from dss.optimize.results import plan_tables, result_tables
 
     problem = Problem.from_model(model_path, scenarios, sets)
+    resolved = problem.model
+    label = run_label(resolved.scenario if resolved is not None else "base", sets, run_name)
+    folder = run_folder(results_root, problem.config.name, label) if write else None
+    if folder is not None:
+        check_replaceable(folder)  # refuse before solving, not after
     result = problem.solve()
     plan = plan_tables(result)
-    if not write:
+    if folder is None:
         return SolveRun(problem, result, result_tables(result, plan), None)
-    resolved = problem.model
-    label = resolved.scenario if resolved is not None else "base"
-    if run_name:
-        label = run_name
-    elif sets:
-        digest = hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
-        label = f"{label}+set-{digest}"
-    folder = Path(results_root) / problem.config.name / label
     manifest = make_manifest(
         "solve", input_hashes(resolved, problem.study), resolved.raw,
         {"scenario": label, "overrides": list(sets or []), **locations(resolved, folder),
@@ -161,12 +198,9 @@ def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
 def _run_label(resolved: ResolvedModel | None, sets: list[str] | None) -> str:
     """Suffix naming a run's scenario and overrides: ``""`` for the base model, else
     ``+<scenario>`` and/or ``+set-<hash>`` (as :func:`run_solve` names its folders)."""
-    label = ""
-    if resolved is not None and resolved.scenario != "base":
-        label += f"+{resolved.scenario}"
-    if sets:
-        label += "+set-" + hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
-    return label
+    scenario = resolved.scenario if resolved is not None else "base"
+    label = run_label(scenario, sets)
+    return "" if label == "base" else "+" + label.removeprefix("base+")
 
 
 def _figure_or_note(draw) -> tuple[dict[str, bytes], str]:
@@ -202,16 +236,19 @@ def run_sweep(model_path: Path | str, param: str, values: list[float],
     from dss.optimize.sweep import sweep
 
     problem = Problem.from_model(model_path, scenarios, sets)
+    resolved = problem.model
+    folder = None
+    if write:
+        name = f"sweep-{param.split('.')[-1]}{_run_label(resolved, sets)}"
+        folder = run_folder(results_root, problem.config.name, name, "sweep folder name",
+                            "--param")
+        check_replaceable(folder)
     result = sweep(problem, param, values, workers=workers, dask=dask,
                    warm_start=warm_start, progress=progress)
-    folder = None
     plot = ""
-    if write:
+    if folder is not None:
         from dss.results.tradeoff import sweep_figure
 
-        resolved = problem.model
-        name = f"sweep-{param.split('.')[-1]}{_run_label(resolved, sets)}"
-        folder = Path(results_root) / problem.config.name / name
         title = f"{problem.config.name}: sweep of {param}"
         files, plot = _figure_or_note(lambda: {"sweep.png": sweep_figure(result, title)})
         manifest = make_manifest(
@@ -253,15 +290,18 @@ def run_frontier(model_path: Path | str, x: str, y: str, points: int = 11,
 
     mx, my = parse_metric(x), parse_metric(y)
     problem = Problem.from_model(model_path, scenarios, sets)
-    result = frontier(problem, mx, my, points=points, progress=progress)
+    resolved = problem.model
     folder = None
-    plot = ""
     if write:
+        name = f"frontier-{mx.slug}-vs-{my.slug}{_run_label(resolved, sets)}"
+        folder = run_folder(results_root, problem.config.name, name, "frontier folder name",
+                            "--x/--y")
+        check_replaceable(folder)
+    result = frontier(problem, mx, my, points=points, progress=progress)
+    plot = ""
+    if folder is not None:
         from dss.results.tradeoff import frontier_figure
 
-        resolved = problem.model
-        name = f"frontier-{mx.slug}-vs-{my.slug}{_run_label(resolved, sets)}"
-        folder = Path(results_root) / problem.config.name / name
         title = f"{problem.config.name}: {my.name} vs {mx.name}"
         files, plot = _figure_or_note(
             lambda: {"frontier.png": frontier_figure(result, title)})

@@ -3,7 +3,8 @@
 Exit codes: 0 success (optimal); 1 unexpected internal error; 2 invalid input or model;
 3 infeasible; 4 unbounded; 5 solver error; 6 time limit or gap not closed (a feasible plan was
 written, labelled with its gap); 7 feasible, not proven optimal; 8 ``dss verify`` found a
-mismatch; 130 interrupted; 141 standard output closed by its reader (e.g. ``| head``).
+mismatch; 9 the results cannot be written (no permission, disk full); 130 interrupted; 141
+standard output closed by its reader (e.g. ``| head``).
 """
 
 from __future__ import annotations
@@ -150,16 +151,16 @@ def validate(model: ModelArg = DEFAULT_MODEL,
                  "--scenario", "-s", help="Scenario to apply (repeatable).")] = None,
              set_: Annotated[list[str] | None, typer.Option(
                  "--set", help="Override KEY=VALUE (repeatable).")] = None) -> None:
-    """Check a model file and its input tables; report every problem found."""
-    from dss.config.loader import load_model
-    from dss.data.study import load_study
+    """Check a model file and its input tables exactly as dss solve does before it builds
+    (schema, component parameters, tables, cross-references, solver options, presolve);
+    report every problem found."""
+    from dss.api import check_model
 
-    resolved = load_model(resolve_model_path(model), scenario, set_)
-    study = load_study(resolved.inputs_dir, resolved.config.name,
-                       resolved.config.settings.area_tolerance)
-    typer.echo(f"{resolved.path.name} [{resolved.scenario}]: valid "
-               f"({len(study.subunits):,} subunits, {len(study.actions)} actions, "
-               f"{len(study.control_points)} control points)")
+    checked = check_model(resolve_model_path(model), scenario, set_)
+    resolved = checked.model
+    typer.echo(f"{resolved.path.name} [{resolved.scenario}]: valid ({checked.summary})")
+    for issue in checked.warnings or []:
+        typer.secho(f"  warning: {issue}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()

@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import dss.results.folders as folders
 import dss.results.writer as writer
 from dss.cli import app
 
@@ -104,7 +105,7 @@ def test_sigkill_mid_write_keeps_previous_run(moment: str, tmp_path: Path) -> No
         (old,) = parent.glob(".base.old-*")
         assert snapshot(old) == previous  # intact, moved aside
         # the recovery every later write runs first puts it back, byte for byte
-        writer.clean_stale(parent, "base")
+        folders.clean_stale(parent, "base")
         assert visible(parent) == ["base"] and hidden(parent) == []
         assert snapshot(parent / "base") == previous
 

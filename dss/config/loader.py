@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -18,10 +17,13 @@ from pydantic import BaseModel, ValidationError
 
 from dss.config.model import ModelConfig
 from dss.errors import InputError, Issue, did_you_mean
+from dss.safe_yaml import YamlLimitError, compose_yaml, construct, load_yaml
 
 LOGGER = logging.getLogger(__name__)
 
 BASE_SCENARIO = "base"
+MAX_KEY_PARTS = 16
+"""Most parts of a dotted override key (``components.budget.total`` has 3)."""
 
 
 @dataclass(frozen=True)
@@ -53,27 +55,6 @@ _KINDS = {"list": "a list", "str": "a single text value", "int": "a number",
           "float": "a number", "bool": "true or false"}
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loader that also reads YAML 1.2 floats such as ``2.0e7`` (no exponent
-    sign) as numbers, as users expect."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-                 |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-                 |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-                 |[-+]?\.(?:inf|Inf|INF)
-                 |\.(?:nan|NaN|NAN))$""", re.X),
-    list("-+0123456789."),
-)
-
-
-def yaml_load(text: str) -> Any:
-    """Parse YAML text with :class:`_Loader`."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-
-
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping, turning syntax errors into a located :class:`InputError`."""
     return read_yaml_located(path)[0]
@@ -101,10 +82,10 @@ def read_yaml_located(path: Path) -> tuple[dict[str, Any], KeyLines]:
         raise InputError([Issue(name, f"not valid UTF-8 at byte {err.start}; save the file "
                                       "as UTF-8", line)], "cannot load model") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml_load(text)
+        node = compose_yaml(text, name)
     except yaml.YAMLError as err:
         raise InputError([_syntax_issue(err, name)], "cannot load model") from None
+    data = construct(node)
     lines: KeyLines = {}
     duplicates: list[Issue] = []
     _collect_keys(node, (), lines, duplicates, name)
@@ -174,6 +155,10 @@ def set_dotted(data: dict[str, Any], key: str, value: Any, where: str,
         InputError: if an intermediate key is missing or not a mapping.
     """
     parts = key.split(".")
+    if len(parts) > MAX_KEY_PARTS:
+        raise InputError([Issue(where, f"key {key[:60]}... has {len(parts)} parts (at most "
+                                       f"{MAX_KEY_PARTS}; model keys are a few levels deep)",
+                                line, column)], "invalid override")
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
@@ -199,8 +184,16 @@ def parse_set(assignment: str) -> tuple[str, Any]:
         raise InputError([Issue("--set", f"{assignment!r} is not KEY=VALUE (for example "
                                          "components.budget.total=4e7)")], "invalid override")
     key, text = assignment.split("=", 1)
+    key = key.strip()
+    if key.count(".") >= MAX_KEY_PARTS:
+        raise InputError([Issue("--set", f"key {key[:60]}... has {key.count('.') + 1} parts "
+                                         f"(at most {MAX_KEY_PARTS}; model keys are a few "
+                                         "levels deep)")], "invalid override")
     try:
-        value = yaml_load(text) if text.strip() else None
+        value = load_yaml(text, "--set") if text.strip() else None
+    except YamlLimitError as err:  # one line of text: no line number to give
+        raise InputError([Issue("--set", f"value of {key}: {i.message}") for i in err.issues],
+                         "invalid override") from None
     except yaml.YAMLError:
         value = text
     if isinstance(value, str):
@@ -208,7 +201,7 @@ def parse_set(assignment: str) -> tuple[str, Any]:
             value = float(value)
         except ValueError:
             pass
-    return key.strip(), value
+    return key, value
 
 
 def _validation_issues(err: ValidationError, file: str, lines: KeyLines | None = None
@@ -230,7 +223,9 @@ def _validation_issues(err: ValidationError, file: str, lines: KeyLines | None =
         else:
             value = e.get("input")
             shown = isinstance(value, str | int | float | bool) or value is None
-            msg = e["msg"] + (f" (got {value!r})" if shown else "")
+            msg = e["msg"].removeprefix("Value error, ") + (f" (got {value!r})" if shown
+                                                            and e["type"] != "value_error"
+                                                            else "")
         issues.append(Issue(file, msg, line, ".".join(loc) or None))
     return issues
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dss.names import PLAIN_NAME_RULE, plain_name_problem
 from dss.planning.spec import PlanningSpec
 
 
@@ -40,7 +41,9 @@ class SolverConfig(Strict):
     mip_gap: float = Field(1e-4, ge=0, le=1)
     """Relative MIP gap at which HiGHS stops (0 = prove optimality)."""
     threads: int = Field(1, ge=0)
-    """Solver threads (0 = HiGHS chooses)."""
+    """Solver threads: 1 up to this machine's cores, or 0 for HiGHS's choice (which never
+    exceeds them). More threads than cores only slow HiGHS down, and a very large number
+    makes it abort."""
     method: Literal["choose", "simplex", "ipm"] = "choose"
     """LP algorithm: HiGHS's choice, dual simplex, or interior point (with crossover).
     ``choose`` is the default; interior point was faster on a single measurement of the
@@ -54,6 +57,26 @@ class SolverConfig(Strict):
     ``benchmarks/bench_perf.py``); budget sweeps always work this way."""
     log: bool = False
     """Echo the HiGHS log to the console (it is always kept in the run's manifest)."""
+
+
+    @field_validator("threads")
+    @classmethod
+    def _threads_within_cores(cls, threads: int) -> int:
+        cores = machine_cores()
+        if threads > cores:
+            raise ValueError(f"{threads} threads is more than this machine's {cores} cores "
+                             f"(use 1 to {cores}, or 0 to let HiGHS choose)")
+        return threads
+
+
+def machine_cores() -> int:
+    """CPU cores this process may use."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 class Scenario(Strict):
@@ -74,10 +97,10 @@ class ModelConfig(Strict):
     kind: Literal["allocation", "planning"] = "allocation"
     """``allocation``: allocate restoration actions (``components``); ``planning``: a
     conservation-planning or national-park design problem (``planning``; ``dss.planning``)."""
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    """Study name; results go to ``results/<name>/<scenario>/``. Letters, digits, ``_``,
-    ``.`` and ``-``, starting with a letter or digit (so never ``..``, a hidden folder or a
-    path)."""
+    name: str
+    """Study name; results go to ``results/<name>/<scenario>/``. A plain name
+    (:mod:`dss.names`): letters of any script, digits, ``_ - + . =``, never ``..``, a hidden
+    folder or a path."""
     title: str = ""
     """Human-readable title for reports."""
     description: str = ""
@@ -94,4 +117,26 @@ class ModelConfig(Strict):
     """The planning problem of a ``kind: planning`` model (units, zones, costs, features,
     targets, rules, spatial constraints and penalties)."""
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
-    """Named scenarios; ``base`` (the file as written) always exists."""
+    """Named scenarios; ``base`` (the file as written) always exists. Each key names the
+    results folder of its runs, so it is a plain name (:mod:`dss.names`) without ``+``
+    (``a+b`` applies scenario ``a`` then ``b``)."""
+
+    @field_validator("name")
+    @classmethod
+    def _plain_study_name(cls, name: str) -> str:
+        problem = plain_name_problem(name)
+        if problem is not None:
+            raise ValueError(f"study name {problem}; it must be {PLAIN_NAME_RULE}")
+        return name
+
+    @field_validator("scenarios")
+    @classmethod
+    def _plain_scenario_keys(cls, scenarios: dict[str, Scenario]) -> dict[str, Scenario]:
+        for key in scenarios:
+            problem = plain_name_problem(key)
+            if problem is None and "+" in key:
+                problem = "contains '+' (which joins scenarios: a+b applies a, then b)"
+            if problem is not None:
+                raise ValueError(f"scenario key {key!r} {problem}; it names a results folder, "
+                                 f"so it must be {PLAIN_NAME_RULE}, without +")
+        return scenarios

@@ -445,7 +445,8 @@ def _check_numbers(col: Column, arr: np.ndarray, empty: np.ndarray, index: pd.In
         _report(issues, file, col.name, high, rows,
                 lambda p: f"{arr[p]:g} is above the maximum ({col.rule()})")
     if col.dtype == "int":
-        frac = finite & (np.abs(arr - np.round(arr)) > 1e-9)
+        safe = np.where(finite, arr, 0.0)
+        frac = finite & (np.abs(safe - np.round(safe)) > 1e-9)
         _report(issues, file, col.name, frac, rows,
                 lambda p: f"{arr[p]:g} is not a whole number ({col.rule()})")
     if not col.nullable and col.default is not None and empty.any():
@@ -522,8 +523,10 @@ def parse_table_rows(text: str, table: Table, file: str, issues: list[Issue]
     for col in table.columns:  # on the columns, before the frame: setting frame columns is slow
         if col.dtype in ("float", "int") and not col.nullable:
             frame[col.name] = frame[col.name].astype(float)
-        if col.dtype == "int" and not col.nullable:
-            frame[col.name] = frame[col.name].fillna(0).round().astype(np.int64)
+        if col.dtype == "int" and not col.nullable:  # non-finite cells are reported above
+            values = frame[col.name].to_numpy(float)
+            values = np.where(np.isfinite(values), values, 0.0)
+            frame[col.name] = pd.Series(np.round(values).astype(np.int64), index=index)
     df = pd.DataFrame(frame, index=index)
     _check_keys(df, table, rows, file, issues)
     if ragged:

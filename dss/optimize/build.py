@@ -206,10 +206,20 @@ def compile_problem(problem: Problem, elastic: bool = False,
         return _compile(problem, elastic, progress)
 
 
-def _compile(problem: Problem, elastic: bool, progress: ProgressFn | None) -> Built:
-    """:func:`compile_problem` with the garbage collector paused."""
-    start = time.perf_counter()
-    objective = problem.objective()
+def prepare(problem: Problem, elastic: bool = False) -> tuple[BuildContext, list[Issue]]:
+    """Every check made before a model is built, and the data it is built from.
+
+    ``dss validate`` runs exactly this, so that it accepts what ``dss solve`` accepts: one
+    objective, no reserved component names, every component's data checks, and (unless
+    ``elastic``) the presolve checks that refuse a problem that cannot be solved as posed.
+
+    Returns:
+        The build context and the presolve warnings (numerically risky data).
+
+    Raises:
+        InputError: listing every problem found.
+    """
+    problem.objective()
     clash = [c.name for c in problem.components if c.name in RESERVED_NAMES]
     if clash:
         raise InputError([Issue(problem.source, f"component name {n!r} is reserved "
@@ -223,6 +233,14 @@ def _compile(problem: Problem, elastic: bool, progress: ProgressFn | None) -> Bu
         raise InputError(relocate(issues, problem.source), "invalid component parameters")
     # --- presolve hook: trivially infeasible problems raise; risky numbers give warnings ---
     warnings = [] if elastic else presolve(problem, ctx)
+    return ctx, warnings
+
+
+def _compile(problem: Problem, elastic: bool, progress: ProgressFn | None) -> Built:
+    """:func:`compile_problem` with the garbage collector paused."""
+    start = time.perf_counter()
+    objective = problem.objective()
+    ctx, warnings = prepare(problem, elastic)
     model = pyo.ConcreteModel(name=problem.config.name)
     ctx.model = model
     total_steps = len(problem.components) + 1

@@ -23,7 +23,6 @@ The run folder (``results/<study>/<scenario>/``, written atomically by
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ from dss.planning.study import (
     zone_comparison,
     zoning_table,
 )
+from dss.results.folders import check_replaceable, run_folder, run_label
 from dss.results.writer import file_sha256, make_manifest, write_run
 
 LOGGER = logging.getLogger(__name__)
@@ -188,17 +188,33 @@ def _units_table(run: PlanningRun) -> pd.DataFrame:
     return table
 
 
-def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
-                 results_root: Path | str = "results", write: bool = True,
-                 run_name: str | None = None) -> PlanningRun:
-    """Build, solve, evaluate and (optionally) write a planning model.
+@dataclass
+class PreparedPlanning:
+    """A planning model read and checked, ready to solve (see :func:`prepare_planning`).
+
+    Attributes:
+        problem: The planning problem.
+        study: The study-based problem (None for a Marxan project).
+        marxan: The Marxan project (None for a study).
+        hashes: SHA-256 of the model file and every input read.
+        lines: Line of every key of the model file.
+    """
+
+    problem: PlanningProblem
+    study: StudyPlanning | None
+    marxan: MarxanProject | None
+    hashes: dict[str, str]
+    lines: dict
+
+
+def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
+    """Every check made before a planning model is solved: the ``planning`` section, the
+    study tables or the Marxan project, and the problem built from them. ``dss validate``
+    runs exactly this.
 
     Raises:
-        InputError: on a missing or invalid ``planning`` section, bad inputs or a bad
-            Marxan project (every problem at once, located).
-        SolveError: if HiGHS fails.
+        InputError: every problem at once, located.
     """
-    from dss.api import locations
     from dss.data.study import load_study
 
     config = resolved.config
@@ -209,7 +225,6 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
                                                     "(units, zones, costs, features, targets;"
                                                     " see dss/planning/spec.py)",
                                 lines.get(("kind",)), "planning")], "invalid model file")
-    options = SolverOptions.from_config(config.solver)
     study_planning = project = None
     hashes: dict[str, str] = {f"model/{resolved.path.name}": file_sha256(resolved.path)}
     if spec.source == "study":
@@ -231,13 +246,39 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
             if name:
                 path = project.folder / project.params["INPUTDIR"] / name
                 hashes[f"inputs/{project.params['INPUTDIR']}/{name}"] = file_sha256(path)
+    if spec.evaluate_current and study_planning is None:
+        raise InputError([Issue(resolved.path.name, "evaluate_current needs source: study "
+                                                    "(a Marxan project has no current "
+                                                    "zoning)",
+                                lines.get(("planning", "evaluate_current")),
+                                "planning.evaluate_current")], "invalid planning section")
+    return PreparedPlanning(problem, study_planning, project, hashes, lines)
+
+
+def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
+                 results_root: Path | str = "results", write: bool = True,
+                 run_name: str | None = None) -> PlanningRun:
+    """Build, solve, evaluate and (optionally) write a planning model.
+
+    Raises:
+        InputError: on a missing or invalid ``planning`` section, bad inputs or a bad
+            Marxan project (every problem at once, located).
+        SolveError: if HiGHS fails.
+    """
+    from dss.api import locations
+
+    config = resolved.config
+    options = SolverOptions.from_config(config.solver)
+    folder = None
+    if write:  # refuse an unsafe or occupied folder before solving
+        folder = run_folder(results_root, config.name,
+                            run_label(resolved.scenario, sets, run_name))
+        check_replaceable(folder)
+    prepared = prepare_planning(resolved)
+    spec = config.planning
+    problem, study_planning, project = prepared.problem, prepared.study, prepared.marxan
+    hashes = prepared.hashes
     if spec.evaluate_current:
-        if study_planning is None:
-            raise InputError([Issue(resolved.path.name, "evaluate_current needs source: study "
-                                                        "(a Marxan project has no current "
-                                                        "zoning)",
-                                    lines.get(("planning", "evaluate_current")),
-                                    "planning.evaluate_current")], "invalid planning section")
         plan = study_planning.current_plan()
         result = PlanningResult(problem, EVALUATED, "evaluated", objective_value(problem, plan),
                                 None, None, plan, _terms(problem, plan), 0.0, 0.0,
@@ -289,11 +330,8 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
     if study_planning is not None and evaluation is not None:
         texts["comparison.md"] = comparison_markdown(run)
     run.texts = texts
-    if write:
-        label = run_name or resolved.scenario
-        if sets and not run_name:
-            label += "+set-" + hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
-        folder = Path(results_root) / config.name / label
+    if folder is not None:
+        label = folder.name
         manifest = make_manifest("solve", hashes, resolved.raw, {
             "scenario": label, "overrides": list(sets or []), "planning": True,
             **locations(resolved, folder),

@@ -39,6 +39,7 @@ import pandas as pd
 
 from dss.errors import InputError, Issue, did_you_mean
 from dss.results.report import fmt
+from dss.results.folders import check_replaceable, run_folder
 from dss.results.runs import MANIFEST, RunFolder, load_run_study, read_run, require
 from dss.results.writer import file_sha256, make_manifest, write_run
 
@@ -810,34 +811,6 @@ def default_out(runs: Sequence[RunFolder]) -> Path:
     return Path("results") / runs[0].study / "compare"
 
 
-def check_out(out: Path) -> None:
-    """Refuse to replace a folder that is not an earlier comparison (a run, a study...).
-
-    Raises:
-        InputError: located at the folder.
-    """
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise InputError([Issue(str(out), "exists and is not a folder (choose another --out)")],
-                         "cannot write the comparison")
-    manifest = out / MANIFEST
-    if manifest.is_file():
-        import yaml
-
-        try:
-            kind = (yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}).get("kind")
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
-            kind = None
-        if kind == COMPARE_KIND:
-            return
-    elif not any(out.iterdir()):
-        return
-    raise InputError([Issue(str(out), "exists and is not an earlier comparison; dss compare "
-                                      "replaces the whole folder it writes, so choose a new or "
-                                      "empty --out")], "cannot write the comparison")
-
-
 def write_comparison(cmp: Comparison, out: Path | str | None = None) -> Path:
     """Write the tidy CSVs, ``comparison.md`` and ``comparison.xlsx`` atomically.
 
@@ -855,7 +828,7 @@ def write_comparison(cmp: Comparison, out: Path | str | None = None) -> Path:
         OutputError: if the folder cannot be written.
     """
     target = Path(out) if out is not None else default_out(cmp.runs)
-    check_out(target)
+    check_replaceable(target, (COMPARE_KIND,))  # before the workbook is made
     workbook = comparison_workbook(cmp)
     markdown = comparison_markdown(cmp)
     runs = {f"runs/{run.name}/{MANIFEST}": file_sha256(run.folder / MANIFEST)
@@ -866,7 +839,8 @@ def write_comparison(cmp: Comparison, out: Path | str | None = None) -> Path:
                        "folder": _relative(run.folder, target)} for run in cmp.runs]})
     tables = {"scenarios": cmp.tables["scenarios"],
               **{name: cmp.tables[name] for name in SPECS}}
-    write_run(target, tables, manifest, {MARKDOWN: markdown, WORKBOOK: workbook})
+    write_run(target, tables, manifest, {MARKDOWN: markdown, WORKBOOK: workbook},
+              (COMPARE_KIND,))
     return target
 
 
@@ -901,6 +875,7 @@ def scenario_runs(model_path: Path | str, scenarios: Sequence[str] | None,
     import yaml
 
     from dss.api import input_hashes, load, run_solve
+    from dss.safe_yaml import load_yaml
     from dss.config.loader import BASE_SCENARIO, load_model
 
     if not scenarios:
@@ -918,11 +893,13 @@ def scenario_runs(model_path: Path | str, scenarios: Sequence[str] | None,
         raise InputError(issues, "cannot compare")
     folders: list[Path] = []
     for spec, (resolved, study) in zip(specs, loaded, strict=True):
-        folder = Path(results_root) / resolved.config.name / resolved.scenario
+        folder = run_folder(results_root, resolved.config.name, resolved.scenario,
+                            "scenario", "--scenario")
         current = False
         if not rerun and (folder / MANIFEST).is_file():
             try:
-                manifest = yaml.safe_load((folder / MANIFEST).read_text(encoding="utf-8"))
+                manifest = load_yaml((folder / MANIFEST).read_text(encoding="utf-8"),
+                                     str(folder / MANIFEST))
                 current = (isinstance(manifest, dict) and manifest.get("kind") == "solve"
                            and not manifest.get("overrides")
                            and manifest.get("inputs_sha256") == input_hashes(resolved, study)

@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from dss.errors import DssError, InputError, Issue
+from dss.safe_yaml import load_yaml
 
 LOGGER = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def read_run(folder: Path | str, kinds: tuple[str, ...] = ("solve",)) -> RunFold
         raise _not_a_run(folder, f"no {MANIFEST}: not a dss run folder (pass a folder written "
                                  "by dss solve, e.g. results/baoxing/base)")
     try:
-        manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+        manifest = load_yaml(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise InputError([Issue(str(manifest_path), f"cannot read the manifest ({_first(err)})")],
                          "not a dss run folder") from None

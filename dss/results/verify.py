@@ -40,6 +40,7 @@ import pandas as pd
 import yaml
 
 from dss.errors import DssError, InputError, Issue
+from dss.safe_yaml import load_yaml
 from dss.results.writer import MANIFEST, file_sha256, write_csv
 
 REL_TOL = 1e-6
@@ -123,7 +124,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise InputError([Issue(str(path), "no manifest.yaml: not a run folder written by dss "
                                            "(or an incomplete copy of one)")], "cannot verify")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise InputError([Issue(str(path), f"cannot read the manifest ({err})")],
                          "cannot verify") from None

@@ -29,6 +29,13 @@ import pandas as pd
 import yaml
 
 from dss.errors import DssError
+from dss.results.folders import (
+    check_replaceable,
+    clean_stale,
+    folder_lock,
+    staging_name,
+    swap_into_place,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,9 +57,9 @@ def _test_pause() -> None:
 
 
 class OutputError(DssError):
-    """The results folder cannot be written (a file in the way, no permission, full disk)."""
+    """The results folder cannot be written (no permission, full disk): exit code 9."""
 
-    exit_code = 2
+    exit_code = 9
 
 
 def package_versions() -> dict[str, str]:
@@ -271,7 +278,8 @@ def make_manifest(kind: str, inputs: dict[str, str], config: dict[str, Any] | No
 
 
 def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any],
-              texts: dict[str, str | bytes] | None = None) -> Path:
+              texts: dict[str, str | bytes] | None = None,
+              kinds: tuple[str, ...] | None = None) -> Path:
     """Write a complete run folder atomically, replacing any previous run at ``target``.
 
     Args:
@@ -280,11 +288,13 @@ def write_run(target: Path, tables: dict[str, pd.DataFrame], manifest: dict[str,
         manifest: Written to ``manifest.yaml`` with the hashes of the files written.
         texts: Extra files (name -> content), e.g. the Markdown report; text is written as
             UTF-8, bytes as they are (e.g. an Excel workbook).
+        kinds: Manifest kinds an existing ``target`` may hold (see
+            :func:`dss.results.folders.check_replaceable`).
 
     Returns:
         The run folder.
     """
-    with StagedRun(target) as run:
+    with StagedRun(target, kinds) as run:
         for stem, frame in tables.items():
             run.table(stem, frame)
         for name, content in (texts or {}).items():
@@ -299,24 +309,32 @@ class StagedRun:
     Use it as a context manager: leaving the block without :meth:`commit` (an error,
     Ctrl-C) removes the staging folder and leaves any previous run untouched. Files can be
     written while other work goes on (e.g. the large tables while the duals still solve).
+    An existing ``target`` is replaced only if dss wrote it (:mod:`dss.results.folders`);
+    the staging folder's name carries this process as its owner, so a concurrent run's
+    cleanup never removes it.
     """
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, kinds: tuple[str, ...] | None = None) -> None:
         self.target = Path(target)
+        self.kinds = kinds
         self.outputs: dict[str, str] = {}
         self.staging: Path | None = None
         self._token = uuid.uuid4().hex[:8]
         self._committed = False
 
     def __enter__(self) -> StagedRun:
+        check_replaceable(self.target, self.kinds)
+        parent = self.target.parent
         try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            clean_stale(self.target.parent, self.target.name)
-            staging = self.target.parent / f".{self.target.name}.tmp-{self._token}"
+            parent.mkdir(parents=True, exist_ok=True)
+            with folder_lock(parent):
+                clean_stale(parent, self.target.name)
+            staging = parent / staging_name(self.target.name, "tmp", self._token)
             staging.mkdir()
         except OSError as err:
-            raise OutputError(f"cannot create the results folder {self.target.parent}: "
-                              f"{err.strerror or err} (choose another --out)") from None
+            raise OutputError(f"cannot create the results folder {parent}: "
+                              f"{err.strerror or err} (check its permissions and free space, "
+                              "or choose another --out)") from None
         self.staging = staging
         return self
 
@@ -359,46 +377,7 @@ class StagedRun:
             yaml.safe_dump(manifest, fh, allow_unicode=True, sort_keys=False)
             fh.flush()
             os.fsync(fh.fileno())
-        _swap_into_place(staging, self.target, self._token)
+        swap_into_place(staging, self.target, self._token, self.kinds, pause=_test_pause)
         self._committed = True
         LOGGER.info("wrote %s", self.target)
         return self.target
-
-
-def _swap_into_place(staging: Path, target: Path, token: str) -> None:
-    """Replace ``target`` by ``staging`` with two renames; the old run is removed last.
-
-    If the second rename fails, the old run is moved back before the error propagates.
-    """
-    old = target.parent / f".{target.name}.old-{token}"
-    moved = False
-    if target.exists():
-        os.rename(target, old)
-        moved = True
-    try:
-        _test_pause()
-        os.rename(staging, target)
-    except BaseException:
-        if moved and not target.exists():
-            os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def clean_stale(parent: Path, name: str) -> None:
-    """Clean up after a killed run of ``parent/name``: restore a moved-away old run and
-    remove its staging folders (other runs' folders are left alone)."""
-    if not parent.is_dir():
-        return
-    for path in parent.iterdir():
-        if not path.name.startswith(f".{name}.tmp-") and \
-                not path.name.startswith(f".{name}.old-"):
-            continue
-        if ".old-" in path.name:
-            final = parent / path.name[1:].split(".old-")[0]
-            if not final.exists():
-                os.rename(path, final)
-            else:
-                shutil.rmtree(path, ignore_errors=True)
-        elif path.name.startswith(".") and ".tmp-" in path.name:
-            shutil.rmtree(path, ignore_errors=True)

@@ -71,8 +71,17 @@ class Component(abc.ABC):
             issues = []
             for e in err.errors():
                 loc = ".".join(str(p) for p in ("components", name, *e["loc"]))
-                msg = ("unknown parameter (see `dss components " + self.type_name + "`)"
-                       if e["type"] == "extra_forbidden" else e["msg"])
+                if e["type"] == "extra_forbidden":
+                    known = list(self.Params.model_fields)
+                    hint = did_you_mean(str(e["loc"][-1]), known)
+                    msg = (f"unknown parameter ({hint + ' ' if hint else ''}known: "
+                           f"{', '.join(known)}; see `dss components {self.type_name}`)")
+                else:
+                    value = e.get("input")
+                    shown = isinstance(value, str | int | float | bool) or value is None
+                    msg = (e["msg"].removeprefix("Value error, ")
+                           + (f" (got {value!r}; see `dss components {self.type_name}`)"
+                              if shown else f" (see `dss components {self.type_name}`)"))
                 issues.append(Issue("model", msg, None, loc))
             raise InputError(issues, f"invalid parameters for component {name!r}") from None
         self.elastic = False
