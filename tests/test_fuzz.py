@@ -64,7 +64,7 @@ FUZZ_EXAMPLES = int(os.environ.get("DSS_FUZZ_EXAMPLES", "1000"))
 """Total generated cases (baseline + solve); ``DSS_FUZZ_EXAMPLES`` raises it on demand."""
 SOLVE_SHARE = 0.15
 """Share of the cases that run ``dss solve`` (a solve costs about three baselines)."""
-CASE_TIMEOUT = 60.0
+CASE_TIMEOUT = 30.0
 """Seconds one case may take before it counts as a hang."""
 
 settings.register_profile(
@@ -78,8 +78,8 @@ settings.register_profile(
 )
 PROFILE = settings.get_profile("dss-fuzz")
 
-FUZZ_STATS: dict[str, Any] = {"baseline": 0, "solve": 0, "seconds": 0.0, "cpu": 0.0,
-                              "outcomes": {}}
+FUZZ_STATS: dict[str, Any] = {"label": "tiny study, hypothesis", "baseline": 0, "solve": 0,
+                              "validate": 0, "seconds": 0.0, "cpu": 0.0, "outcomes": {}}
 """Cases run and their outcomes, printed by ``conftest.pytest_terminal_summary``."""
 
 
@@ -402,6 +402,49 @@ class YamlOp(Mutation):
             return
 
 
+@dataclass(frozen=True)
+class HostileYaml(Mutation):
+    """Text appended to the model file that asks for unbounded work or names a path
+    (issue 13): alias bombs, recursive aliases, deep nesting, scenario keys and study names
+    that are paths, and solver options out of range."""
+
+    kind: str
+    size: int = 9
+
+    def apply(self, files: Files) -> None:
+        raw = files.get(MODEL)
+        if raw is None:
+            return
+        text = raw.decode("utf-8", "replace")
+        if self.kind == "bomb":
+            extra = "\nbomb:\n  l0: &l0 [" + ",".join(['"lol"'] * self.size) + "]\n"
+            for level in range(1, self.size):
+                extra += (f"  l{level}: &l{level} ["
+                          + ",".join([f"*l{level - 1}"] * self.size) + "]\n")
+        elif self.kind == "recursive":
+            extra = "\nloop: &loop [1, *loop]\n"
+        elif self.kind == "deep":
+            extra = "\ndeep: " + "[" * (self.size * 400) + "]" * (self.size * 400) + "\n"
+        elif self.kind == "scenario":
+            name = ["../../escaped", "..", "/tmp/abs", "a/b", ".hidden", "x:y"][self.size % 6]
+            extra = (f"\nscenarios:\n  {yaml.safe_dump(name).splitlines()[0]}:\n"
+                     "    overrides: {components.budget.total: 1000}\n")
+        elif self.kind == "name":
+            name = ["../../escaped", "..", "/tmp/abs", "a/b", ".hidden", "宝兴"][self.size % 6]
+            text = re.sub(r"(?m)^name: .*$", "name: " + yaml.safe_dump(name).splitlines()[0],
+                          text)
+            extra = ""
+        else:  # threads
+            extra = f"\nsolver: {{threads: {[100000, -1, 0, 1, 2**40][self.size % 5]}}}\n"
+        files[MODEL] = (text + extra).encode("utf-8")
+
+
+def hostile_yaml() -> st.SearchStrategy[Mutation]:
+    return st.builds(HostileYaml, st.sampled_from(["bomb", "recursive", "deep", "scenario",
+                                                   "name", "threads"]),
+                     st.integers(2, 9))
+
+
 # ------------------------------------------------------------------------------ strategies
 
 NASTY_CELLS = [
@@ -628,13 +671,13 @@ def numeric_cells() -> st.SearchStrategy[Mutation]:
 
 
 baseline_cases = st.lists(st.one_of(csv_mutations(), csv_mutations(), file_mutations(),
-                                    yaml_mutations()), min_size=1, max_size=4)
+                                    yaml_mutations(), hostile_yaml()), min_size=1, max_size=4)
 solve_cases = st.lists(st.one_of(tight_requirements(), tight_requirements(),
                                  component_mutations(valid=True),
                                  component_mutations(valid=True),
                                  component_mutations(valid=True), component_mutations(),
                                  numeric_cells(), csv_mutations(), yaml_mutations(),
-                                 file_mutations()),
+                                 file_mutations(), hostile_yaml()),
                        min_size=1, max_size=4)
 
 # ------------------------------------------------------------------------------ running a case
@@ -706,6 +749,18 @@ def check_run_folder(out: Path) -> Path:
     return folder
 
 
+def validate_case(study: Path) -> int:
+    """``dss validate`` on a case: exit 0 or a located error (exit 2), never a traceback."""
+    with time_limit(CASE_TIMEOUT):
+        result = RUNNER.invoke(app, ["validate", str(study / MODEL)])
+    assert "Traceback" not in result.output and "internal error" not in result.output, \
+        result.output
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        check_error(result.stderr, study)
+    return result.exit_code
+
+
 def run_case(mutations: list[Mutation], command: str, allowed: tuple[int, ...]) -> int:
     """Apply the mutations to a copy of the tiny study, run ``dss <command>``, check it."""
     files: Files = dict(ORIGINAL)
@@ -716,6 +771,7 @@ def run_case(mutations: list[Mutation], command: str, allowed: tuple[int, ...]) 
         study = Path(tmp) / "study"
         out = Path(tmp) / "results"
         write_study(study, files)
+        validated = validate_case(study)
         with time_limit(CASE_TIMEOUT):
             result = RUNNER.invoke(app, [command, str(study / MODEL), "--out", str(out)])
         output = result.output
@@ -739,6 +795,14 @@ def run_case(mutations: list[Mutation], command: str, allowed: tuple[int, ...]) 
                     assert (folder / "allocation.csv").is_file()
         assert sorted(p.name for p in study.iterdir()) == sorted(
             n for n, d in files.items() if d is not None), "nothing written beside inputs"
+        assert sorted(p.name for p in Path(tmp).iterdir()) in (["study"],
+                                                               ["results", "study"])
+        # dss validate runs the checks dss solve runs before it builds: the same verdict
+        if validated == 0:
+            assert code != 2, f"validate said valid, {command} refused:\n{output}"
+        elif command == "solve":
+            assert code == 2, f"validate refused, solve ran (exit {code}):\n{output}"
+    FUZZ_STATS["validate"] += 1
     FUZZ_STATS[command] += 1
     FUZZ_STATS["seconds"] += time.perf_counter() - start
     FUZZ_STATS["cpu"] += time.process_time() - cpu
