@@ -808,7 +808,8 @@ def default_out(runs: Sequence[RunFolder]) -> Path:
     parents = {run.folder.resolve().parent for run in runs}
     if len(parents) == 1:
         return runs[0].folder.parent / "compare"
-    return Path("results") / runs[0].study / "compare"
+    return run_folder("results", runs[0].study, "compare", "comparison folder",
+                      f"{runs[0].folder / MANIFEST} (config.name)")
 
 
 def write_comparison(cmp: Comparison, out: Path | str | None = None) -> Path:
