@@ -53,6 +53,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dss.cli import app
+from dss.errors import InputError
+from dss.safe_yaml import load_yaml
 
 TINY = Path(__file__).parent / "data" / "tiny"
 TABLES = sorted(p.name for p in TINY.glob("*.csv"))
@@ -362,9 +364,9 @@ class YamlOp(Mutation):
         raw = files.get(MODEL)
         if raw is None:
             return
-        try:
-            data = yaml.safe_load(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, yaml.YAMLError):
+        try:  # bounded: a hostile document from an earlier mutation is left as it is
+            data = load_yaml(raw.decode("utf-8-sig"), MODEL)
+        except (UnicodeDecodeError, yaml.YAMLError, InputError):
             return
         if self.op == "root":
             data = self.value

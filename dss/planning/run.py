@@ -252,7 +252,21 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
                                                     "zoning)",
                                 lines.get(("planning", "evaluate_current")),
                                 "planning.evaluate_current")], "invalid planning section")
+    issues = problem.check()  # what compiling the problem would refuse, located in the model
+    if issues:
+        raise InputError([_in_model_file(issue, resolved.path.name, lines) for issue in issues],
+                         "invalid planning problem")
     return PreparedPlanning(problem, study_planning, project, hashes, lines)
+
+
+def _in_model_file(issue: Issue, model_file: str, lines: dict) -> Issue:
+    """An issue of the assembled problem (file label ``problem``, the column naming the
+    part) located at the model file's ``planning`` section instead."""
+    if issue.file != "problem":
+        return issue
+    key = ("planning", *(issue.column.split(".") if issue.column else ()))
+    line = lines.get(key) or lines.get(("planning",))
+    return Issue(model_file, issue.message, line, ".".join(key))
 
 
 def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from dss.errors import ComponentError, InputError, Issue, did_you_mean
 
@@ -42,11 +42,35 @@ class Role(enum.Enum):
     OBJECTIVE = "objective"
 
 
+SOLVER_INFINITY = 1e15
+"""HiGHS treats values of this size or more as infinite (see :mod:`dss.optimize.presolve`)."""
+
+
 class Params(BaseModel):
-    """Base of component parameter schemas: strict and immutable."""
+    """Base of component parameter schemas: strict and immutable. Every number in them must
+    be finite and smaller in size than :data:`SOLVER_INFINITY` (a value the solver cannot
+    represent would turn into an infinite or undefined coefficient)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
                               allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _representable(self) -> Params:
+        stack: list[object] = [getattr(self, name) for name in type(self).model_fields]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, list | tuple | set | frozenset):
+                stack.extend(value)
+            elif isinstance(value, BaseModel):
+                stack.extend(getattr(value, n) for n in type(value).model_fields)
+            elif isinstance(value, int | float) and not isinstance(value, bool) \
+                    and abs(value) >= SOLVER_INFINITY:
+                raise ValueError(f"{value:g} is too large for the solver (values of "
+                                 f"{SOLVER_INFINITY:g} or more are treated as infinite; use "
+                                 "smaller units)")
+        return self
 
 
 class Component(abc.ABC):
