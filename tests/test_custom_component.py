@@ -32,7 +32,7 @@ from pydantic import Field
 from typer.testing import CliRunner
 
 from dss.cli import app
-from dss.errors import InputError, Issue
+from dss.errors import ComponentError, InputError, Issue
 from dss.optimize.build import compile_problem
 from dss.optimize.components import Component, Params, Role, register
 from dss.optimize.components.base import unregister
@@ -259,3 +259,38 @@ def test_cli_components_lists_plugin(registered) -> None:
     assert detail.exit_code == 0
     assert "Cap any single action's total amount" in detail.stdout
     assert "share:" in detail.stdout and "Largest share" in detail.stdout
+
+
+class OneOfTwoActions(Component):
+    """At most one of the first two options is used, as an SOS1 set (for the test below).
+
+    .. math:: \\text{SOS1}(x_0, x_1)
+
+    Pyomo: ``sos`` (an ``SOSConstraint``), which the matrix compiler cannot pass to HiGHS.
+    """
+
+    type_name = "test_sos_pair"
+    role = Role.CONSTRAINT
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        block.sos = pyo.SOSConstraint(var=ctx.model.amount, index=[0, 1], sos=1)
+
+
+def test_a_component_the_compiler_cannot_pass_on_is_refused(tmp_path: Path) -> None:
+    """An SOS constraint used to be dropped silently and the plan reported optimal (issue
+    15): now the solve is refused, naming the component (exit 2, nothing written)."""
+    register(OneOfTwoActions)
+    try:
+        problem = Problem.from_model(TINY / "model.yaml").add(OneOfTwoActions("pair"))
+        with pytest.raises(ComponentError, match=r"pair\.sos \(SOSConstraint\)"):
+            problem.solve()
+        model = tmp_path / "model.yaml"
+        text = (TINY / "model.yaml").read_text(encoding="utf-8")
+        model.write_text(text.replace("inputs: .", f"inputs: {TINY}")
+                         + "  pair: {type: test_sos_pair}\n", encoding="utf-8")
+        result = RUNNER.invoke(app, ["solve", str(model), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2, result.output
+        assert "cannot pass to HiGHS: pair.sos (SOSConstraint)" in result.output
+        assert not (tmp_path / "out").exists()
+    finally:
+        unregister("test_sos_pair")

@@ -33,7 +33,7 @@ from pyomo.core.expr.numeric_expr import (
 )
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from dss.errors import SolveError
+from dss.errors import ComponentError, SolveError
 from dss.optimize.context import BuildContext
 
 INF = float("inf")
@@ -245,12 +245,37 @@ def _bound(value: Any, default: float) -> float:
     return default if value is None else float(value)
 
 
+COMPILED_KINDS = frozenset({pyo.Var, pyo.Constraint, pyo.Objective, pyo.Block,
+                            pyo.Expression, pyo.Param, pyo.Set, pyo.RangeSet, pyo.Suffix})
+"""Pyomo component kinds the compiler reads (or that hold no rows); any other active kind
+(``SOSConstraint``, ``LogicalConstraint``, ``Disjunct``, ``BooleanVar``...) would be dropped
+silently, so it is refused."""
+
+
+def _refuse_unsupported(model: pyo.ConcreteModel) -> None:
+    """Refuse active components the matrix compiler cannot pass to HiGHS.
+
+    Raises:
+        ComponentError: naming each one and what to write instead.
+    """
+    found = [f"{c.name} ({c.ctype.__name__})"
+             for c in model.component_objects(active=True, descend_into=True)
+             if c.ctype not in COMPILED_KINDS]
+    if found:
+        raise ComponentError(
+            f"the model holds components that dss cannot pass to HiGHS: {', '.join(found)}; "
+            "dss solves linear and mixed-integer models made of Var, Constraint and "
+            "Objective (write SOS, logical and disjunctive conditions with binary variables "
+            "and linear constraints, or deactivate them)")
+
+
 def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
     """Compile the model's active constraints and its one active objective.
 
     Raises:
         SolveError: with no or several active objectives, or a non-linear expression.
     """
+    _refuse_unsupported(model)
     columns: list[Any] = []
     var_col: dict[int, int] = {}
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from dss.errors import SolveError
+from dss.errors import DssError, SolveError
 from dss.optimize.build import Built, compile_problem
 from dss.optimize.persistent import PersistentModel, amounts_from
 from dss.optimize.problem import Problem
@@ -247,7 +247,7 @@ def solve_built(built: Built) -> Result:
     start = time.perf_counter()
     try:
         pm = PersistentModel(built, log=log)
-    except SolveError:
+    except DssError:  # a located, user-facing error (a solver error, a refused component)
         raise
     except Exception as err:  # noqa: BLE001 - any hand-off failure is a solver error
         raise SolveError(f"HiGHS could not load the model: {type(err).__name__}: {err}"
