@@ -902,7 +902,8 @@ def test_unknown_type_in_yaml_is_located(tmp_path: Path) -> None:
 def test_misspelt_type_gets_a_suggestion(tmp_path: Path) -> None:
     path = write_model(tmp_path, "  objective: {type: max_benefit}\n  land: {type: lnd}\n")
     with pytest.raises(InputError, match="unknown component type 'lnd' "
-                                         r"\(did you mean 'land'\? available: budget"):
+                                         r"\(did you mean 'land'\? available: "
+                                         "agency_scope, budget"):
         Problem.from_model(path)
 
 

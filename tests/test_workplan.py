@@ -160,7 +160,7 @@ def test_rerun_replaces_and_out_refuses_a_foreign_folder(solved: Path, written,
     (foreign / "notes.txt").write_text("keep", encoding="utf-8")
     result = RUNNER.invoke(app, ["workplan", str(solved), "--out", str(foreign)])
     assert result.exit_code == 2
-    assert "is not an earlier work plan" in result.output
+    assert "is not an earlier workplan output" in result.output
     assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
     result = RUNNER.invoke(app, ["workplan", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "Traceback" not in result.output

@@ -39,7 +39,7 @@ from dss.results.rules import (
     subunit_zones,
 )
 from dss.results.runs import MANIFEST, RunFolder, load_run_study, read_run, require
-from dss.results.writer import file_sha256, make_manifest, write_run
+from dss.results.writer import check_replaceable, file_sha256, make_manifest, write_run
 
 LOGGER = logging.getLogger(__name__)
 
@@ -273,30 +273,6 @@ def township_workbook(plan: WorkPlan) -> bytes:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def check_out(out: Path) -> None:
-    """Refuse to replace a folder that is neither new, empty nor an earlier work plan."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise InputError([Issue(str(out), "exists and is not a folder (choose another --out)")],
-                         "cannot write the work plans")
-    manifest = out / MANIFEST
-    if manifest.is_file():
-        import yaml
-
-        try:
-            kind = (yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}).get("kind")
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
-            kind = None
-        if kind == WORKPLAN_KIND:
-            return
-    elif not any(out.iterdir()):
-        return
-    raise InputError([Issue(str(out), "exists and is not an earlier work plan; dss workplan "
-                                      "replaces the whole folder it writes, so choose a new "
-                                      "or empty --out")], "cannot write the work plans")
-
-
 def write_work_plans(run_dir: Path | str, out: Path | str | None = None,
                      inputs_dir: Path | str | None = None) -> tuple[Path, WorkPlan]:
     """Write a run's work plans (see the module docstring) atomically.
@@ -319,7 +295,7 @@ def write_work_plans(run_dir: Path | str, out: Path | str | None = None,
     study = load_run_study(run, Path(inputs_dir) if inputs_dir is not None else None)
     plan = work_plan(run, study)
     target = Path(out) if out is not None else run.folder / FOLDER
-    check_out(target)
+    check_replaceable(target, WORKPLAN_KIND, "dss workplan")
     tables: dict[str, pd.DataFrame] = {"workplan": plan.lines, "rules": rules_frame(plan.rules)}
     files: dict[str, str | bytes] = {
         "rules.md": rules_markdown(plan.rules, run.title, f"{run.study}/{run.name}"),

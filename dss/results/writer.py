@@ -402,3 +402,33 @@ def clean_stale(parent: Path, name: str) -> None:
                 shutil.rmtree(path, ignore_errors=True)
         elif path.name.startswith(".") and ".tmp-" in path.name:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def check_replaceable(out: Path, kind: str, command: str) -> None:
+    """Refuse to replace a folder that is neither new, empty nor an earlier output of the
+    same kind (``kind`` in its manifest): a command that replaces a whole folder must never
+    delete a run, a study or someone's files.
+
+    Raises:
+        InputError: located at the folder, naming ``command``.
+    """
+    from dss.errors import InputError, Issue
+
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError([Issue(str(out), "exists and is not a folder (choose another --out)")],
+                         f"cannot write the output of {command}")
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        try:
+            found = (yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}).get("kind")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+            found = None
+        if found == kind:
+            return
+    elif not any(out.iterdir()):
+        return
+    raise InputError([Issue(str(out), f"exists and is not an earlier {kind} output; {command} "
+                                      "replaces the whole folder it writes, so choose a new or "
+                                      "empty --out")], f"cannot write the output of {command}")
