@@ -106,19 +106,30 @@ def metrics_table(coord: Coordination) -> pd.DataFrame:
 def cross_table(coord: Coordination) -> pd.DataFrame:
     """``cross_benefits.csv``: benefit by spending agency and mandate agency, per plan.
 
-    Benefits are linear in the amounts, so the benefit of one agency's options is the
-    benefit of the plan with every other agency's amounts set to zero."""
+    Each benefit term of the plan is shared among the spending agencies in proportion to
+    what each one's options would deliver alone (the plan with every other agency's
+    amounts set to zero). For a linear term those parts add up to the term by themselves;
+    for a term valued by a concave curve they add up to more, and the shares scale them
+    down to the term's value."""
     from dss.data.mandates import covers
 
     names = {a.agency_id: a.name_zh for a in [*coord.agencies, *coord.others]}
+    spenders = [a.agency_id for a in coord.agencies]
     rows = []
     for plan, result in coord.results.items():
         opts = result.built.ctx.options
         agency_of = opts["agency"].to_numpy()
-        for spender in [a.agency_id for a in coord.agencies]:
-            amounts = np.where(agency_of == spender, result.amounts, 0.0)
+        whole = _benefit_by_term(result)
+        alone = {g: _benefit_by_term(result, np.where(agency_of == g, result.amounts, 0.0))
+                 for g in spenders}
+        for label, value in whole.items():
+            parts = np.array([alone[g][label] for g in spenders])
+            if abs(parts.sum()) > 1e-12 and ((parts >= 0).all() or (parts <= 0).all()):
+                for g, part in zip(spenders, parts * (value / parts.sum()), strict=True):
+                    alone[g][label] = float(part)
+        for spender in spenders:
             sums = dict.fromkeys([*coord.mandates(), NONE], 0.0)
-            for label, value in _benefit_by_term(result, amounts).items():
+            for label, value in alone[spender].items():
                 scope = term_scope(coord.problem, label)
                 owners = [] if scope is None else [
                     a for a, m in coord.mandates().items() if covers(list(m), *scope)]

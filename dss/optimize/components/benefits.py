@@ -8,11 +8,19 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from pydantic import Field
+from pyomo.core.expr.numeric_expr import SumExpression
 
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.errors import Issue
 from dss.indicators.loads import retention
 from dss.optimize.components.base import Component, Params, Role, register
+from dss.optimize.components.curves import (
+    Curve,
+    CurveBlock,
+    concave_value,
+    curve_problem,
+    pro_rata,
+)
 from dss.optimize.context import BuildContext
 
 Pollutant = Literal["sediment", "tn", "tp"]
@@ -38,6 +46,11 @@ class DeliveredReductionParams(Params):
     (TN, TP), e.g. the avoided dredging or treatment cost."""
     points: dict[str, float] | None = None
     """Control point -> beneficiary weight; default: every point with its table weight."""
+    curves: dict[str, dict[Pollutant, Curve]] = Field(default_factory=dict)
+    """Diminishing returns: control point (or ``*`` for every point) -> pollutant -> concave
+    curve ``[[up_to, factor], ...]`` over the reduction as a share of the baseline load
+    (see :mod:`dss.optimize.components.curves`), e.g. ``[[0.05, 1], [0.2, 0.5], [null,
+    0.1]]``; pairs without a curve are valued linearly."""
 
 
 @register
@@ -57,14 +70,38 @@ class DeliveredReduction(Component):
     in currency over the horizon. The objective takes one aggregated coefficient per option
     (:meth:`coefficients`); the expression :math:`\\Delta L_{tp}` of one point is
     ``ctx.reduction(t, p)`` (built on demand and shared with load limits, per year).
+
+    A pair with a curve is valued by the concave curve of
+    :mod:`dss.optimize.components.curves` instead, with the routed baseline load
+    :math:`L^0_{tp}` as its baseline: :math:`H w_t v_p \\sum_j \\varphi_j z_{tpj}`.
+    Pyomo: ``curve_seg``, ``curve_neg``, ``curve_split`` (curved pairs only).
     """
 
     type_name = "delivered_reduction"
     role = Role.BENEFIT
     Params = DeliveredReductionParams
+    curves: CurveBlock | None = None
 
     def check(self, ctx: BuildContext) -> list[Issue]:
-        return _check_points(self, ctx, self.params.points or {}, "points")
+        issues = _check_points(self, ctx, self.params.points or {}, "points")
+        issues += _check_points(self, ctx, [t for t in self.params.curves if t != "*"],
+                                "curves")
+        for point, by_p in self.params.curves.items():
+            for p, curve in by_p.items():
+                problem = curve_problem(curve)
+                if problem:
+                    issues.append(Issue("model", problem, None,
+                                        f"components.{self.name}.curves.{point}.{p}"))
+        return issues
+
+    def curve(self, point: str, pollutant: str) -> Curve | None:
+        """The curve of one (point, pollutant) pair, or None (linear)."""
+        own = self.params.curves.get(point, {})
+        return own.get(pollutant) or self.params.curves.get("*", {}).get(pollutant)
+
+    def curved(self, ctx: BuildContext) -> list[tuple[str, str]]:
+        """(point, pollutant) pairs valued by a curve."""
+        return [(t, p) for t, p in self.pairs(ctx) if self.curve(t, p)]
 
     def weights(self, ctx: BuildContext) -> dict[str, float]:
         """Control point -> weight used."""
@@ -84,33 +121,70 @@ class DeliveredReduction(Component):
         return out
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
-        # Nothing to add: the benefit enters the objective through benefit_objective, and
-        # one expression per point would cost more to build than the solve on large basins.
-        return None
+        # Linear pairs add nothing here: their benefit enters the objective through
+        # benefit_objective, and one expression per point would cost more to build than the
+        # solve on large basins. Curved pairs get their segment variables.
+        curved = self.curved(ctx)
+        self.curves = CurveBlock(block, "curve", [
+            ((t, p), self.curve(t, p), ctx.baseline_load(t, p), ctx.reduction(t, p))
+            for t, p in curved]) if curved else None
+
+    def _scale(self, ctx: BuildContext, t: str, p: str) -> float:
+        """Currency per full-value unit of the pair (t, p)."""
+        return (ctx.config.settings.horizon_years * self.weights(ctx)[t]
+                * self.params.values[p])
 
     def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
-        weights = self.weights(ctx)
-        horizon = ctx.config.settings.horizon_years
-        return {f"{p}@{t}": horizon * weights[t] * self.params.values[p] * ctx.reduction(t, p)
+        curved = self.curves.values() if self.curves is not None else {}
+        return {f"{p}@{t}": self._scale(ctx, t, p) * (curved[t, p] if (t, p) in curved
+                                                      else ctx.reduction(t, p))
                 for t, p in self.pairs(ctx)}
+
+    def assign_auxiliary(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                         ) -> None:
+        if self.curves is not None:
+            self.curves.assign(self._delivered(ctx, amounts, self.curved(ctx)))
+
+    def _delivered(self, ctx: BuildContext, amounts: np.ndarray,
+                   pairs: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+        """:math:`\\Delta L_{tp}` of a plan for the given pairs, one routing per
+        pollutant."""
+        routing = ctx.study.routing
+        pos = ctx.option_subunit_pos
+        routed = {}
+        for p in sorted({p for _t, p in pairs}):
+            local = np.bincount(pos, weights=ctx.options[f"d_{p}"].to_numpy(float) * amounts,
+                                minlength=routing.n)
+            routed[p] = routing.route(local, retention(ctx.study, p))
+        return {(t, p): float(routing.load_at(routed[p], ctx.point_position(t),
+                                              ctx.point_inflow(t))) for t, p in pairs}
+
+    def curved_option_benefit(self, ctx: BuildContext, amounts: np.ndarray) -> np.ndarray:
+        """Each option's share of the curved pairs' value, in proportion to the reduction it
+        delivers (the linear pairs are in :meth:`coefficients`)."""
+        out = np.zeros(ctx.n_options)
+        curved = self.curved(ctx)
+        delivered = self._delivered(ctx, amounts, curved)
+        for t, p in curved:
+            idx, coef = ctx.transfer(t, p)
+            value = self._scale(ctx, t, p) * concave_value(
+                self.curve(t, p), ctx.baseline_load(t, p), delivered[t, p])
+            out[idx] += pro_rata(value, delivered[t, p], np.asarray(coef) * amounts[idx])
+        return out
 
     def benefit_values(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
                        ) -> dict[str, float]:
         """Benefit per (point, pollutant): the plan's local reductions routed once per
         pollutant (routing is linear, so the load that arrives at :math:`t` is
         :math:`\\Delta L_{tp}`), instead of one dot product per point."""
-        weights = self.weights(ctx)
-        horizon = ctx.config.settings.horizon_years
-        routing = ctx.study.routing
-        pos = ctx.option_subunit_pos
-        pairs = self.pairs(ctx)
-        routed = {}
-        for p in sorted({p for _t, p in pairs}):
-            local = np.bincount(pos, weights=ctx.options[f"d_{p}"].to_numpy(float) * amounts,
-                                minlength=routing.n)
-            routed[p] = routing.route(local, retention(ctx.study, p))
-        return {f"{p}@{t}": float(horizon * weights[t] * self.params.values[p] * routing.load_at(
-            routed[p], ctx.point_position(t), ctx.point_inflow(t))) for t, p in pairs}
+        delivered = self._delivered(ctx, amounts, self.pairs(ctx))
+        out = {}
+        for (t, p), reduction in delivered.items():
+            curve = self.curve(t, p)
+            units = reduction if curve is None else concave_value(
+                curve, ctx.baseline_load(t, p), reduction)
+            out[f"{p}@{t}"] = float(self._scale(ctx, t, p) * units)
+        return out
 
     def coefficients(self, ctx: BuildContext) -> np.ndarray:
         """Benefit per unit of each option (currency), summed over points and pollutants:
@@ -131,7 +205,8 @@ class DeliveredReduction(Component):
         coef = np.zeros(ctx.n_options)
         by_pollutant: dict[str, list[str]] = {}
         for t, p in self.pairs(ctx):
-            by_pollutant.setdefault(p, []).append(t)
+            if not self.curve(t, p):  # curved pairs are valued by their segments
+                by_pollutant.setdefault(p, []).append(t)
         for p, points in by_pollutant.items():
             at_outlet, at_inflow = np.zeros(routing.n), np.zeros(routing.n)
             for t in points:
@@ -145,7 +220,13 @@ class DeliveredReduction(Component):
     def benefit_objective(self, block: pyo.Block, ctx: BuildContext) -> object:
         coef = self.coefficients(ctx)
         idx = np.flatnonzero(coef)
-        return ctx.linear(idx, coef[idx]) if len(idx) else None
+        parts = [ctx.linear(idx, coef[idx])] if len(idx) else []
+        if self.curves is not None:
+            parts += [self._scale(ctx, t, p) * value
+                      for (t, p), value in self.curves.values().items()]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else SumExpression(parts)
 
 
 class LoadLimitsParams(Params):
@@ -243,6 +324,10 @@ class SpeciesSpec(Params):
     """Minimum quality-weighted habitat after the plan (ha)."""
     target_relative: float | None = Field(None, ge=0)
     """Minimum gain as a share of the baseline quality-weighted habitat."""
+    curve: Curve | None = None
+    """Diminishing returns: concave curve ``[[up_to, factor], ...]`` over the gain as a
+    share of the baseline quality-weighted habitat (see
+    :mod:`dss.optimize.components.curves`); none: every hectare is worth ``value``."""
 
 
 class HabitatParams(Params):
@@ -263,20 +348,42 @@ class Habitat(Component):
         G_s = \\sum_{k \\in K_s} h_k x_k, \\quad H^0_s + G_s \\ge H^{abs}_s, \\quad
         G_s \\ge r_s H^0_s, \\quad \\text{benefit} = \\sum_s v_s G_s
 
+    A species with a curve is valued by the concave curve of
+    :mod:`dss.optimize.components.curves` with :math:`H^0_s` as its baseline:
+    :math:`v_s \\sum_j \\varphi_j z_{sj}`.
+
     Pyomo: ``gain[s]``, ``target[s]`` (dual: cost of one more hectare), ``slack[s]``
-    (elastic mode only).
+    (elastic mode only), ``curve_seg``, ``curve_neg``, ``curve_split`` (curved species).
     """
 
     type_name = "habitat"
     role = Role.BENEFIT
     Params = HabitatParams
     elastic_capable = True
+    curves: CurveBlock | None = None
 
     def check(self, ctx: BuildContext) -> list[Issue]:
         known = set(ctx.study.species["species"])
-        return [Issue("model", f"unknown species {s!r} (known: {', '.join(sorted(known))})",
-                      None, f"components.{self.name}.species.{s}")
-                for s in self.params.species if s not in known]
+        issues = [Issue("model", f"unknown species {s!r} (known: {', '.join(sorted(known))})",
+                        None, f"components.{self.name}.species.{s}")
+                  for s in self.params.species if s not in known]
+        for s, spec in self.params.species.items():
+            problem = curve_problem(spec.curve) if spec.curve is not None else None
+            if problem:
+                issues.append(Issue("model", problem, None,
+                                    f"components.{self.name}.species.{s}.curve"))
+        return issues
+
+    def curved(self) -> list[str]:
+        """Valued species with a curve."""
+        return sorted(s for s, spec in self.params.species.items()
+                      if spec.value and spec.curve)
+
+    def gains(self, ctx: BuildContext, amounts: np.ndarray) -> dict[str, float]:
+        """Quality-weighted habitat gain of each species at a plan (ha)."""
+        species = ctx.options["habitat_species"].to_numpy()
+        gain = ctx.options["habitat_gain"].to_numpy(float) * amounts
+        return {s: float(gain[species == s].sum()) for s in self.params.species}
 
     def baseline(self, ctx: BuildContext, species: str) -> float:
         """Quality-weighted baseline habitat of a species (ha)."""
@@ -311,10 +418,44 @@ class Habitat(Component):
         block.slack = pyo.Var(targeted, bounds=(0, 0 if not self.elastic else None))
         block.target = pyo.Constraint(
             targeted, rule=lambda _b, s: block.gain[s] + block.slack[s] >= self.needs[s])
+        curved = self.curved()
+        self.curves = CurveBlock(block, "curve", [
+            (s, self.params.species[s].curve, self.baseline(ctx, s), block.gain[s])
+            for s in curved]) if curved else None
 
     def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
-        return {f"habitat {s}": spec.value * block.gain[s]
+        curved = self.curves.values() if self.curves is not None else {}
+        return {f"habitat {s}": spec.value * (curved[s] if s in curved else block.gain[s])
                 for s, spec in sorted(self.params.species.items()) if spec.value}
+
+    def benefit_values(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                       ) -> dict[str, float]:
+        gains = self.gains(ctx, amounts)
+        out = {}
+        for s, spec in sorted(self.params.species.items()):
+            if spec.value:
+                units = gains[s] if not spec.curve else concave_value(
+                    spec.curve, self.baseline(ctx, s), gains[s])
+                out[f"habitat {s}"] = float(spec.value * units)
+        return out
+
+    def assign_auxiliary(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                         ) -> None:
+        if self.curves is not None:
+            self.curves.assign(self.gains(ctx, amounts))
+
+    def curved_option_benefit(self, ctx: BuildContext, amounts: np.ndarray) -> np.ndarray:
+        """Each option's share of the curved species' value, in proportion to its gain."""
+        out = np.zeros(ctx.n_options)
+        species = ctx.options["habitat_species"].to_numpy()
+        gain = ctx.options["habitat_gain"].to_numpy(float) * amounts
+        gains = self.gains(ctx, amounts)
+        for s in self.curved():
+            spec = self.params.species[s]
+            value = spec.value * concave_value(spec.curve, self.baseline(ctx, s), gains[s])
+            mine = species == s
+            out[mine] += pro_rata(value, gains[s], gain[mine])
+        return out
 
     def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
         if not self.elastic:
