@@ -152,8 +152,8 @@ def test_siloed_steps_see_only_their_mandate(tmp_path: Path) -> None:
 
 
 def test_bundled_study_cli_writes_the_value_of_coordination(tmp_path: Path) -> None:
-    result = RUNNER.invoke(app, ["coordinate", str(ROOT / "models" / "baoxing.yaml"), "-s",
-                                 "agency_budgets", "--out", str(tmp_path)])
+    result = RUNNER.invoke(app, ["coordinate", str(ROOT / "models" / "baoxing.yaml"),
+                                 "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     folder = tmp_path / "baoxing" / "coordination"
     assert {p.name for p in folder.iterdir()} == {
@@ -167,7 +167,7 @@ def test_bundled_study_cli_writes_the_value_of_coordination(tmp_path: Path) -> N
     cross = pd.read_csv(folder / "cross_benefits.csv")
     assert "大熊猫国家公园雅安管理分局" in set(cross["mandate_of_zh"])
     manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
-    assert manifest["kind"] == "coordination" and manifest["scenario"] == "agency_budgets"
+    assert manifest["kind"] == "coordination" and manifest["scenario"] == "base"
     study = load_study(ROOT / "inputs" / "baoxing")
     assert manifest["siloed_order"] == [a for a in study.agencies["agency_id"]
                                         if a in set(study.actions["agency"])]
@@ -175,6 +175,7 @@ def test_bundled_study_cli_writes_the_value_of_coordination(tmp_path: Path) -> N
 
 def test_coordinate_needs_agency_budgets(tmp_path: Path) -> None:
     result = RUNNER.invoke(app, ["coordinate", str(ROOT / "models" / "baoxing.yaml"),
+                                 "--set", "components.budget.per_agency={}",
                                  "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "budget per agency" in result.output and "Traceback" not in result.output
