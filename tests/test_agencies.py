@@ -91,3 +91,16 @@ def test_mandate_parsing_and_coverage() -> None:
     assert covers(items, "sediment", ("qiaoqi_reservoir", "reservoir"))
     assert not covers(items, "sediment", ("county_outlet", "outlet"))
     assert not covers(items, "tn", ("qiaoqi_reservoir", "reservoir"))
+
+
+def test_a_budget_may_name_an_agency_that_owns_no_action_yet() -> None:
+    from dss.optimize.problem import Problem
+
+    sets = ["components.budget.per_agency.gpnp=0", "components.budget.per_agency.nobody=0"]
+    problem = Problem.from_model(ROOT / "models" / "baoxing.yaml", sets=sets)
+    with pytest.raises(InputError) as err:
+        problem.solve()
+    text = str(err.value)
+    assert "unknown agency 'nobody'" in text and "'gpnp'" not in text.split("known:")[0]
+    ok = Problem.from_model(ROOT / "models" / "baoxing.yaml", sets=sets[:1]).solve()
+    assert ok.status == "optimal"

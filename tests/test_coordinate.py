@@ -166,6 +166,14 @@ def test_bundled_study_cli_writes_the_value_of_coordination(tmp_path: Path) -> N
     assert f"value of coordination (integrated - siloed): {gain:,.0f} CNY" in result.output
     cross = pd.read_csv(folder / "cross_benefits.csv")
     assert "大熊猫国家公园雅安管理分局" in set(cross["mandate_of_zh"])
+    # the bundled benefits have diminishing returns: the shares of each curved term still
+    # add up to the mandate benefits of the whole plan
+    for plan in ("siloed", "integrated", "pooled"):
+        metrics = table[table["plan"] == plan].set_index("metric")["value"]
+        mine = cross[(cross["plan"] == plan) & (cross["mandate_of"] != "(none)")]
+        for owner, part in mine.groupby("mandate_of"):
+            assert part["benefit"].sum() == pytest.approx(
+                metrics[f"mandate benefit {owner}"], rel=1e-9, abs=1e-3), (plan, owner)
     manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
     assert manifest["kind"] == "coordination" and manifest["scenario"] == "base"
     study = load_study(ROOT / "inputs" / "baoxing")

@@ -164,3 +164,28 @@ def test_rerun_replaces_and_out_refuses_a_foreign_folder(solved: Path, written,
     assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
     result = RUNNER.invoke(app, ["workplan", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_bundled_plan_work_plans(tmp_path: Path) -> None:
+    """The bundled plan: every bureau with work gets its workbook, in Chinese and English,
+    and the zone rule of the park's core zone reaches the lines in subunits partly in it."""
+    root = Path(__file__).resolve().parents[1]
+    result = RUNNER.invoke(app, ["solve", str(root / "models" / "baoxing.yaml"), "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "baoxing" / "base"
+    result = RUNNER.invoke(app, ["workplan", str(run)])
+    assert result.exit_code == 0, result.output
+    plan = pd.read_csv(run / "workplans" / "workplan.csv", keep_default_na=False,
+                       na_values=[""])
+    alloc = pd.read_csv(run / "allocation.csv")
+    assert plan["cost_cny"].sum() == pytest.approx(alloc["cost_cny"].sum())
+    assert set(plan["agency_id"]) == set(alloc["agency"])
+    for agency in set(plan["agency_id"]):
+        assert (run / "workplans" / f"agency_{agency}.xlsx").is_file()
+    assert "宝兴县林业和草原局" in set(plan["agency_zh"])
+    rules = (run / "workplans" / "rules.md").read_text(encoding="utf-8")
+    assert "核心保护区内禁止" in rules and "宝兴县水利局预算不超过 5,000,000 CNY。" in rules
+    # verify still accepts the run with its work plans beside it
+    verified = RUNNER.invoke(app, ["verify", str(run)])
+    assert verified.exit_code == 0, verified.output

@@ -77,6 +77,8 @@ class Budget(Component):
             known = set(ctx.options[column].unique()) | set(
                 ctx.study.actions["agency"] if column == "agency" else
                 ctx.study.subunits["township"])
+            if column == "agency":  # an agency listed in agencies.csv may own no action yet
+                known |= set(ctx.study.agencies["agency_id"])
             for key in getattr(self.params, field_name):
                 if key not in known:
                     issues.append(Issue("model", f"unknown {column} {key!r} (known: "
