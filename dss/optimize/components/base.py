@@ -33,6 +33,10 @@ LOGGER = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dss.components"
 
+ELASTIC_PENALTY = 1e6
+"""Penalty (currency per unit of relative shortfall) on elastic slacks: large enough that any
+requirement that can be met is met."""
+
 
 class Role(enum.Enum):
     """What a component contributes; the build order follows this order."""
