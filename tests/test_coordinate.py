@@ -188,3 +188,13 @@ def test_coordinate_needs_agency_budgets(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "budget per agency" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "baoxing").exists()
+
+
+def test_an_infeasible_plan_exits_with_the_infeasible_code(tmp_path: Path) -> None:
+    result = RUNNER.invoke(app, ["coordinate", str(ROOT / "models" / "baoxing.yaml"), "--set",
+                                 "components.load_limits.reductions.qiaoqi_reservoir.sediment=0.9",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 3, result.output
+    assert "the integrated plan of baoxing.yaml has no solution (status infeasible)" in \
+        result.output
+    assert "Traceback" not in result.output and not (tmp_path / "baoxing").exists()

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from dss.data.mandates import MandateItem, covers, parse_mandate
-from dss.errors import InputError, Issue
+from dss.errors import DssError, InputError, Issue
 from dss.optimize.components.base import Component
 from dss.optimize.components.benefits import Carbon, DeliveredReduction, Habitat, LoadLimits
 from dss.optimize.components.constraints import Budget, Equity, Locks, ZoneRules
@@ -261,19 +261,28 @@ def _plan_dict(result: Result, agency: str) -> dict[str, dict[str, float]]:
     return out
 
 
+class CoordinationError(DssError):
+    """One of the plans has no solution; the exit code is its status's
+    (:attr:`Result.exit_code`: 3 infeasible, 4 unbounded, ...)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def _require_plan(result: Result, what: str, problem: Problem) -> None:
     if not result.has_plan:
-        raise InputError([Issue(problem.source, f"the {what} plan could not be solved "
-                                                f"(status {result.status}); run dss solve on "
-                                                "the scenario to see why")], "cannot coordinate")
+        raise CoordinationError(f"cannot coordinate: the {what} plan of {problem.source} has "
+                                f"no solution (status {result.status}); run dss solve on the "
+                                "scenario to see why", result.exit_code)
 
 
 def coordinate(problem: Problem, pooled: bool = True) -> Coordination:
     """Solve the siloed, integrated and (optionally) pooled plans of a problem.
 
     Raises:
-        InputError: if the study has no agencies or budgets per agency, or a plan cannot be
-            solved (with its status).
+        InputError: if the study has no agencies or budgets per agency.
+        CoordinationError: if a plan has no solution (exit code of its status).
     """
     agencies, others = agencies_of(problem)
     results: dict[str, Result] = {}
