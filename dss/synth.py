@@ -635,6 +635,25 @@ def _actions(n_actions: int, species0: str | None) -> pd.DataFrame:
     return _frame(table, {c: [row[c] for row in rows] for c in table.names})
 
 
+AGENCY_ROWS: tuple[dict[str, str], ...] = (
+    {"agency_id": "forestry", "name": "Forestry and Grassland Bureau", "name_zh": "林业和草原局",
+     "level": "county", "mandate": "habitat;carbon"},
+    {"agency_id": "water", "name": "Water Resources Bureau", "name_zh": "水利局",
+     "level": "county", "mandate": "sediment:reservoir;sediment:intake"},
+    {"agency_id": "environment", "name": "Ecology and Environment Bureau",
+     "name_zh": "生态环境局", "level": "city", "mandate": "tn;tp"},
+    {"agency_id": "natural_resources", "name": "Natural Resources Bureau",
+     "name_zh": "自然资源局", "level": "county", "mandate": "sediment"},
+)
+"""The agencies of a synthetic study: those its action templates name, with mandates."""
+
+
+def _agencies() -> pd.DataFrame:
+    """The agencies table of a synthetic study (:data:`AGENCY_ROWS`)."""
+    table = TABLES["agencies"]
+    return _frame(table, {c: [row[c] for row in AGENCY_ROWS] for c in table.names})
+
+
 # ---------------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------------
@@ -681,6 +700,7 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
         "control_points": _control_points(rngs["control_points"], x["ids"], x["reservoirs"]),
         "barriers": _barriers(rngs["barriers"], x["ids"], x["stream_km"]),
         "actions": _actions(n_actions, SPECIES_ROWS[chosen[0]]["species"]),
+        "agencies": _agencies(),
     }
     logger.info("generated synthetic study: %d subunits (tree depth max %d, mean %.1f), "
                 "%d land-cover rows, %d point sources, %d habitat rows, %d barriers, "

@@ -167,7 +167,9 @@ def test_run_name_chooses_the_folder(tmp_path: Path) -> None:
 
 
 def test_infeasible_requirement_is_explained(baoxing_base: Path, tmp_path: Path) -> None:
-    result = solve(BAOXING, "--set", INFEASIBLE_SET, "--run-name", "base", "--out", tmp_path)
+    # one total budget (without the bureaus' own), so that the least total budget exists
+    result = solve(BAOXING, "--set", INFEASIBLE_SET, "--set", "components.budget.per_agency={}",
+                   "--run-name", "base", "--out", tmp_path)
     assert result.exit_code == EXIT_CODES["infeasible"] == 3, result.output
     assert "baoxing [base]: infeasible" in result.stdout
     assert "Requirements that cannot be met" in result.stdout
@@ -202,7 +204,8 @@ def test_infeasible_requirement_is_explained(baoxing_base: Path, tmp_path: Path)
     # the shortfall is the least one: relaxing the requirement by it (a little more) makes
     # the model feasible, relaxing it by a little less does not
     def status(share: float) -> str:
-        sets = [f"components.load_limits.reductions.qiaoqi_reservoir.sediment={share:.12g}"]
+        sets = [f"components.load_limits.reductions.qiaoqi_reservoir.sediment={share:.12g}",
+                "components.budget.per_agency={}"]
         return Problem.from_model(BAOXING, sets=sets).solve().status
 
     reachable = 0.99 - float(row["shortfall"]) / float(before)

@@ -159,8 +159,8 @@ def test_allocations_align_subunit_and_action(compared: Path, runs: dict[str, Pa
     for r in patrol.itertuples(index=False):
         rows = mine[mine["subunit_id"] == r.subunit_id].set_index("scenario")
         assert rows.loc["core_strict", "value"] == pytest.approx(r.cost_cny, rel=1e-9)
-        assert rows.loc["base", "value"] == 0
-        assert rows.loc["core_strict", "delta_vs_base"] == pytest.approx(r.cost_cny, rel=1e-9)
+        assert rows.loc["core_strict", "delta_vs_base"] == pytest.approx(
+            r.cost_cny - rows.loc["base", "value"], rel=1e-9, abs=1e-6)
 
 
 def test_workbook_numbers_match_the_runs(workbook: openpyxl.Workbook,
@@ -211,7 +211,7 @@ def test_chinese_names_survive_every_format(compared: Path,
     assert dict(zip(cps["point_id"], cps["point_zh"], strict=True)) == zh.to_dict()
     assert "硗碛水库" in set(cps["point_zh"])
     alloc = run_csv(compared, "allocations")
-    assert "退耕还草" in set(alloc["action_zh"])
+    assert "退耕还林" in set(alloc["action_zh"])
     markdown = (compared / "comparison.md").read_text(encoding="utf-8")
     assert "宝兴河流域" in markdown and "Qiaoqi reservoir (硗碛水库)" in markdown
     assert "Giant panda (大熊猫)" in markdown

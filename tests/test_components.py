@@ -902,7 +902,8 @@ def test_unknown_type_in_yaml_is_located(tmp_path: Path) -> None:
 def test_misspelt_type_gets_a_suggestion(tmp_path: Path) -> None:
     path = write_model(tmp_path, "  objective: {type: max_benefit}\n  land: {type: lnd}\n")
     with pytest.raises(InputError, match="unknown component type 'lnd' "
-                                         r"\(did you mean 'land'\? available: budget"):
+                                         r"\(did you mean 'land'\? available: "
+                                         "agency_scope, budget"):
         Problem.from_model(path)
 
 
@@ -1013,12 +1014,18 @@ def test_benefit_values_equal_the_benefit_expressions(seed: int) -> None:
     amounts = np.where(rng.random(len(cap)) < 0.5, rng.uniform(0, 1, len(cap)) * cap, 0.0)
     for var, value in zip(built.ctx.amount_vars, amounts, strict=True):
         var.set_value(float(value), skip_validation=True)
+    for comp in problem.components:  # the segments of the bundled benefit curves
+        comp.assign_auxiliary(built.blocks[comp.name], built.ctx, amounts)
     fast = built.benefit_values(amounts)
     slow = {label: pyo.value(term) for label, term in built.benefit_terms.items()}
     assert set(fast) == set(slow) and len(fast) >= 10
     for label, value in slow.items():
         assert fast[label] == pytest.approx(value, rel=1e-9, abs=1e-6), label
     # the aggregated objective coefficients are the sum of the per-point transfer products
+    # (of the pairs valued linearly: here all of them, without the bundled curves)
+    problem = Problem.from_model(Path(__file__).parents[1] / "models" / "baoxing.yaml",
+                                 sets=["components.water.curves={}"])
+    built = compile_problem(problem)
     water = next(c for c in problem.components if c.type_name == "delivered_reduction")
     expected = np.zeros(len(cap))
     for t, p in water.pairs(built.ctx):

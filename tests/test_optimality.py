@@ -1069,9 +1069,25 @@ def test_routed_loads_recomputed(solved, case):
                 assert own_after <= limit * (1 + REL) + 1e-6
 
 
+def _concave(curve, base: float, gain: float) -> float:
+    """A diminishing-returns curve at ``gain`` (linear without a curve), written out here:
+    segment j spans (u_{j-1} .. u_j) * base and pays factor_j per unit."""
+    if not curve:
+        return gain
+    if gain < 0:
+        return curve[0][1] * gain
+    total, start = 0.0, 0.0
+    for up_to, factor in curve:
+        end = np.inf if up_to is None else up_to * base
+        total += factor * max(0.0, min(gain, end) - start)
+        start = end
+    return total
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_objective_recomputed_from_tables(solved, case):
-    """Objective = H sum_t w_t sum_p v_p (before - after, own routing) + habitat + carbon."""
+    """Objective = H sum_t w_t sum_p v_p f_tp(before - after, own routing) + habitat +
+    carbon, with f the pair's diminishing-returns curve (identity without one)."""
     problem, result, tables = solved(case)
     study = problem.study
     horizon = problem.config.settings.horizon_years
@@ -1096,14 +1112,20 @@ def test_objective_recomputed_from_tables(solved, case):
                         cp = cp.rename({"subunit_id": "subunit_id"})
                         at = pd.Series({"subunit_id": cp["subunit_id"],
                                         "measures": cp["measures"]})
-                        total += horizon * w * v * (
-                            _own_at_point(study.subunits, before, p, rb, at)
-                            - _own_at_point(study.subunits, after, p, ra, at))
+                        base = _own_at_point(study.subunits, before, p, rb, at)
+                        cut = base - _own_at_point(study.subunits, after, p, ra, at)
+                        curve = (comp.params.curves.get(point, {}).get(p)
+                                 or comp.params.curves.get("*", {}).get(p))
+                        total += horizon * w * v * _concave(curve, base, cut)
         elif comp.type_name == "habitat":  # habitat_gain ha per unit, from actions.csv
             gain = (acts["habitat_gain"].to_numpy() * amount)
             species = acts["habitat_species"].to_numpy()
-            total += sum(spec.value * float(gain[species == s].sum())
-                         for s, spec in comp.params.species.items())
+            hab = study.species_habitat
+            for s, spec in comp.params.species.items():
+                mine = hab[hab["species"] == s]
+                base = float((mine["habitat_ha"] * mine["quality"]).sum())
+                total += spec.value * _concave(spec.curve, base,
+                                               float(gain[species == s].sum()))
         elif comp.type_name == "carbon":  # stock after - before per ha, from land_classes.csv
             stock = study.land_classes.set_index("land_class")["carbon_stock"]
             per_unit = [stock[to if isinstance(to, str) and to else on] - stock[on]

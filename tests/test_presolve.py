@@ -209,6 +209,7 @@ def test_baoxing_limit_out_of_budget_names_the_limit_and_the_budget(tmp_path: Pa
     result = RUNNER.invoke(app, [
         "solve", str(BAOXING), "--set",
         "components.load_limits.reductions.qiaoqi_reservoir.sediment=0.5",
+        "--set", "components.budget.per_agency={}",  # one budget, as the least budget is
         "--run-name", "halve", "--out", str(tmp_path)])
     assert result.exit_code == 3, result.output
     out = result.stdout
@@ -226,6 +227,7 @@ def test_baoxing_limit_out_of_budget_names_the_limit_and_the_budget(tmp_path: Pa
     assert f"Budget: a budget of at least {least:,.0f} CNY meets every requirement" in out
     # and that budget is enough
     sets = ["components.load_limits.reductions.qiaoqi_reservoir.sediment=0.5",
+            "components.budget.per_agency={}",
             f"components.budget.total={least * (1 + 1e-6):.2f}"]
     assert Problem.from_model(BAOXING, sets=sets).solve().status == "optimal"
 

@@ -324,11 +324,37 @@ ACTIONS = Table(
     ),
 )
 
+AGENCY_LEVELS: tuple[str, ...] = ("county", "city", "province", "national")
+"""Administrative level of an agency."""
+
+MANDATE_BENEFITS: tuple[str, ...] = ("habitat", "carbon", *POLLUTANTS)
+"""Benefits an agency may be charged with (the ``mandate`` column of agencies.csv)."""
+
+AGENCIES = Table(
+    "agencies",
+    "Agencies that own actions and budgets, and the benefits each is charged with.",
+    key=("agency_id",),
+    required=False,
+    columns=(
+        Column("agency_id", "str", "-", "Unique agency id, as named in actions.agency.",
+               required=True),
+        Column("name", "str", "-", "Display name (English).", required=True),
+        Column("name_zh", "str", "-", "Display name (Chinese).", default=""),
+        Column("level", "str", "-", "Administrative level.", default="county",
+               allowed=AGENCY_LEVELS),
+        Column("mandate", "str", "-",
+               "Benefits the agency is charged with, separated by ';': habitat, carbon, "
+               "sediment, tn or tp, each optionally narrowed after ':' to a species "
+               "(habitat:giant_panda), a control-point kind (sediment:reservoir) or a "
+               "control point (tn:muping_intake); empty: none.", default=""),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SUBUNITS, LAND_CLASSES, LAND_COVER, POINT_SOURCES, SPECIES, SPECIES_HABITAT,
-        CONTROL_POINTS, BARRIERS, ACTIONS,
+        CONTROL_POINTS, BARRIERS, ACTIONS, AGENCIES,
     )
 }
 """Every table of a study, by name, in reading order."""

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dss.data.keys import IdIndex
+from dss.data.mandates import check_agencies
 from dss.data.schema import ACTION_TARGETS, TABLES, ZONES
 from dss.data.tables import read_table
 from dss.errors import InputError, Issue, did_you_mean
@@ -48,6 +49,7 @@ class Study:
     control_points: pd.DataFrame
     barriers: pd.DataFrame
     actions: pd.DataFrame
+    agencies: pd.DataFrame
     hashes: dict[str, str] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Spreadsheet row number of each frame row, by table name (for located messages after
@@ -273,6 +275,7 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
     _check_refs(frames, issues, where, "actions", "habitat_species", "species", "species",
                 "species", known, found)
     _check_action_targets(frames, issues, where)
+    check_agencies(frames, issues, where.of)
     _check_land_cover_totals(frames, issues, where, area_tolerance)
     _check_habitat_area(frames, issues, where)
 

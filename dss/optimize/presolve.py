@@ -249,7 +249,8 @@ def _numerics(problem: Problem, ctx: BuildContext, errors: list[Issue]) -> list[
 
 def objective_coefficients(problem: Problem, ctx: BuildContext) -> dict[str, np.ndarray]:
     """Objective coefficient of every option, per built-in benefit component (and the cost
-    weight of a max_benefit objective); custom components are not included."""
+    weight of a max_benefit objective); custom components and benefits valued by a curve
+    (:mod:`dss.optimize.components.curves`) are not included."""
     opts = ctx.options
     out: dict[str, np.ndarray] = {}
     for comp in problem.components:
@@ -260,7 +261,8 @@ def objective_coefficients(problem: Problem, ctx: BuildContext) -> dict[str, np.
             gain = opts["habitat_gain"].to_numpy(float)
             coef = np.zeros(len(opts))
             for s, spec in comp.params.species.items():
-                coef += np.where(species == s, spec.value * gain, 0.0)
+                if not spec.curve:  # a curved species is valued by its segments
+                    coef += np.where(species == s, spec.value * gain, 0.0)
             out[comp.name] = coef
         elif isinstance(comp, Carbon):
             out[comp.name] = comp.params.value * opts["d_carbon"].to_numpy(float)

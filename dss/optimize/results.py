@@ -66,7 +66,7 @@ def allocation_table(result: Result) -> pd.DataFrame:
 def _option_benefit(result: Result) -> np.ndarray:
     """Currency-valued benefit each option contributes (the built-in benefit components'
     objective coefficients, :func:`dss.optimize.presolve.objective_coefficients`, times
-    the amounts)."""
+    the amounts, plus each option's pro-rata share of the benefits valued by a curve)."""
     from dss.optimize.components.base import Role
     from dss.optimize.presolve import objective_coefficients
 
@@ -79,7 +79,12 @@ def _option_benefit(result: Result) -> np.ndarray:
     for name, coef in objective_coefficients(built.problem, ctx).items():
         if roles.get(name) is Role.BENEFIT:
             per_unit += coef
-    return per_unit * x
+    out = per_unit * x
+    for comp in built.problem.components:  # benefits valued by a curve, shared pro rata
+        share = getattr(comp, "curved_option_benefit", None)
+        if share is not None and getattr(comp, "curves", None) is not None:
+            out = out + share(ctx, x)
+    return out
 
 
 def after_local_loads(result: Result) -> dict[str, np.ndarray]:

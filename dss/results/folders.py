@@ -142,7 +142,7 @@ def check_replaceable(target: Path, kinds: tuple[str, ...] | None = None) -> Non
                                               "this one away")], "will not replace it")
 
 
-_KIND_NAMES = {"compare": "comparison"}
+_KIND_NAMES = {"compare": "comparison", "workplan": "work plan", "coordination": "coordination"}
 
 
 # --- owners of staging folders ---------------------------------------------------------------

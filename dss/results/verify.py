@@ -354,6 +354,8 @@ def _assign(built, x: np.ndarray) -> None:
     towns = ctx.options["township"].to_numpy()
     for g, var in ctx.township_spend.items():
         var.set_value(float(costs[towns == g].sum()), skip_validation=True)
+    for comp in built.problem.components:  # e.g. the segments of benefit curves
+        comp.assign_auxiliary(built.blocks[comp.name], ctx, x)
     for block in built.blocks.values():
         for var in block.component_data_objects(pyo.Var, descend_into=True):
             if var.value is None and not var.fixed:

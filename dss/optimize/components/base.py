@@ -33,6 +33,10 @@ LOGGER = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dss.components"
 
+ELASTIC_PENALTY = 1e6
+"""Penalty (currency per unit of relative shortfall) on elastic slacks: large enough that any
+requirement that can be met is met."""
+
 
 class Role(enum.Enum):
     """What a component contributes; the build order follows this order."""
@@ -145,6 +149,11 @@ class Component(abc.ABC):
         """
         terms = list(self.benefit_terms(block, ctx).values())
         return sum(terms, 0.0) if terms else None
+
+    def assign_auxiliary(self, block: pyo.Block, ctx: BuildContext, amounts: Any) -> None:
+        """Set this component's own variables to what a plan implies (used by ``dss verify``
+        to re-check a saved plan; default: the component has none)."""
+        return None
 
     def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, Any]:
         """Currency-valued penalty expressions, always minimised (elastic slacks)."""

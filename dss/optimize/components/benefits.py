@@ -1,4 +1,5 @@
-"""Benefit and target components: delivered reductions, load limits, habitat and carbon."""
+"""Benefit and target components: delivered reductions and load limits (habitat and carbon:
+:mod:`dss.optimize.components.habitat`, re-exported here)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,29 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from pydantic import Field
+from pyomo.core.expr.numeric_expr import SumExpression
 
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.errors import Issue
 from dss.indicators.loads import retention
-from dss.optimize.components.base import Component, Params, Role, register
+from dss.optimize.components.base import ELASTIC_PENALTY, Component, Params, Role, register
+from dss.optimize.components.curves import (
+    Curve,
+    CurveBlock,
+    concave_value,
+    curve_problem,
+    pro_rata,
+)
+from dss.optimize.components.habitat import (  # re-exported: they lived here before
+    Carbon,
+    CarbonParams,
+    Habitat,
+    HabitatParams,
+    SpeciesSpec,
+)
 from dss.optimize.context import BuildContext
 
 Pollutant = Literal["sediment", "tn", "tp"]
-
-ELASTIC_PENALTY = 1e6
-"""Penalty (currency per unit of relative shortfall) on elastic slacks: large enough that any
-requirement that can be met is met."""
 
 
 def _check_points(component: Component, ctx: BuildContext, points, field_name: str
@@ -38,6 +50,11 @@ class DeliveredReductionParams(Params):
     (TN, TP), e.g. the avoided dredging or treatment cost."""
     points: dict[str, float] | None = None
     """Control point -> beneficiary weight; default: every point with its table weight."""
+    curves: dict[str, dict[Pollutant, Curve]] = Field(default_factory=dict)
+    """Diminishing returns: control point (or ``*`` for every point) -> pollutant -> concave
+    curve ``[[up_to, factor], ...]`` over the reduction as a share of the baseline load
+    (see :mod:`dss.optimize.components.curves`), e.g. ``[[0.05, 1], [0.2, 0.5], [null,
+    0.1]]``; pairs without a curve are valued linearly."""
 
 
 @register
@@ -57,14 +74,38 @@ class DeliveredReduction(Component):
     in currency over the horizon. The objective takes one aggregated coefficient per option
     (:meth:`coefficients`); the expression :math:`\\Delta L_{tp}` of one point is
     ``ctx.reduction(t, p)`` (built on demand and shared with load limits, per year).
+
+    A pair with a curve is valued by the concave curve of
+    :mod:`dss.optimize.components.curves` instead, with the routed baseline load
+    :math:`L^0_{tp}` as its baseline: :math:`H w_t v_p \\sum_j \\varphi_j z_{tpj}`.
+    Pyomo: ``curve_seg``, ``curve_neg``, ``curve_split`` (curved pairs only).
     """
 
     type_name = "delivered_reduction"
     role = Role.BENEFIT
     Params = DeliveredReductionParams
+    curves: CurveBlock | None = None
 
     def check(self, ctx: BuildContext) -> list[Issue]:
-        return _check_points(self, ctx, self.params.points or {}, "points")
+        issues = _check_points(self, ctx, self.params.points or {}, "points")
+        issues += _check_points(self, ctx, [t for t in self.params.curves if t != "*"],
+                                "curves")
+        for point, by_p in self.params.curves.items():
+            for p, curve in by_p.items():
+                problem = curve_problem(curve)
+                if problem:
+                    issues.append(Issue("model", problem, None,
+                                        f"components.{self.name}.curves.{point}.{p}"))
+        return issues
+
+    def curve(self, point: str, pollutant: str) -> Curve | None:
+        """The curve of one (point, pollutant) pair, or None (linear)."""
+        own = self.params.curves.get(point, {})
+        return own.get(pollutant) or self.params.curves.get("*", {}).get(pollutant)
+
+    def curved(self, ctx: BuildContext) -> list[tuple[str, str]]:
+        """(point, pollutant) pairs valued by a curve."""
+        return [(t, p) for t, p in self.pairs(ctx) if self.curve(t, p)]
 
     def weights(self, ctx: BuildContext) -> dict[str, float]:
         """Control point -> weight used."""
@@ -84,33 +125,70 @@ class DeliveredReduction(Component):
         return out
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
-        # Nothing to add: the benefit enters the objective through benefit_objective, and
-        # one expression per point would cost more to build than the solve on large basins.
-        return None
+        # Linear pairs add nothing here: their benefit enters the objective through
+        # benefit_objective, and one expression per point would cost more to build than the
+        # solve on large basins. Curved pairs get their segment variables.
+        curved = self.curved(ctx)
+        self.curves = CurveBlock(block, "curve", [
+            ((t, p), self.curve(t, p), ctx.baseline_load(t, p), ctx.reduction(t, p))
+            for t, p in curved]) if curved else None
+
+    def _scale(self, ctx: BuildContext, t: str, p: str) -> float:
+        """Currency per full-value unit of the pair (t, p)."""
+        return (ctx.config.settings.horizon_years * self.weights(ctx)[t]
+                * self.params.values[p])
 
     def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
-        weights = self.weights(ctx)
-        horizon = ctx.config.settings.horizon_years
-        return {f"{p}@{t}": horizon * weights[t] * self.params.values[p] * ctx.reduction(t, p)
+        curved = self.curves.values() if self.curves is not None else {}
+        return {f"{p}@{t}": self._scale(ctx, t, p) * (curved[t, p] if (t, p) in curved
+                                                      else ctx.reduction(t, p))
                 for t, p in self.pairs(ctx)}
+
+    def assign_auxiliary(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                         ) -> None:
+        if self.curves is not None:
+            self.curves.assign(self._delivered(ctx, amounts, self.curved(ctx)))
+
+    def _delivered(self, ctx: BuildContext, amounts: np.ndarray,
+                   pairs: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+        """:math:`\\Delta L_{tp}` of a plan for the given pairs, one routing per
+        pollutant."""
+        routing = ctx.study.routing
+        pos = ctx.option_subunit_pos
+        routed = {}
+        for p in sorted({p for _t, p in pairs}):
+            local = np.bincount(pos, weights=ctx.options[f"d_{p}"].to_numpy(float) * amounts,
+                                minlength=routing.n)
+            routed[p] = routing.route(local, retention(ctx.study, p))
+        return {(t, p): float(routing.load_at(routed[p], ctx.point_position(t),
+                                              ctx.point_inflow(t))) for t, p in pairs}
+
+    def curved_option_benefit(self, ctx: BuildContext, amounts: np.ndarray) -> np.ndarray:
+        """Each option's share of the curved pairs' value, in proportion to the reduction it
+        delivers (the linear pairs are in :meth:`coefficients`)."""
+        out = np.zeros(ctx.n_options)
+        curved = self.curved(ctx)
+        delivered = self._delivered(ctx, amounts, curved)
+        for t, p in curved:
+            idx, coef = ctx.transfer(t, p)
+            value = self._scale(ctx, t, p) * concave_value(
+                self.curve(t, p), ctx.baseline_load(t, p), delivered[t, p])
+            out[idx] += pro_rata(value, delivered[t, p], np.asarray(coef) * amounts[idx])
+        return out
 
     def benefit_values(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
                        ) -> dict[str, float]:
         """Benefit per (point, pollutant): the plan's local reductions routed once per
         pollutant (routing is linear, so the load that arrives at :math:`t` is
         :math:`\\Delta L_{tp}`), instead of one dot product per point."""
-        weights = self.weights(ctx)
-        horizon = ctx.config.settings.horizon_years
-        routing = ctx.study.routing
-        pos = ctx.option_subunit_pos
-        pairs = self.pairs(ctx)
-        routed = {}
-        for p in sorted({p for _t, p in pairs}):
-            local = np.bincount(pos, weights=ctx.options[f"d_{p}"].to_numpy(float) * amounts,
-                                minlength=routing.n)
-            routed[p] = routing.route(local, retention(ctx.study, p))
-        return {f"{p}@{t}": float(horizon * weights[t] * self.params.values[p] * routing.load_at(
-            routed[p], ctx.point_position(t), ctx.point_inflow(t))) for t, p in pairs}
+        delivered = self._delivered(ctx, amounts, self.pairs(ctx))
+        out = {}
+        for (t, p), reduction in delivered.items():
+            curve = self.curve(t, p)
+            units = reduction if curve is None else concave_value(
+                curve, ctx.baseline_load(t, p), reduction)
+            out[f"{p}@{t}"] = float(self._scale(ctx, t, p) * units)
+        return out
 
     def coefficients(self, ctx: BuildContext) -> np.ndarray:
         """Benefit per unit of each option (currency), summed over points and pollutants:
@@ -131,7 +209,8 @@ class DeliveredReduction(Component):
         coef = np.zeros(ctx.n_options)
         by_pollutant: dict[str, list[str]] = {}
         for t, p in self.pairs(ctx):
-            by_pollutant.setdefault(p, []).append(t)
+            if not self.curve(t, p):  # curved pairs are valued by their segments
+                by_pollutant.setdefault(p, []).append(t)
         for p, points in by_pollutant.items():
             at_outlet, at_inflow = np.zeros(routing.n), np.zeros(routing.n)
             for t in points:
@@ -145,7 +224,13 @@ class DeliveredReduction(Component):
     def benefit_objective(self, block: pyo.Block, ctx: BuildContext) -> object:
         coef = self.coefficients(ctx)
         idx = np.flatnonzero(coef)
-        return ctx.linear(idx, coef[idx]) if len(idx) else None
+        parts = [ctx.linear(idx, coef[idx])] if len(idx) else []
+        if self.curves is not None:
+            parts += [self._scale(ctx, t, p) * value
+                      for (t, p), value in self.curves.values().items()]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else SumExpression(parts)
 
 
 class LoadLimitsParams(Params):
@@ -234,148 +319,6 @@ class LoadLimits(Component):
         return {"requirements": pd.DataFrame(rows)}
 
 
-class SpeciesSpec(Params):
-    """Habitat settings for one species."""
-
-    value: float = Field(0.0, ge=0)
-    """Value of one quality-weighted hectare gained (currency/ha)."""
-    target_absolute: float | None = Field(None, ge=0)
-    """Minimum quality-weighted habitat after the plan (ha)."""
-    target_relative: float | None = Field(None, ge=0)
-    """Minimum gain as a share of the baseline quality-weighted habitat."""
-
-
-class HabitatParams(Params):
-    """Parameters of :class:`Habitat`."""
-
-    species: dict[str, SpeciesSpec] = Field(default_factory=dict)
-    """Species id -> value and targets."""
-
-
-@register
-class Habitat(Component):
-    """Habitat gain per species, its value, and conservation targets.
-
-    With :math:`h_k` the quality-weighted habitat gained per unit of option :math:`k`
-    (for the action's species) and baseline habitat :math:`H^0_s`:
-
-    .. math::
-        G_s = \\sum_{k \\in K_s} h_k x_k, \\quad H^0_s + G_s \\ge H^{abs}_s, \\quad
-        G_s \\ge r_s H^0_s, \\quad \\text{benefit} = \\sum_s v_s G_s
-
-    Pyomo: ``gain[s]``, ``target[s]`` (dual: cost of one more hectare), ``slack[s]``
-    (elastic mode only).
-    """
-
-    type_name = "habitat"
-    role = Role.BENEFIT
-    Params = HabitatParams
-    elastic_capable = True
-
-    def check(self, ctx: BuildContext) -> list[Issue]:
-        known = set(ctx.study.species["species"])
-        return [Issue("model", f"unknown species {s!r} (known: {', '.join(sorted(known))})",
-                      None, f"components.{self.name}.species.{s}")
-                for s in self.params.species if s not in known]
-
-    def baseline(self, ctx: BuildContext, species: str) -> float:
-        """Quality-weighted baseline habitat of a species (ha)."""
-        hab = ctx.study.species_habitat
-        mine = hab[hab["species"] == species]
-        return float((mine["habitat_ha"] * mine["quality"]).sum())
-
-    def required(self, ctx: BuildContext, species: str) -> float | None:
-        """Minimum gain required for a species (ha), or None."""
-        spec = self.params.species[species]
-        base = self.baseline(ctx, species)
-        needs = []
-        if spec.target_absolute is not None:
-            needs.append(spec.target_absolute - base)
-        if spec.target_relative is not None:
-            needs.append(spec.target_relative * base)
-        return max(needs) if needs else None
-
-    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
-        names = sorted(self.params.species)
-        opts = ctx.options
-        species = opts["habitat_species"].to_numpy()
-        gain = opts["habitat_gain"].to_numpy(float)
-
-        def gain_rule(_b, s):
-            idx = np.flatnonzero(species == s)
-            return ctx.linear(idx, gain[idx])
-
-        block.gain = pyo.Expression(names, rule=gain_rule)
-        self.needs = {s: self.required(ctx, s) for s in names}
-        targeted = [s for s in names if self.needs[s] is not None]
-        block.slack = pyo.Var(targeted, bounds=(0, 0 if not self.elastic else None))
-        block.target = pyo.Constraint(
-            targeted, rule=lambda _b, s: block.gain[s] + block.slack[s] >= self.needs[s])
-
-    def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
-        return {f"habitat {s}": spec.value * block.gain[s]
-                for s, spec in sorted(self.params.species.items()) if spec.value}
-
-    def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
-        if not self.elastic:
-            return {}
-        return {f"shortfall habitat {s}": ELASTIC_PENALTY * block.slack[s]
-                / max(abs(self.needs[s] or 0.0), 1.0) for s in block.slack}
-
-    def report(self, block: pyo.Block, ctx: BuildContext, amounts) -> dict[str, pd.DataFrame]:
-        rows = [{"component": self.name, "requirement": f"habitat gain {s}",
-                 "target": self.needs[s], "unit": "ha",
-                 "shortfall": float(pyo.value(block.slack[s]))} for s in block.slack]
-        return {"requirements": pd.DataFrame(rows)}
-
-
-class CarbonParams(Params):
-    """Parameters of :class:`Carbon`."""
-
-    value: float = Field(0.0, ge=0)
-    """Value of one tonne of carbon stored (currency/t C)."""
-    minimum: float | None = Field(None)
-    """Minimum carbon stock gain (t C)."""
-
-
-@register
-class Carbon(Component):
-    """Carbon sequestration: the change in carbon stock when land changes class.
-
-    .. math:: \\Delta C = \\sum_k \\delta_k x_k \\;(\\text{t C}), \\quad
-              \\Delta C \\ge C^{min}, \\quad \\text{benefit} = v\\,\\Delta C
-
-    with :math:`\\delta_k` the stock difference between the class after and before
-    (t C/ha, at maturity). Pyomo: ``gain``, ``floor`` (dual: cost of one more tonne),
-    ``slack`` (elastic mode only: :math:`\\Delta C + s \\ge C^{min}`, penalised like the
-    habitat targets, to explain infeasibility).
-    """
-
-    type_name = "carbon"
-    role = Role.BENEFIT
-    Params = CarbonParams
-    elastic_capable = True
-
-    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
-        idx = np.arange(ctx.n_options)
-        block.gain = pyo.Expression(expr=ctx.linear(idx, ctx.options["d_carbon"].to_numpy(float)))
-        if self.params.minimum is not None:
-            block.slack = pyo.Var(bounds=(0, 0 if not self.elastic else None))
-            block.floor = pyo.Constraint(expr=block.gain + block.slack >= self.params.minimum)
-
-    def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
-        if not self.elastic or self.params.minimum is None:
-            return {}
-        return {"shortfall carbon": ELASTIC_PENALTY * block.slack
-                / max(abs(self.params.minimum), 1.0)}
-
-    def report(self, block: pyo.Block, ctx: BuildContext, amounts) -> dict[str, pd.DataFrame]:
-        if self.params.minimum is None:
-            return {}
-        rows = [{"component": self.name, "requirement": "carbon stock gain",
-                 "target": self.params.minimum, "unit": "t C",
-                 "shortfall": float(pyo.value(block.slack))}]
-        return {"requirements": pd.DataFrame(rows)}
-
-    def benefit_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
-        return {"carbon": self.params.value * block.gain} if self.params.value else {}
+__all__ = ["ELASTIC_PENALTY", "Carbon", "CarbonParams", "DeliveredReduction",
+           "DeliveredReductionParams", "Habitat", "HabitatParams", "LoadLimits",
+           "LoadLimitsParams", "Pollutant", "SpeciesSpec"]

@@ -77,6 +77,8 @@ class Budget(Component):
             known = set(ctx.options[column].unique()) | set(
                 ctx.study.actions["agency"] if column == "agency" else
                 ctx.study.subunits["township"])
+            if column == "agency":  # an agency listed in agencies.csv may own no action yet
+                known |= set(ctx.study.agencies["agency_id"])
             for key in getattr(self.params, field_name):
                 if key not in known:
                     issues.append(Issue("model", f"unknown {column} {key!r} (known: "
@@ -333,6 +335,9 @@ class EquityParams(Params):
     townships: dict[str, dict[Literal["min_share", "max_share"], float]] = Field(
         default_factory=dict)
     """Per-township overrides of min_share / max_share."""
+    agency: str | None = None
+    """Apply the shares to one agency's spend only (its spend per township against its
+    total); ``dss coordinate`` uses it for the siloed plans."""
 
 
 @register
@@ -343,8 +348,10 @@ class Equity(Component):
 
     .. math:: \\underline{s}_t\\, C \\le C_t \\le \\overline{s}_t\\, C
 
-    Pyomo: ``floor[t]``, ``cap[t]`` (only where the share bound binds anything: min > 0,
-    max < 1).
+    With ``agency`` :math:`g`, :math:`C` and :math:`C_t` are that agency's spend in total
+    and in township :math:`t` (the bounds then hold for the sum of such plans too: they are
+    homogeneous). Pyomo: ``floor[t]``, ``cap[t]`` (only where the share bound binds
+    anything: min > 0, max < 1).
     """
 
     type_name = "equity"
@@ -389,6 +396,13 @@ class Equity(Component):
         floor = [t for t in towns if self.bounds(t)[0] > 0]
         cap = [t for t in towns if self.bounds(t)[1] < 1]
         spend = {t: ctx.township_spend.get(t, 0.0) for t in sorted(set(floor) | set(cap))}
+        if self.params.agency is not None:
+            mine = (ctx.options["agency"] == self.params.agency).to_numpy()
+            if not mine.any():
+                return
+            town = ctx.options["township"].to_numpy()
+            total = ctx.cost_of(mine)
+            spend = {t: ctx.cost_of(mine & (town == t)) for t in spend}
         block.floor = pyo.Constraint(
             floor, rule=lambda _b, t: spend[t] >= self.bounds(t)[0] * total)
         block.cap = pyo.Constraint(
