@@ -429,12 +429,12 @@ class HostileYaml(Mutation):
             extra = "\ndeep: " + "[" * (self.size * 400) + "]" * (self.size * 400) + "\n"
         elif self.kind == "scenario":
             name = ["../../escaped", "..", "/tmp/abs", "a/b", ".hidden", "x:y"][self.size % 6]
-            extra = (f"\nscenarios:\n  {yaml.safe_dump(name).splitlines()[0]}:\n"
-                     "    overrides: {components.budget.total: 1000}\n")
+            key = yaml.safe_dump(name, allow_unicode=True).splitlines()[0]
+            extra = f"\nscenarios:\n  {key}:\n    overrides: {{components.budget.total: 1000}}\n"
         elif self.kind == "name":
             name = ["../../escaped", "..", "/tmp/abs", "a/b", ".hidden", "宝兴"][self.size % 6]
-            text = re.sub(r"(?m)^name: .*$", "name: " + yaml.safe_dump(name).splitlines()[0],
-                          text)
+            line = "name: " + yaml.safe_dump(name, allow_unicode=True).splitlines()[0]
+            text = re.sub(r"(?m)^name: .*$", lambda _match: line, text)
             extra = ""
         else:  # threads
             extra = f"\nsolver: {{threads: {[100000, -1, 0, 1, 2**40][self.size % 5]}}}\n"
