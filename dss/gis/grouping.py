@@ -46,7 +46,7 @@ def group_reaches(layer: Layer, reaches: ImportedBasin, by: str) -> ImportedBasi
                           "pos": np.arange(len(group))})[leaves]
     exits = exits.sort_values(["group", "upland", "pos"], ascending=[True, False, True])
     main = exits.drop_duplicates("group").set_index("group").reindex(order)
-    extra = exits.groupby("group").size().reindex(order).fillna(0).to_numpy() - 1
+    targets = exits.groupby("group")["down"].nunique().reindex(order).fillna(1).to_numpy()
     target = main["down"].fillna("").to_numpy(dtype=object)
     exit_pos = main["pos"].to_numpy()
 
@@ -64,7 +64,9 @@ def group_reaches(layer: Layer, reaches: ImportedBasin, by: str) -> ImportedBasi
                              "downstream_id": links.downstream, "area_ha": area,
                              "stream_km": stream})
     parts, index = shapely.get_parts(frame.geometry.to_numpy(), return_index=True)
-    lines = shapely.multilinestrings(parts, indices=codes[index])
+    owner = codes[index]
+    sort = np.argsort(owner, kind="stable")
+    lines = shapely.multilinestrings(parts[sort], indices=owner[sort])
     geometry = type(frame)({"subunit_id": subunits["subunit_id"]}, geometry=lines,
                            crs=frame.crs)
     basin = ImportedBasin(f"{reaches.source}, reaches grouped by {by}", subunits, geometry,
@@ -76,10 +78,11 @@ def group_reaches(layer: Layer, reaches: ImportedBasin, by: str) -> ImportedBasi
                "group's exit reach (the reach leaving the group with the largest UPLAND_SKM)")
     basin.mark("subunits", "area_ha", "computed", "sum of the reaches' CATCH_SKM (km² -> ha)")
     basin.mark("subunits", "stream_km", "computed", "sum of the reaches' LENGTH_KM")
-    several = int((extra > 0).sum())
+    several = np.flatnonzero(targets > 1)
     basin.notes.append(f"{len(frame)} reaches grouped into {len(order)} subunits by {by}.")
-    if several:
-        basin.notes.append(f"{several} groups have more than one reach leaving them "
-                           f"({int(extra.sum())} extra exits); each drains through its "
-                           "largest exit.")
+    if len(several):
+        basin.notes.append(f"{len(several)} groups drain into more than one other group "
+                           "(e.g. " + ", ".join(map(str, order[several[:5]])) + "); each is "
+                           "linked through its largest exit, so a little of its area is "
+                           "routed there rather than where it flows.")
     return basin
