@@ -1,9 +1,9 @@
 """Zonal statistics of rasters over subunit polygons, exact on partial cells (exactextract).
 
 Each polygon is reprojected to the raster's CRS (the raster is never resampled), and every
-cell counts by the exact share of its area inside the polygon (exactextract's coverage
-fractions). Cell areas are Cartesian in a projected raster and spherical (m²) in a
-geographic one, so class areas are true areas either way.
+cell counts by the exact area of it inside the polygon: exactextract finds the cells and
+their coverage, and partly covered cells are re-measured in double precision. Cell areas are
+Cartesian in a projected raster and spherical (m²) in a geographic one.
 """
 
 from __future__ import annotations
@@ -41,46 +41,71 @@ def open_raster(path: Path | str) -> Any:
     return dataset
 
 
-def _weight(dataset: Any) -> str:
-    return "area_spherical_m2" if dataset.crs.is_geographic else "area_cartesian"
+EARTH_RADIUS_M = 6_371_007.2
+"""Radius of the authalic sphere (GRS 80), for the cell areas of a geographic raster."""
 
 
-def _extract(dataset: Any, polygons: Any, ops: list[str]) -> pd.DataFrame:
-    """exactextract over ``polygons`` (reprojected to the raster), one row per polygon."""
+def cells(dataset: Any, polygons: Any) -> pd.DataFrame:
+    """Every valid cell each polygon touches, with the area of the cell inside it.
+
+    exactextract finds the cells and their coverage fractions (it computes them exactly, but
+    returns them rounded to single precision); cells only partly covered are then
+    re-measured in double precision by intersecting the cell with the polygon (shapely).
+    Nodata cells and cells outside the raster are left out.
+
+    Returns:
+        ``position`` (0-based polygon), ``value``, ``area_m2`` (cell area inside the
+        polygon) and ``share`` (that area over the cell's).
+    """
+    import shapely
     from exactextract import exact_extract
 
     shapes = polygons[["geometry"]].to_crs(dataset.crs).reset_index(drop=True)
-    result = exact_extract(dataset, shapes, ops, output="pandas")
-    if len(result) != len(shapes):  # exactextract keeps one row per feature, in order
+    stats = exact_extract(dataset, shapes, ["values", "coverage", "center_x", "center_y"],
+                          output="pandas")
+    if len(stats) != len(shapes):  # exactextract keeps one row per feature, in order
         raise AssertionError("exactextract returned a different number of rows")
-    return result
+    sizes = stats["values"].map(len).to_numpy()
+    if not sizes.sum():
+        return pd.DataFrame({"position": [], "value": [], "area_m2": [], "share": []})
+    flat = {k: np.concatenate([np.asarray(v, dtype=float) for v in stats[k]])
+            for k in ("values", "coverage", "center_x", "center_y")}
+    position = np.repeat(np.arange(len(stats)), sizes)
+    coverage = flat["coverage"]
+    half_x, half_y = abs(dataset.transform.a) / 2.0, abs(dataset.transform.e) / 2.0
+    x, y = flat["center_x"], flat["center_y"]
+    partial = np.flatnonzero(coverage < 1.0)
+    boxes = shapely.box(x[partial] - half_x, y[partial] - half_y, x[partial] + half_x,
+                        y[partial] + half_y)
+    geoms = shapes.geometry.to_numpy()
+    coverage = coverage.copy()
+    coverage[partial] = shapely.area(shapely.intersection(boxes, geoms[position[partial]])) \
+        / (4.0 * half_x * half_y)
+    if dataset.crs.is_geographic:
+        lat0, lat1 = np.radians(y - half_y), np.radians(y + half_y)
+        cell_area = EARTH_RADIUS_M ** 2 * np.radians(2.0 * half_x) * np.abs(
+            np.sin(lat1) - np.sin(lat0))
+    else:
+        cell_area = np.full(len(x), 4.0 * half_x * half_y)
+    return pd.DataFrame({"position": position, "value": flat["values"],
+                         "area_m2": coverage * cell_area, "share": coverage})
 
 
 def class_areas(polygons: Any, raster: Path | str) -> pd.DataFrame:
-    """Area (m²) of each raster value in each polygon, from exact cell coverage.
+    """Area (m²) of each raster value in each polygon (see :func:`cells`).
 
     Returns:
-        Long table ``position`` (0-based polygon), ``value``, ``area_m2``; nodata cells and
-        cells outside the raster count for nothing.
+        Long table ``position`` (0-based polygon), ``value``, ``area_m2``.
     """
     with open_raster(raster) as dataset:
-        weight = _weight(dataset)
-        stats = _extract(dataset, polygons, ["unique", f"frac(coverage_weight={weight})",
-                                             f"count(coverage_weight={weight})"])
-    stats.columns = ["unique", "frac", "count"]
-    sizes = stats["unique"].map(len).to_numpy()
-    values = np.concatenate([np.asarray(v, dtype=float) for v in stats["unique"]]) \
-        if sizes.sum() else np.zeros(0)
-    fracs = np.concatenate([np.asarray(v, dtype=float) for v in stats["frac"]]) \
-        if sizes.sum() else np.zeros(0)
-    total = np.repeat(stats["count"].to_numpy(dtype=float), sizes)
-    return pd.DataFrame({"position": np.repeat(np.arange(len(stats)), sizes),
-                         "value": values, "area_m2": fracs * total})
+        found = cells(dataset, polygons)
+    return found.groupby(["position", "value"], as_index=False)["area_m2"].sum()
 
 
 def zonal(polygons: Any, raster: Any, op: str) -> np.ndarray:
-    """One statistic per polygon: ``mean`` (area-weighted) or ``sum`` (value x covered share
-    of each cell); NaN where the polygon covers no valid cell.
+    """One statistic per polygon: ``mean`` (weighted by the area of each cell inside the
+    polygon) or ``sum`` (each cell's value times its share inside the polygon); NaN where the
+    polygon covers no valid cell.
 
     Args:
         polygons: GeoDataFrame of polygons.
@@ -94,13 +119,17 @@ def zonal(polygons: Any, raster: Any, op: str) -> np.ndarray:
 
 
 def _zonal(polygons: Any, dataset: Any, op: str) -> np.ndarray:
-    spec = f"mean(coverage_weight={_weight(dataset)})" if op == "mean" else op
-    stats = _extract(dataset, polygons, [spec])
-    values = stats.iloc[:, 0].to_numpy(dtype=float)
-    if op == "mean":
-        count = _extract(dataset, polygons, ["count"]).iloc[:, 0].to_numpy(dtype=float)
-        values = np.where(count > 0, values, np.nan)
-    return values
+    found = cells(dataset, polygons)
+    n = len(polygons)
+    pos = found["position"].to_numpy(dtype=np.int64)
+    area = found["area_m2"].to_numpy()
+    value = found["value"].to_numpy()
+    if op == "sum":
+        total = np.bincount(pos, value * found["share"].to_numpy(), n)
+        return np.where(np.bincount(pos, area, n) > 0, total, np.nan)
+    weight = np.bincount(pos, area, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(weight > 0, np.bincount(pos, value * area, n) / weight, np.nan)
 
 
 def _slope_percent(dem: np.ndarray, dx: np.ndarray | float, dy: float) -> np.ndarray:
