@@ -68,11 +68,41 @@ def test_nytorp_tree_areas_and_land_cover(nytorp: Path) -> None:
     assert "## Assumed" in report and "usle_r" in report and "SUBID 3587 drains to" in report
 
 
-def test_nytorp_validates_and_solves(nytorp: Path, tmp_path: Path) -> None:
+def test_nytorp_validates_solves_and_writes_plan_gpkg(nytorp: Path, tmp_path: Path) -> None:
+    import pyogrio
+
     assert run("validate", nytorp).exit_code == 0
     result = run("solve", nytorp, "--out", tmp_path)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "nytorp" / "base" / "allocation.csv").is_file()
+    folder = tmp_path / "nytorp" / "base"
+    table = pd.read_csv(folder / "subunits.csv", dtype={"subunit_id": str})
+    plan = pyogrio.read_dataframe(folder / "plan.gpkg", layer="subunits")
+    assert plan.crs.to_epsg() == 3006 and len(plan) == 25
+    plan = plan.set_index("subunit_id")
+    for rec in table.itertuples(index=False):
+        for part in ("before", "after", "change"):
+            assert plan.loc[rec.subunit_id, f"{rec.metric}_{part}"] == \
+                pytest.approx(getattr(rec, part), rel=1e-12, abs=1e-12)
+        assert plan.loc[rec.subunit_id, "zone"] == rec.zone
+    allocation = pd.read_csv(folder / "allocation.csv", dtype={"subunit_id": str})
+    funded = pyogrio.read_dataframe(folder / "plan.gpkg", layer="allocation")
+    assert funded["cost_cny"].sum() == pytest.approx(allocation["cost_cny"].sum())
+    points = pyogrio.read_dataframe(folder / "plan.gpkg", layer="control_points")
+    cps = pd.read_csv(folder / "control_points.csv")
+    assert points.loc[0, "sediment_after"] == pytest.approx(
+        cps.loc[cps["pollutant"] == "sediment", "after"].iloc[0])
+    manifest = (folder / "manifest.yaml").read_text(encoding="utf-8")
+    assert "plan.gpkg" in manifest  # hashed with the other outputs
+    # A second scenario and dss compare: spend per scenario on the same polygons.
+    assert run("solve", nytorp, "--out", tmp_path, "--set", "components.budget.total=2e6",
+               "--run-name", "more").exit_code == 0
+    out = tmp_path / "cmp"
+    result = run("compare", folder, tmp_path / "nytorp" / "more", "--out", out)
+    assert result.exit_code == 0, result.output
+    both = pyogrio.read_dataframe(out / "plan.gpkg", layer="subunits").set_index("subunit_id")
+    spend = table[table["metric"] == "spend"].set_index("subunit_id")["after"]
+    np.testing.assert_allclose(both.loc[spend.index, "spend_base"], spend, rtol=1e-9)
+    np.testing.assert_allclose(both["delta_more"], both["spend_more"] - both["spend_base"])
 
 
 def test_nytorp_duplicate_polygon_ids_are_located(tmp_path: Path) -> None:

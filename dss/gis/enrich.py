@@ -249,4 +249,7 @@ def _point_table(basin: ImportedBasin, path: Path, table_name: str, key: str, pr
         if (table_name, col) not in basin.provenance:
             basin.mark(table_name, col, "read", f"{col} of {points.label}")
     basin.tables[table_name] = out
+    located = frame[[]].copy()
+    located[key] = out[key].to_numpy()
+    basin.layers[table_name] = located.set_geometry(frame.geometry)  # for plan.gpkg and maps
     basin.notes += points.notes

@@ -354,6 +354,7 @@ class StagedRun:
     def commit(self, manifest: dict[str, Any]) -> Path:
         """Write ``manifest.yaml`` (with every file's hash) and swap the run into place."""
         staging = self._path(MANIFEST).parent
+        self._geometry(manifest)
         manifest = {**manifest, "outputs_sha256": dict(sorted(self.outputs.items()))}
         with open(staging / MANIFEST, "w", encoding="utf-8") as fh:
             yaml.safe_dump(manifest, fh, allow_unicode=True, sort_keys=False)
@@ -363,6 +364,21 @@ class StagedRun:
         self._committed = True
         LOGGER.info("wrote %s", self.target)
         return self.target
+
+
+    def _geometry(self, manifest: dict[str, Any]) -> None:
+        """Add ``plan.gpkg`` when the run's study has ``subunits.gpkg`` (see
+        :mod:`dss.gis.plan_layers`; needs the ``gis`` extra)."""
+        tables = [name for name in self.outputs if name.endswith(".csv")]
+        if not tables or manifest.get("kind") == "import":
+            return
+        from dss.gis.plan_layers import PLAN_FILE, staged_plan
+
+        scratch = self._path(f".{PLAN_FILE}.scratch")
+        content = staged_plan(self.target, manifest, [self._path(t) for t in tables], scratch)
+        scratch.unlink(missing_ok=True)
+        if content is not None:
+            self.file(PLAN_FILE, content)
 
 
 def _swap_into_place(staging: Path, target: Path, token: str) -> None:
