@@ -165,3 +165,18 @@ def test_ebro_reaches_as_subunits(tmp_path: Path) -> None:
         sorted(["20551541", "20551654", "20551747", "20552152", "20598415"])
     rivers = gpd.read_file(out / "subunits.gpkg", layer="rivers")
     assert len(rivers) == 4985 and rivers["order"].max() >= 5
+
+
+def test_plot_draws_a_map_when_the_study_has_geometry(nytorp: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from dss.results.maps import nice_length
+
+    assert run("solve", nytorp, "--out", tmp_path).exit_code == 0
+    folder = tmp_path / "nytorp" / "base"
+    result = run("plot", folder, "--color-by", "sediment_local:change", "--format", "png,svg")
+    assert result.exit_code == 0, result.output
+    assert (folder / "map_sediment_local_change.png").stat().st_size > 10_000
+    svg = (folder / "map_sediment_local_change.svg").read_text(encoding="utf-8")
+    assert "km" in svg and "t/yr" in svg  # scale bar and the legend's unit
+    assert not list(folder.glob("network*"))  # the schematic is for studies without geometry
+    assert [nice_length(w) for w in (9_000.0, 120_000.0, 4.0)] == [1000.0, 20000.0, 1.0]
