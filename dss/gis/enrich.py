@@ -157,8 +157,12 @@ def land_cover_from_raster(basin: ImportedBasin, raster: Path, classes: Path) ->
     basin.land_classes = mapping.drop(columns=["value"]).drop_duplicates("land_class")
     basin.land_classes = basin.land_classes[basin.land_classes["land_class"].isin(used)]\
         .reset_index(drop=True)
+    precision = "partial cells re-measured in double precision" if areas.attrs.get(
+        "refined", True) else "exactextract's single-precision cell coverage (relative error " \
+        "below 1e-7), too many partial cells to re-measure"
     basin.mark("land_cover", "area_ha", "computed", f"exact zonal class areas of "
-               f"{Path(raster).name} (exactextract), as shares of the subunit's area_ha")
+               f"{Path(raster).name} (exactextract; {precision}), as shares of the "
+               "subunit's area_ha")
     basin.mark("land_classes", "land_class", "read", f"{Path(classes).name}")
     for col in basin.land_classes.columns:
         if col != "land_class":

@@ -26,7 +26,6 @@ from dss.gis.basin import ImportedBasin
 
 LOGGER = logging.getLogger(__name__)
 
-FLOAT_FORMAT = "%.12g"
 GEOMETRY_FILE = "subunits.gpkg"
 REPORT_FILE = "IMPORT_REPORT.md"
 UNCLASSIFIED = "unclassified"
@@ -203,13 +202,13 @@ def model_config(name: str, basin: ImportedBasin, n_subunits: int,
     }
 
 
-def csv_text(frame: pd.DataFrame, table: Table) -> str:
-    """CSV text of one table: booleans as true/false, empty cells for missing values."""
+def with_words(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """``frame`` with its boolean columns as ``true``/``false``, as study tables write them."""
     out = frame.copy(deep=False)
     for col in table.columns:
         if col.dtype == "bool":
-            out[col.name] = np.where(frame[col.name].to_numpy(), "true", "false")
-    return out.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+            out[col.name] = np.where(frame[col.name].to_numpy(), "true", "false").astype(object)
+    return out
 
 
 def _check_target(out: Path, overwrite: bool) -> None:
@@ -245,7 +244,7 @@ def write_study(basin: ImportedBasin, out: Path | str, name: str | None = None,
     config = model_config(name, basin, len(tables["subunits"]), budget)
     with StagedRun(out) as run:
         for table_name, frame in tables.items():
-            run.file(TABLES[table_name].file, csv_text(frame, TABLES[table_name]))
+            run.table(table_name, with_words(frame, TABLES[table_name]))  # dss's CSV writer
         run.file("model.yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
         assert run.staging is not None
         load_study(run.staging, name)  # dss's own validation, before anything is moved
