@@ -120,3 +120,65 @@ def test_existing_folder_is_not_overwritten(tmp_path: Path) -> None:
     result = vector(layer, out)
     assert result.exit_code == 2 and "--overwrite" in result.output
     assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def hydrobasins(tmp_path: Path) -> Path:
+    """A HydroBASINS-like layer in WGS 84: 2 x 2 sub-basins of 0.1 degree, one outlet."""
+    geoms = [box(103.0 + 0.1 * c, 30.0 + 0.1 * r, 103.1 + 0.1 * c, 30.1 + 0.1 * r)
+             for r in range(2) for c in range(2)]
+    frame = gpd.GeoDataFrame({"HYBAS_ID": [4120000010, 4120000020, 4120000030, 4120000040],
+                              "NEXT_DOWN": [0, 4120000010, 4120000010, 4120000030],
+                              "SUB_AREA": [92.0, 92.0, 91.9, 91.9]}, geometry=geoms,
+                             crs="EPSG:4326")
+    path = tmp_path / "hybas.shp"
+    frame.to_file(path)
+    return path
+
+
+def test_hydrobasins_with_points(tmp_path: Path) -> None:
+    from shapely.geometry import Point
+
+    from dss.data.study import load_study
+
+    layer = hydrobasins(tmp_path)
+    hazards = gpd.GeoDataFrame(geometry=[Point(103.05, 30.05), Point(103.06, 30.04),
+                                         Point(103.15, 30.15)], crs="EPSG:4326")
+    hazards.to_file(tmp_path / "hazards.geojson", driver="GeoJSON")
+    points = gpd.GeoDataFrame({"point_id": ["intake_1"], "name": ["Town intake"],
+                               "name_zh": ["水厂取水口"], "kind": ["intake"]},
+                              geometry=[Point(103.12, 30.02)], crs="EPSG:4326")
+    points.to_file(tmp_path / "points.gpkg", driver="GPKG")
+    out = tmp_path / "study"
+    result = RUNNER.invoke(app, ["import", "hydrobasins", str(layer), str(out), "--hazards",
+                                 str(tmp_path / "hazards.geojson"), "--control-points",
+                                 str(tmp_path / "points.gpkg")])
+    assert result.exit_code == 0, result.output
+    study = load_study(out)
+    sub = study.subunits.set_index("subunit_id")
+    assert sub.loc["4120000010", "area_ha"] == pytest.approx(9200.0)
+    assert sub["downstream_id"].isna().sum() == 1
+    assert sub["hazard_sites"].to_dict() == {"4120000010": 2, "4120000020": 0,
+                                             "4120000030": 0, "4120000040": 1}
+    cps = study.control_points.set_index("point_id")
+    assert cps.loc["intake_1", "subunit_id"] == "4120000020"
+    assert cps.loc["intake_1", "name_zh"] == "水厂取水口"
+    assert cps.loc["outlet_4120000010", "kind"] == "outlet"
+    report = (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
+    assert "SUB_AREA (km2 -> ha)" in report and "hazard_sites" in report
+
+
+def test_core_import_needs_no_gis_library() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, dss.cli, dss.api, dss.results.writer, dss.results.plots; "
+            "bad = [m for m in ('geopandas', 'shapely', 'pyogrio', 'rasterio', 'exactextract') "
+            "if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_gis_library_names_the_extra() -> None:
+    from dss.gis import GisUnavailable, require_gis
+
+    with pytest.raises(GisUnavailable, match=r'pip install "dss\[gis\]"'):
+        require_gis("dss import", ("no_such_gis_module_xyz",))
