@@ -155,3 +155,21 @@ def test_unmapped_raster_value_is_located(tmp_path: Path, land) -> None:
     assert result.exit_code == 2
     assert "k.csv, column value: raster value 4" in result.output
     assert not (tmp_path / "study").exists()
+
+
+def test_single_precision_path_for_large_imports(land, monkeypatch) -> None:
+    """Beyond REFINE_LIMIT partial cells, exactextract's own coverage is used: the same
+    areas to its single precision, and the result says it was not refined."""
+    import dss.gis.zonal as zonal_module
+
+    path, values = land
+    shapes = polygons()
+    monkeypatch.setattr(zonal_module, "REFINE_LIMIT", 0)
+    got = class_areas(shapes, path)
+    assert got.attrs["refined"] is False
+    expected = independent_areas(shapes, values, 255)
+    got_map = {(int(p), float(v)): a for p, v, a in got[["position", "value", "area_m2"]]
+               .itertuples(index=False)}
+    assert set(got_map) == set(expected)
+    for key, area in expected.items():
+        assert got_map[key] == pytest.approx(area, rel=1e-6), key

@@ -8,6 +8,7 @@ Cartesian in a projected raster and spherical (m²) in a geographic one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,44 +88,61 @@ def _features(shapes: Any) -> Any:
     return WkbSource()
 
 
-def cells(dataset: Any, polygons: Any, refine_limit: int = REFINE_LIMIT) -> pd.DataFrame:
+@dataclass
+class Cells:
+    """The valid cells each polygon touches (parallel arrays, one entry per cell and polygon).
+
+    Attributes:
+        position: 0-based polygon.
+        value: The cell's value.
+        area_m2: Area of the cell inside the polygon.
+        share: That area over the cell's area.
+        refined: Whether partly covered cells were re-measured in double precision.
+    """
+
+    position: np.ndarray
+    value: np.ndarray
+    area_m2: np.ndarray
+    share: np.ndarray
+    refined: bool
+
+
+def cells(dataset: Any, polygons: Any, refine_limit: int = REFINE_LIMIT) -> Cells:
     """Every valid cell each polygon touches, with the area of the cell inside it.
 
     exactextract finds the cells and their coverage fractions (it computes them exactly, but
     returns them rounded to single precision); cells only partly covered are then
     re-measured in double precision by intersecting the cell with the polygon (shapely),
     when there are at most ``refine_limit`` of them. Nodata cells and cells outside the
-    raster are left out. ``attrs["refined"]`` of the result says whether they were.
-
-    Returns:
-        ``position`` (0-based polygon), ``value``, ``area_m2`` (cell area inside the
-        polygon) and ``share`` (that area over the cell's).
+    raster are left out.
     """
     import shapely
     from exactextract import exact_extract
 
     shapes = polygons[["geometry"]].to_crs(dataset.crs).reset_index(drop=True)
     strategy = "raster-sequential" if len(shapes) > 1000 else "feature-sequential"
-    stats = exact_extract(dataset, _features(shapes), ["values", "coverage", "cell_id"],
-                          output="pandas", strategy=strategy)
-    if len(stats) != len(shapes):  # exactextract keeps one row per feature, in order
-        raise AssertionError("exactextract returned a different number of rows")
-    sizes = stats["values"].map(len).to_numpy()
+    features = exact_extract(dataset, _features(shapes), ["values", "coverage", "cell_id"],
+                             output="geojson", strategy=strategy)
+    if len(features) != len(shapes):  # exactextract keeps one feature per input, in order
+        raise AssertionError("exactextract returned a different number of features")
+    props = [f["properties"] for f in features]
+    sizes = np.fromiter((len(p["values"]) for p in props), dtype=np.int64, count=len(props))
     if not sizes.sum():
-        return pd.DataFrame({"position": [], "value": [], "area_m2": [], "share": []})
-    flat = {k: np.concatenate([np.asarray(v, dtype=float) for v in stats[k]])
-            for k in ("values", "coverage", "cell_id")}
-    position = np.repeat(np.arange(len(stats)), sizes)
-    coverage = flat["coverage"]
+        empty = np.zeros(0)
+        return Cells(empty.astype(np.int64), empty, empty, empty, True)
+    flat = {k: np.concatenate([p[k] for p in props]) for k in ("values", "coverage", "cell_id")}
+    del features, props
+    position = np.repeat(np.arange(len(sizes)), sizes)
+    coverage = np.asarray(flat["coverage"], dtype=float)
     half_x, half_y = abs(dataset.transform.a) / 2.0, abs(dataset.transform.e) / 2.0
-    row, col = np.divmod(flat["cell_id"].astype(np.int64), dataset.width)
-    x = dataset.transform.c + (col + 0.5) * dataset.transform.a
+    row, col = np.divmod(np.asarray(flat["cell_id"], dtype=np.int64), dataset.width)
     y = dataset.transform.f + (row + 0.5) * dataset.transform.e
     partial = np.flatnonzero(coverage < 1.0)
     refined = len(partial) <= refine_limit
     if refined:
-        boxes = shapely.box(x[partial] - half_x, y[partial] - half_y, x[partial] + half_x,
-                            y[partial] + half_y)
+        x = dataset.transform.c + (col[partial] + 0.5) * dataset.transform.a
+        yp = y[partial]
+        boxes = shapely.box(x - half_x, yp - half_y, x + half_x, yp + half_y)
         geoms = shapes.geometry.to_numpy()
         coverage = coverage.copy()
         coverage[partial] = shapely.area(shapely.intersection(
@@ -134,11 +152,9 @@ def cells(dataset: Any, polygons: Any, refine_limit: int = REFINE_LIMIT) -> pd.D
         cell_area = EARTH_RADIUS_M ** 2 * np.radians(2.0 * half_x) * np.abs(
             np.sin(lat1) - np.sin(lat0))
     else:
-        cell_area = np.full(len(x), 4.0 * half_x * half_y)
-    result = pd.DataFrame({"position": position, "value": flat["values"],
-                           "area_m2": coverage * cell_area, "share": coverage})
-    result.attrs["refined"] = refined
-    return result
+        cell_area = 4.0 * half_x * half_y
+    return Cells(position, np.asarray(flat["values"], dtype=float), coverage * cell_area,
+                 coverage, refined)
 
 
 def class_areas(polygons: Any, raster: Path | str) -> pd.DataFrame:
@@ -148,15 +164,50 @@ def class_areas(polygons: Any, raster: Path | str) -> pd.DataFrame:
         Long table ``position`` (0-based polygon), ``value``, ``area_m2``.
     """
     with open_raster(raster) as dataset:
+        if boundary_cells(dataset, polygons) > REFINE_LIMIT:
+            return _single_precision_areas(dataset, polygons)
         found = cells(dataset, polygons)
-    codes, values = pd.factorize(found["value"], sort=True)
-    key = found["position"].to_numpy(dtype=np.int64) * max(len(values), 1) + codes
-    totals = np.bincount(key, found["area_m2"].to_numpy(), len(polygons) * max(len(values), 1))
+    codes, values = pd.factorize(found.value, sort=True)
+    key = found.position * max(len(values), 1) + codes
+    totals = np.bincount(key, found.area_m2, len(polygons) * max(len(values), 1))
     present = np.flatnonzero(np.bincount(key, minlength=len(totals)))
     position, code = np.divmod(present, max(len(values), 1))
     result = pd.DataFrame({"position": position, "value": np.asarray(values)[code],
                            "area_m2": totals[present]})
-    result.attrs["refined"] = found.attrs.get("refined", True)
+    result.attrs["refined"] = found.refined
+    return result
+
+
+def boundary_cells(dataset: Any, polygons: Any) -> float:
+    """About how many cells the polygons' boundaries cross (an upper estimate)."""
+    import shapely
+
+    shapes = polygons.geometry.to_crs(dataset.crs).to_numpy()
+    size = min(abs(dataset.transform.a), abs(dataset.transform.e))
+    return float(shapely.length(shapes).sum()) * 1.5 / size + len(shapes)
+
+
+def _single_precision_areas(dataset: Any, polygons: Any) -> pd.DataFrame:
+    """Class areas from exactextract's own coverage (``unique``, area-weighted ``frac`` and
+    ``count``), for imports with too many partial cells to re-measure."""
+    from exactextract import exact_extract
+
+    shapes = polygons[["geometry"]].to_crs(dataset.crs).reset_index(drop=True)
+    weight = "area_spherical_m2" if dataset.crs.is_geographic else "area_cartesian"
+    features = exact_extract(dataset, _features(shapes), [
+        "unique", f"frac(coverage_weight={weight})", f"count(coverage_weight={weight})"],
+        output="geojson", strategy="raster-sequential")
+    props = [(f["properties"]["unique"], f["properties"]["frac"], f["properties"]["count"])
+             for f in features]
+    sizes = np.fromiter((len(p[0]) for p in props), dtype=np.int64, count=len(props))
+    values = np.concatenate([np.asarray(p[0], dtype=float) for p in props]) if sizes.sum() \
+        else np.zeros(0)
+    fracs = np.concatenate([np.asarray(p[1], dtype=float) for p in props]) if sizes.sum() \
+        else np.zeros(0)
+    totals = np.repeat(np.array([float(p[2]) for p in props]), sizes)
+    result = pd.DataFrame({"position": np.repeat(np.arange(len(props)), sizes),
+                           "value": values, "area_m2": fracs * totals})
+    result.attrs["refined"] = False
     return result
 
 
@@ -179,11 +230,9 @@ def zonal(polygons: Any, raster: Any, op: str) -> np.ndarray:
 def _zonal(polygons: Any, dataset: Any, op: str) -> np.ndarray:
     found = cells(dataset, polygons)
     n = len(polygons)
-    pos = found["position"].to_numpy(dtype=np.int64)
-    area = found["area_m2"].to_numpy()
-    value = found["value"].to_numpy()
+    pos, area, value = found.position, found.area_m2, found.value
     if op == "sum":
-        total = np.bincount(pos, value * found["share"].to_numpy(), n)
+        total = np.bincount(pos, value * found.share, n)
         return np.where(np.bincount(pos, area, n) > 0, total, np.nan)
     weight = np.bincount(pos, area, n)
     with np.errstate(invalid="ignore", divide="ignore"):
