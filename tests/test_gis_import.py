@@ -180,3 +180,31 @@ def test_plot_draws_a_map_when_the_study_has_geometry(nytorp: Path, tmp_path: Pa
     assert "km" in svg and "t/yr" in svg  # scale bar and the legend's unit
     assert not list(folder.glob("network*"))  # the schematic is for studies without geometry
     assert [nice_length(w) for w in (9_000.0, 120_000.0, 4.0)] == [1000.0, 20000.0, 1.0]
+
+
+def test_hype_errors_are_located_by_file_line(tmp_path: Path) -> None:
+    text = (NYTORP / "GeoData.txt").read_text(encoding="utf-8").splitlines()
+    header, rows = text[0], text[1:]
+    cols = header.split("\t")
+    bad = [r.split("\t") for r in rows]
+    bad[0][cols.index("AREA")] = "lots"           # file line 3 (a comment line comes first)
+    bad[1][cols.index("SLC_1")] = "0.5"           # fractions no longer sum to 1: line 4
+    bad[2][cols.index("MAINDOWN")] = bad[2][0]    # drains into itself: line 5
+    lines = ["!! Nytorp GeoData, edited to be wrong", header, *("\t".join(r) for r in bad)]
+    geodata = tmp_path / "GeoData.txt"
+    geodata.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "o"
+    result = run("import", "hype", geodata, out)
+    assert result.exit_code == 2, result.output
+    assert "GeoData.txt, row 3, column AREA: 'lots' is not a number" in result.output
+    assert "GeoData.txt, row 4, column SLC_1: SLC fractions of SUBID 3396" in result.output
+    assert "GeoData.txt, row 5 (SUBID 3407), column MAINDOWN: the feature drains into itself" \
+        in result.output
+    assert not out.exists()
+
+
+def test_hype_polygon_id_hint(tmp_path: Path) -> None:
+    result = run("import", "hype", NYTORP / "GeoData.txt", tmp_path / "o", "--polygons",
+                 NYTORP / "Nytorp_map.gpkg")
+    assert result.exit_code == 2
+    assert "pass --polygon-id SUBID2016" in result.output

@@ -20,7 +20,7 @@ from dss.errors import InputError, Issue, did_you_mean
 from dss.gis.basin import ImportedBasin
 from dss.gis.defaults import slug, usle_ls
 from dss.gis.drainage import link_downstream
-from dss.gis.layers import areas_ha, feature_ids, read_layer
+from dss.gis.layers import areas_ha, feature_ids, id_strings, read_layer
 
 SLC_TOLERANCE = 0.01
 """Allowed gap between 1 and the sum of a sub-basin's SLC fractions."""
@@ -36,27 +36,36 @@ def _read_text_table(path: Path, what: str, header: bool = True) -> pd.DataFrame
     except (OSError, UnicodeDecodeError) as err:
         raise InputError([Issue(str(path), f"cannot read it as text ({err})")],
                          f"cannot read {path.name}") from None
-    lines = [line for line in text.splitlines() if line.strip() and not
-             line.lstrip().startswith("!")]
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+                if line.strip() and not line.lstrip().startswith("!")]
+    lines = [line for _, line in numbered]
     if len(lines) < (2 if header else 1):
         raise InputError([Issue(str(path), "has no data rows")], f"cannot read {path.name}")
     sep = "\t" if "\t" in lines[0] else r"\s+"
     try:
-        return pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, engine="python",
-                           header=0 if header else None)
+        frame = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, engine="python",
+                            header=0 if header else None)
     except (ValueError, pd.errors.ParserError) as err:
         raise InputError([Issue(str(path), f"cannot parse it ({err})")],
                          f"cannot read {path.name}") from None
+    numbers = [n for n, _ in numbered[1 if header else 0:]]
+    frame.attrs["lines"] = np.array(numbers[:len(frame)], dtype=np.int64)  # for messages
+    return frame
+
+
+def _line(frame: pd.DataFrame, pos: int) -> int:
+    """The file line number of data row ``pos`` (comment lines counted)."""
+    return int(frame.attrs["lines"][pos])
 
 
 def _number(frame: pd.DataFrame, column: str, file: str, issues: list[Issue],
-            minimum: float = 0.0, first_row: int = 2) -> np.ndarray:
-    """A numeric column; cells that are not numbers >= ``minimum`` are located issues
-    (``first_row``: line number of the first data row)."""
+            minimum: float = 0.0) -> np.ndarray:
+    """A numeric column; cells that are not numbers >= ``minimum`` are issues located by
+    file line and column."""
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     for pos in np.flatnonzero(~np.isfinite(values) | (values < minimum))[:20]:
         issues.append(Issue(file, f"{frame[column].iloc[pos]!r} is not a number >= "
-                                  f"{minimum:g}", int(pos) + first_row, column))
+                                  f"{minimum:g}", _line(frame, int(pos)), column))
     return values
 
 
@@ -71,8 +80,8 @@ def read_geoclass(path: Path) -> tuple[dict[int, str], dict[str, str]]:
     table = _read_text_table(path, "GeoClass file", header=False)
     issues: list[Issue] = []
     table.columns = [str(c) for c in table.columns]
-    slc = _number(table, table.columns[0], path.name, issues, 1, 1)
-    use = _number(table, table.columns[1], path.name, issues, 0, 1)
+    slc = _number(table, table.columns[0], path.name, issues, 1)
+    use = _number(table, table.columns[1], path.name, issues, 0)
     if issues:
         raise InputError(issues, f"invalid {path.name}")
     classes: dict[int, str] = {}
@@ -108,12 +117,12 @@ def import_hype(geodata: Path | str, geoclass: Path | str | None = None,
                     else str(v) for v in frame["SUBID"]], dtype=object)
     dup = pd.Series(ids).duplicated(keep=False).to_numpy()
     for pos in np.flatnonzero(dup)[:20]:
-        issues.append(Issue(file, f"SUBID {ids[pos]} appears more than once", int(pos) + 2,
-                            "SUBID"))
+        issues.append(Issue(file, f"SUBID {ids[pos]} appears more than once",
+                            _line(frame, int(pos)), "SUBID"))
     down = np.array([str(int(v)) if pd.notna(v) and float(v).is_integer() else "" for v in
                      pd.to_numeric(frame["MAINDOWN"], errors="coerce")], dtype=object)
     links = link_downstream(ids, down, lambda p: file if p is None else
-                            f"{file}, row {p + 2} (SUBID {ids[p]})", "MAINDOWN", True)
+                            f"{file}, row {_line(frame, p)} (SUBID {ids[p]})", "MAINDOWN", True)
     issues += links.issues
     area_m2 = _number(frame, "AREA", file, issues)
     rivlen = _number(frame, "RIVLEN", file, issues) if "RIVLEN" in frame.columns else None
@@ -126,7 +135,7 @@ def import_hype(geodata: Path | str, geoclass: Path | str | None = None,
     total = fractions.sum(axis=1)
     for pos in np.flatnonzero(np.abs(total - 1.0) > SLC_TOLERANCE)[:20]:
         issues.append(Issue(file, f"SLC fractions of SUBID {ids[pos]} sum to {total[pos]:.4f} "
-                                  f"(must be 1 within {SLC_TOLERANCE})", int(pos) + 2,
+                                  f"(must be 1 within {SLC_TOLERANCE})", _line(frame, int(pos)),
                             slc_cols[0] if slc_cols else None))
     if issues:
         raise InputError(issues, f"invalid {file}")
@@ -149,7 +158,7 @@ def import_hype(geodata: Path | str, geoclass: Path | str | None = None,
             basin.mark("subunits", "usle_ls", "computed", "SLOPE_MEAN (%) by the USLE LS "
                        "formula (Wischmeier & Smith 1978), 50 m slopes")
     for pos in links.outside:
-        basin.notes.append(f"{file}, row {pos + 2}: SUBID {ids[pos]} drains to MAINDOWN "
+        basin.notes.append(f"{file}, row {_line(frame, pos)}: SUBID {ids[pos]} drains to MAINDOWN "
                            f"{down[pos]}, not in GeoData: an outlet.")
     _land_cover(basin, fractions / np.where(total > 0, total, 1.0)[:, None],
                 [int(c[4:]) for c in slc_cols], area_m2 / 1e4, geoclass)
@@ -196,6 +205,13 @@ def _attach_polygons(basin: ImportedBasin, path: Path, id_column: str,
     issues: list[Issue] = []
     poly_ids = feature_ids(layer, id_column, issues)
     if issues:
+        wanted = set(basin.subunits["subunit_id"])
+        fits = [c for c in layer.frame.columns if c not in (id_column, "geometry")
+                and set(id_strings(layer.frame[c])) >= wanted
+                and layer.frame[c].is_unique]
+        if fits:
+            issues.append(Issue(layer.label, f"column {fits[0]} holds every SUBID once: pass "
+                                             f"--polygon-id {fits[0]}", None, id_column))
         raise InputError(issues, f"cannot use the polygons of {path.name}")
     ids = basin.subunits["subunit_id"].to_numpy()
     position = pd.Index(poly_ids).get_indexer(ids)
