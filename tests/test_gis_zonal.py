@@ -118,11 +118,14 @@ def test_import_with_land_cover_raster_and_points(tmp_path: Path, land) -> None:
                               geometry=[Point(X0 + 100, Y0 - 100),
                                         Point(X0 + 440, Y0 - 200)], crs=CRS)
     points.to_file(tmp_path / "dams.gpkg", driver="GPKG")
+    erosivity = make_raster(tmp_path / "r.tif", np.full((11, 12), 3500.0))
+    people = make_raster(tmp_path / "pop.tif", np.full((11, 12), 2.0))
     result = CliRunner().invoke(app, [
         "import", "vector", str(tmp_path / "basins.gpkg"), str(tmp_path / "study"),
         "--id", "code", "--down", "to", "--land-cover", str(path), "--classes",
         str(tmp_path / "classes.csv"), "--dem", str(dem), "--barriers",
-        str(tmp_path / "dams.gpkg"), "--snap", "100"])
+        str(tmp_path / "dams.gpkg"), "--snap", "100", "--erosivity", str(erosivity),
+        "--population", str(people)])
     assert result.exit_code == 0, result.output
     study = load_study(tmp_path / "study")
     shares = independent_areas(shapes, values, 255)
@@ -136,7 +139,16 @@ def test_import_with_land_cover_raster_and_points(tmp_path: Path, land) -> None:
             assert cover.get((sid, name), 0.0) == pytest.approx(part / total * area[sid],
                                                                 rel=1e-9, abs=1e-12)
     assert set(study.land_classes["name_zh"]) == {"混交林", "旱地", "建设用地"}
-    assert (study.subunits["usle_ls"] > 0).all()
+    # The DEM is a plane rising 3 m per 30 m cell east and south: a 14.14 % slope everywhere.
+    from dss.gis.defaults import usle_ls
+
+    slope = 100.0 * np.hypot(3.0 / CELL, 3.0 / CELL)
+    np.testing.assert_allclose(study.subunits["usle_ls"], usle_ls(np.array([slope]))[0],
+                               rtol=1e-9)
+    np.testing.assert_allclose(study.subunits["usle_r"], 3500.0, rtol=1e-12)
+    inside = independent_areas(shapes, np.ones((11, 12)), None)
+    np.testing.assert_allclose(study.subunits["population"],
+                               [2.0 * inside[(p, 1.0)] / CELL**2 for p in range(3)], rtol=1e-9)
     barriers = study.barriers.set_index("name")
     assert barriers.loc["Dam 1", "subunit_id"] == "a"
     assert barriers.loc["Far weir", "subunit_id"] == "c"  # 19 m east of c: snapped
