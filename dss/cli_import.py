@@ -15,7 +15,7 @@ import typer
 
 from dss.cli import _guard, app
 
-import_app = typer.Typer(help="Build a study folder from GIS layers (needs dss[gis]).",
+import_app = typer.Typer(help="Build a study folder from GIS layers (needs the gis extra).",
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
