@@ -93,6 +93,15 @@ def test_nytorp_validates_solves_and_writes_plan_gpkg(nytorp: Path, tmp_path: Pa
         cps.loc[cps["pollutant"] == "sediment", "after"].iloc[0])
     manifest = (folder / "manifest.yaml").read_text(encoding="utf-8")
     assert "plan.gpkg" in manifest  # hashed with the other outputs
+    assert not [p for p in folder.iterdir() if "scratch" in p.name]
+    # The baseline: one column per indicator.
+    assert run("baseline", nytorp, "--out", tmp_path).exit_code == 0
+    base = tmp_path / "nytorp" / "baseline"
+    indicators = pd.read_csv(base / "subunits.csv", dtype={"subunit_id": str})
+    layer = pyogrio.read_dataframe(base / "plan.gpkg", layer="subunits").set_index("subunit_id")
+    erosion = indicators[indicators["metric"] == "gross_erosion"].set_index("subunit_id")
+    np.testing.assert_allclose(layer.loc[erosion.index, "gross_erosion"], erosion["value"],
+                               rtol=1e-12)
     # A second scenario and dss compare: spend per scenario on the same polygons.
     assert run("solve", nytorp, "--out", tmp_path, "--set", "components.budget.total=2e6",
                "--run-name", "more").exit_code == 0

@@ -4,7 +4,8 @@ When a study has ``subunits.gpkg`` (written by ``dss import``), every run writte
 :class:`dss.results.writer.StagedRun` also gets ``plan.gpkg``, in the study's CRS, with:
 
 - ``subunits``: each subunit's polygon (or lines) with its zone and township, spend (CNY),
-  and every indicator of ``subunits.csv`` as ``<metric>_before``, ``_after`` and ``_change``;
+  and every indicator of ``subunits.csv`` as ``<metric>_before``, ``_after`` and ``_change``
+  (a baseline run: each indicator as ``<metric>``);
 - ``allocation``: one feature per funded (subunit, action), every column of
   ``allocation.csv``;
 - ``control_points``: loads before and after per pollutant (``<pollutant>_before`` ...);
@@ -62,7 +63,7 @@ def _safe(text: str) -> str:
 def _wide(frame: pd.DataFrame, key: str, by: str, values: tuple[str, ...]) -> pd.DataFrame:
     """Long ``frame`` made wide: one row per ``key``, columns ``<by value>_<value>``."""
     wide = frame.pivot_table(index=key, columns=by, values=list(values), aggfunc="first")
-    wide.columns = [f"{_safe(b)}_{v}" for v, b in wide.columns]
+    wide.columns = [_safe(b) if v == "value" else f"{_safe(b)}_{v}" for v, b in wide.columns]
     return wide[sorted(wide.columns)].reset_index()
 
 
@@ -96,7 +97,8 @@ def plan_layers(study: dict[str, Any], tables: dict[str, pd.DataFrame],
     if "subunits" in tables and "metric" in tables["subunits"].columns:
         indicators = tables["subunits"].astype({"subunit_id": str})
         info = indicators[["subunit_id", "zone", "township"]].drop_duplicates("subunit_id")
-        wide = _wide(indicators, "subunit_id", "metric", ("before", "after", "change"))
+        parts = tuple(c for c in ("before", "after", "change") if c in indicators.columns)
+        wide = _wide(indicators, "subunit_id", "metric", parts or ("value",))  # baseline: value
         sub = sub.merge(info, on="subunit_id", how="left").merge(wide, on="subunit_id",
                                                                  how="left")
     if "allocation" in tables:
@@ -152,6 +154,9 @@ def plan_geopackage(geometry: Path, tables: dict[str, pd.DataFrame], scratch: Pa
     return layer_bytes(plan_layers(study, tables, inputs), scratch)
 
 
+MAPPED_TABLES = {"subunits", "allocation", "allocations"}
+"""Result tables with values per subunit; a run without any gets no plan.gpkg."""
+
 IDS = {"subunit_id": str, "point_id": str, "barrier_id": str, "action_id": str}
 
 
@@ -161,7 +166,7 @@ def staged_plan(target: Path, manifest: dict[str, Any], files: list[Path],
     the layers hold exactly the values of the tables), or None when its study has no geometry
     or the ``gis`` extra is missing (logged)."""
     geometry = geometry_of(target, manifest)
-    if geometry is None:
+    if geometry is None or not {f.stem for f in files} & MAPPED_TABLES:
         return None
     try:
         require_gis("plan.gpkg")

@@ -374,7 +374,7 @@ class StagedRun:
             return
         from dss.gis.plan_layers import PLAN_FILE, staged_plan
 
-        scratch = self._path(f".{PLAN_FILE}.scratch")
+        scratch = self._path(f".scratch-{PLAN_FILE}")
         content = staged_plan(self.target, manifest, [self._path(t) for t in tables], scratch)
         scratch.unlink(missing_ok=True)
         if content is not None:
