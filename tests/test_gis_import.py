@@ -217,3 +217,17 @@ def test_hype_polygon_id_hint(tmp_path: Path) -> None:
                  NYTORP / "Nytorp_map.gpkg")
     assert result.exit_code == 2
     assert "pass --polygon-id SUBID2016" in result.output
+
+
+def test_ebro_run_map_and_plan_on_river_lines(ebro: Path, tmp_path: Path) -> None:
+    """A study whose subunits are lines (grouped reaches): the plan and map still work."""
+    import pyogrio
+
+    pytest.importorskip("matplotlib")
+    assert run("solve", ebro, "--out", tmp_path).exit_code == 0
+    folder = tmp_path / "ebro" / "base"
+    layers = dict(pyogrio.list_layers(folder / "plan.gpkg"))
+    assert layers["subunits"] == "MultiLineString" and layers["rivers"] == "LineString"
+    result = run("plot", folder, "--color-by", "sediment_outflow:before")
+    assert result.exit_code == 0, result.output
+    assert (folder / "map_sediment_outflow_before.png").stat().st_size > 10_000
