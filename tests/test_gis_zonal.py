@@ -185,3 +185,16 @@ def test_single_precision_path_for_large_imports(land, monkeypatch) -> None:
     assert set(got_map) == set(expected)
     for key, area in expected.items():
         assert got_map[key] == pytest.approx(area, rel=1e-6), key
+
+
+def test_bad_point_attributes_fail_validation_and_write_nothing(tmp_path: Path) -> None:
+    polygons().to_file(tmp_path / "basins.gpkg", driver="GPKG")
+    gpd.GeoDataFrame({"status": ["retired"]}, geometry=[Point(X0 + 100, Y0 - 100)],
+                     crs=CRS).to_file(tmp_path / "dams.gpkg", driver="GPKG")
+    result = CliRunner().invoke(app, [
+        "import", "vector", str(tmp_path / "basins.gpkg"), str(tmp_path / "study"), "--id",
+        "code", "--down", "to", "--barriers", str(tmp_path / "dams.gpkg")])
+    assert result.exit_code == 2, result.output
+    assert "barriers.csv, row 2, column status" in result.output
+    assert not (tmp_path / "study").exists()
+    assert not list(tmp_path.glob(".study*"))  # no staging folder left behind

@@ -247,7 +247,11 @@ def write_study(basin: ImportedBasin, out: Path | str, name: str | None = None,
             run.table(table_name, with_words(frame, TABLES[table_name]))  # dss's CSV writer
         run.file("model.yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
         assert run.staging is not None
-        load_study(run.staging, name)  # dss's own validation, before anything is moved
+        try:  # dss's own validation, before anything is moved into place
+            load_study(run.staging, name)
+        except InputError as err:  # e.g. a point layer's status column holds other words
+            raise InputError(err.issues, "the imported study does not validate (fix the "
+                                         "layer or table the columns come from)") from None
         layers = {}
         if basin.geometry is not None:
             geometry = basin.geometry.merge(tables["subunits"][
