@@ -426,7 +426,13 @@ def _import_plugins(modules: list[str] | None) -> None:
                              "cannot load plugin") from None
 
 
-from dss import cli_analysis, cli_coordinate, cli_verify, cli_workplan  # noqa: E402,F401
+from dss import (  # noqa: E402,F401  (register their commands)
+    cli_analysis,
+    cli_coordinate,
+    cli_import,
+    cli_verify,
+    cli_workplan,
+)
 
 
 def main() -> None:

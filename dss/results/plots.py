@@ -580,6 +580,12 @@ def write_plots(run_dir: Path | str, out: Path | str | None = None,
         "network_" + re.sub(r"[^A-Za-z0-9_]+", "_", color_by).strip("_")
     figures = {network: lambda: network_figure(ctx, color_by), "spend": lambda:
                spend_figure(ctx), "loads": lambda: loads_figure(ctx)}
+    from dss.results.maps import geometry_file, map_figure
+
+    geometry = geometry_file(ctx.study)  # a real map instead of the schematic
+    if geometry is not None:
+        figures = {"map" + network.removeprefix("network"): lambda: map_figure(
+            ctx, color_by, geometry), **{k: v for k, v in figures.items() if k != network}}
     token = uuid.uuid4().hex[:8]
     staged: list[tuple[Path, Path]] = []
     rc = {"font.size": 10, "svg.hashsalt": "dss", "svg.fonttype": "path"}

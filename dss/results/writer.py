@@ -372,6 +372,7 @@ class StagedRun:
     def commit(self, manifest: dict[str, Any]) -> Path:
         """Write ``manifest.yaml`` (with every file's hash) and swap the run into place."""
         staging = self._path(MANIFEST).parent
+        self._geometry(manifest)
         manifest = {**manifest, "outputs_sha256": dict(sorted(self.outputs.items()))}
         with open(staging / MANIFEST, "w", encoding="utf-8") as fh:
             yaml.safe_dump(manifest, fh, allow_unicode=True, sort_keys=False)
@@ -381,3 +382,17 @@ class StagedRun:
         self._committed = True
         LOGGER.info("wrote %s", self.target)
         return self.target
+
+    def _geometry(self, manifest: dict[str, Any]) -> None:
+        """Add ``plan.gpkg`` when the run's study has ``subunits.gpkg`` (see
+        :mod:`dss.gis.plan_layers`; needs the ``gis`` extra)."""
+        tables = [name for name in self.outputs if name.endswith(".csv")]
+        if not tables or manifest.get("kind") == "import":
+            return
+        from dss.gis.plan_layers import PLAN_FILE, staged_plan
+
+        scratch = self._path(f".scratch-{PLAN_FILE}")
+        content = staged_plan(self.target, manifest, [self._path(t) for t in tables], scratch)
+        scratch.unlink(missing_ok=True)
+        if content is not None:
+            self.file(PLAN_FILE, content)
