@@ -324,11 +324,35 @@ ACTIONS = Table(
     ),
 )
 
+TOWNSHIPS = Table(
+    "townships",
+    "Display names of the townships named in subunits.csv (for reports, figures, consoles).",
+    key=("township",),
+    required=False,
+    columns=(
+        Column("township", "str", "-", "Township id, as in subunits.csv.", required=True),
+        Column("name", "str", "-", "Display name (English).", required=True),
+        Column("name_zh", "str", "-", "Display name (Chinese).", default=""),
+    ),
+)
+
+AGENCIES = Table(
+    "agencies",
+    "Display names of the agencies named in actions.csv (for reports, figures, consoles).",
+    key=("agency",),
+    required=False,
+    columns=(
+        Column("agency", "str", "-", "Agency id, as in actions.csv.", required=True),
+        Column("name", "str", "-", "Display name (English).", required=True),
+        Column("name_zh", "str", "-", "Display name (Chinese).", default=""),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SUBUNITS, LAND_CLASSES, LAND_COVER, POINT_SOURCES, SPECIES, SPECIES_HABITAT,
-        CONTROL_POINTS, BARRIERS, ACTIONS,
+        CONTROL_POINTS, BARRIERS, ACTIONS, TOWNSHIPS, AGENCIES,
     )
 }
 """Every table of a study, by name, in reading order."""

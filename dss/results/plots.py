@@ -8,8 +8,8 @@ The network map is a schematic, not a map: :func:`tree_layout` lays the drainage
 its outlet (at the bottom) upwards, with the main stem (the child draining the most subunits)
 straight and tributaries branching to either side, so edges never cross.
 
-Chinese names are drawn only if a CJK font is installed; otherwise the figures use the English
-names and ids (the Chinese names are in the tables and reports).
+Chinese names are drawn when a CJK font is installed (:mod:`dss.results.fonts` finds it and
+warns once when there is none); otherwise the figures use the English names and ids.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dss.errors import InputError, Issue, did_you_mean
+from dss.results.fonts import cjk_font, font_rc
 from dss.results.report import fmt
 from dss.results.runs import RunFolder, load_run_study, read_run, require
 from dss.results.writer import OutputError
@@ -55,10 +56,6 @@ POINT_STYLES: dict[str, tuple[str, str]] = {
     "reservoir": ("s", "#1f77b4"), "intake": ("D", "#2ca02c"), "monitoring": ("^", "#9467bd"),
     "outlet": ("*", "#d62728")}
 """Marker and colour of each control-point kind (others: a black pentagon)."""
-
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-             "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei",
-             "PingFang SC", "Heiti SC", "Arial Unicode MS", "Noto Sans CJK JP")
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _CJK_GROUP = re.compile(rf"\s*[(（][^()（）]*[{_CJK}][^()（）]*[)）]")
@@ -166,18 +163,6 @@ def tree_layout(ids: Sequence[str], downstream: Sequence[str | None],
 
 def _matplotlib() -> Any:
     return require("matplotlib", "dss plot")
-
-
-def cjk_font() -> str | None:
-    """Name of an installed font with Chinese glyphs, or None."""
-    _matplotlib()
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    return None
 
 
 def plain(text: str, keep_cjk: bool = False) -> str:
@@ -583,9 +568,7 @@ def write_plots(run_dir: Path | str, out: Path | str | None = None,
     token = uuid.uuid4().hex[:8]
     staged: list[tuple[Path, Path]] = []
     rc = {"font.size": 10, "svg.hashsalt": "dss", "svg.fonttype": "path"}
-    font = cjk_font() if ctx.cjk else None
-    if font:
-        rc["font.family"] = ["DejaVu Sans", font]
+    rc.update(font_rc(cjk_font() if ctx.cjk else None))
     import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
