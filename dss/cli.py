@@ -50,13 +50,22 @@ def _main(
 
 
 def resolve_model_path(model: Path) -> Path:
-    """Accept a model file or a folder containing ``model.yaml``."""
+    """Accept a model file or a folder containing ``model.yaml``; the default model is the
+    bundled Baoxing study when the current folder has no ``models/baoxing.yaml``."""
     if model.is_dir():
         candidate = model / "model.yaml"
         if candidate.is_file():
             return candidate
         raise InputError([Issue(str(model), "folder has no model.yaml (pass the model file "
                                             "itself)")], "cannot load model")
+    if not model.exists():
+        from dss.examples import bundled_model, missing_model_hint
+
+        bundled = bundled_model() if model == DEFAULT_MODEL else None
+        if bundled is not None:
+            return bundled
+        raise InputError([Issue(str(model), f"model file not found ({missing_model_hint(model)})")],
+                         "cannot load model")
     return model
 
 
@@ -205,47 +214,35 @@ def solve(model: ModelArg = DEFAULT_MODEL,
               "--plugin", help="Import a Python module that registers components.")] = None,
           run_name: Annotated[str | None, typer.Option(
               "--run-name", help="Results folder name (default: the scenario; with --set, "
-                                 "<scenario>+set-<hash>).")] = None,
+                                 "<scenario>+<key>=<value>, e.g. base+budget.total=3e7).")]
+          = None,
+          show_all: Annotated[bool, typer.Option(
+              "--all", help="Print every allocation and control point, not the largest.")]
+          = False,
+          lang: Annotated[str, typer.Option(
+              "--lang", help="Names on the console: en (English) or zh (Chinese).")] = "en",
           ) -> None:
     """Solve the model (allocation, or park design for kind: planning) and write
     results/<study>/<scenario>/."""
     from dss.api import run_solve
-    from dss.results.report import fmt
+    from dss.cli_console import echo_solve, step_status
+    from dss.report.i18n import check_lang
 
+    try:
+        lang = check_lang(lang)
+    except ValueError as err:
+        raise InputError([Issue("--lang", str(err))], "cannot solve") from None
     _import_plugins(plugin)
     start = time.perf_counter()
-    run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name)
+    with step_status() as step:
+        run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name,
+                        progress=step)
     if run.kind == "planning":  # kind: planning (park design); dss.planning.report
         from dss.planning.report import echo_run
 
         raise typer.Exit(echo_run(run, echo_rows, time.perf_counter() - start))
     result = run.result
-    summary = run.tables["summary"].set_index("metric")
-    typer.echo(f"{run.problem.config.name} [{run.problem.model.scenario}]: {result.status} "
-               f"(build {result.build_seconds:.1f} s, solve {result.solve_seconds:.1f} s)")
-    rows = []
-    for metric in ("objective", "spend", "budget", "gap"):
-        if metric in summary.index and summary.loc[metric, "value"] is not None:
-            rows.append((metric, fmt(summary.loc[metric, "value"]), summary.loc[metric, "unit"]))
-    for metric in summary.index:
-        value = summary.loc[metric, "value"]
-        if metric.startswith(("benefit ", "marginal ")) and abs(float(value)) > 0:
-            rows.append((metric, fmt(value), summary.loc[metric, "unit"]))
-    echo_rows(rows)
-    if "allocation" in run.tables and len(run.tables["allocation"]):
-        alloc = run.tables["allocation"].head(8)
-        typer.echo("Largest allocations:")
-        echo_rows([(f"{r.subunit_id} {r.action_id}", f"{fmt(r.amount)} {r.unit}",
-                    f"{fmt(r.cost_cny)} CNY, benefit/cost {fmt(r.benefit_per_cny)}")
-                   for r in alloc.itertuples(index=False)])
-    if "control_points" in run.tables:
-        cps = run.tables["control_points"]
-        typer.echo("Control points (before -> after):")
-        shown = cps.head(3 * MAX_CONSOLE_POINTS)
-        echo_rows([(f"{r.point_id} {r.pollutant}", f"{fmt(r.before)} -> {fmt(r.after)}",
-                    r.unit) for r in shown.itertuples(index=False)])
-        if len(cps) > len(shown):
-            typer.echo(f"  ... and {len(cps) - len(shown):,} more rows (control_points.csv)")
+    echo_solve(run, lang, show_all, echo_rows)
     if result.status == "infeasible":
         _echo_infeasibility(result.shortfalls)
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
@@ -425,7 +422,12 @@ def _import_plugins(modules: list[str] | None) -> None:
                              "cannot load plugin") from None
 
 
-from dss import cli_analysis, cli_report, cli_verify  # noqa: E402,F401  (register commands)
+from dss import (  # noqa: E402,F401  (register their commands)
+    cli_analysis,
+    cli_example,
+    cli_report,
+    cli_verify,
+)
 
 
 def main() -> None:

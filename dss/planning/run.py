@@ -23,7 +23,6 @@ The run folder (``results/<study>/<scenario>/``, written atomically by
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dss.config.labels import set_label
 from dss.config.loader import ResolvedModel, read_yaml_located
 from dss.errors import InputError, Issue
 from dss.planning.constraints import LinearConstraint
@@ -292,7 +292,7 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
     if write:
         label = run_name or resolved.scenario
         if sets and not run_name:
-            label += "+set-" + hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
+            label += "+" + set_label(sets)
         folder = Path(results_root) / config.name / label
         manifest = make_manifest("solve", hashes, resolved.raw, {
             "scenario": label, "overrides": list(sets or []), "planning": True,
