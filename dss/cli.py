@@ -270,9 +270,11 @@ def components(type_name: Annotated[str | None, typer.Argument(
         return
     klass = get(type_name)
     typer.echo(f"{type_name} ({klass.role.value}): {inspect.getdoc(klass)}\n\nParameters:")
+    from dss.cli_console import default_text, type_text
+
     for field_name, info in klass.Params.model_fields.items():
-        typer.echo(f"  {field_name}: {info.annotation} = {info.default!r}\n"
-                   f"      {info.description or ''}")
+        typer.echo(f"  {field_name}: {type_text(info.annotation)} (default: "
+                   f"{default_text(info)})\n      {info.description or ''}")
 
 
 @app.command()
@@ -402,6 +404,21 @@ def _echo_infeasibility(short) -> None:
         typer.secho(f"Budget: {r.note}.", fg=typer.colors.RED)
 
 
+def plugin_hint(name: str) -> str:
+    """How to name a plugin module that could not be imported."""
+    import os
+
+    path = Path(name)
+    if name.endswith(".py") or os.sep in name or "/" in name:
+        module = path.stem
+        folder = path.parent if str(path.parent) not in ("", ".") else Path(".")
+        return (f"--plugin takes a module name, not a file: use --plugin {module} and run dss "
+                f"from {folder}, or put {folder} on PYTHONPATH")
+    return (f"--plugin takes a module name on the Python path or in the current folder "
+            f"{os.getcwd()}: {name} means {name.replace('.', '/')}.py there; for a module "
+            "elsewhere, add its folder to PYTHONPATH or pip install its package")
+
+
 def _import_plugins(modules: list[str] | None) -> None:
     """Import user modules that register components (named on the command line only).
 
@@ -418,7 +435,8 @@ def _import_plugins(modules: list[str] | None) -> None:
         try:
             importlib.import_module(name)
         except ImportError as err:
-            raise InputError([Issue("--plugin", f"cannot import {name!r}: {err}")],
+            raise InputError([Issue("--plugin", f"cannot import {name!r}: {err} "
+                                                f"({plugin_hint(name)})")],
                              "cannot load plugin") from None
 
 

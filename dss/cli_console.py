@@ -152,3 +152,38 @@ def _echo_points(cps: pd.DataFrame, w: Words, show_all: bool,
                      f"{fmt(r.before)} -> {fmt(r.after)}", f"{r.unit}{note}"))
     echo_rows(rows)
     more(len(shown), len(cps), "control_points.csv")
+
+
+def type_text(annotation: Any) -> str:
+    """A parameter's type in words: ``float ≥ 0``, ``mapping of str to float ≥ 0``."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        text = type_text(args[0])
+        for meta in args[1:]:
+            for attr, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+                if getattr(meta, attr, None) is not None:
+                    text += f" {sign} {getattr(meta, attr):g}"
+        return text
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join("null" if a is type(None) else type_text(a) for a in args)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin is dict and len(args) == 2:
+        return f"mapping of {type_text(args[0])} to {type_text(args[1])}"
+    if origin in (list, tuple, set, frozenset) and args:
+        return f"list of {type_text(args[0])}"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def default_text(info: Any) -> str:
+    """A parameter's default for people: ``required``, or the value (``{}`` for an empty
+    mapping made by a factory)."""
+    if info.is_required():
+        return "required"
+    value = info.get_default(call_default_factory=True)
+    return "null" if value is None else repr(value)
