@@ -512,6 +512,12 @@ def plot_context(run_dir: Path | str, inputs_dir: Path | None = None) -> PlotCon
         InputError: if the folder is not a solve run with a plan, or its inputs are missing.
     """
     run = read_run(run_dir)
+    if run.manifest.get("planning") or (run.folder / "zoning.csv").is_file():
+        raise InputError([Issue(str(run.folder), "is a park-design run (kind: planning): it "
+                                                 "proposes zones, not actions, so dss plot has "
+                                                 "no action plan to draw; see its zoning.csv, "
+                                                 "zone_comparison.csv and comparison.md")],
+                         "cannot plot")
     if not run.has_plan:
         raise InputError([Issue(str(run.folder), f"has no plan to draw (status {run.status}; "
                                                  "see its summary.csv and shortfalls.csv)")],
