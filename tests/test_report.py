@@ -141,3 +141,19 @@ def test_report_refuses_bad_input(results: Path, tmp_path: Path) -> None:
     result = invoke("report", tmp_path / "nowhere")
     assert result.exit_code == 2 and "folder not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_workbook_headers_are_bilingual_and_agencies_named(results: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(results / "compare" / "comparison.xlsx")
+    rows = list(book["Spend by agency"].iter_rows(values_only=True))
+    assert rows[0][0] == "Agency\n部门"
+    assert "Forestry and Grassland Bureau (林业和草原局)" in [r[0] for r in rows[1:]]
+    rows = list(book["Spend by township"].iter_rows(values_only=True))
+    assert "Muping Town (穆坪镇)" in [r[0] for r in rows[1:]]
+    head = next(book["Loads at control points"].iter_rows(values_only=True))
+    assert "Control point\n控制断面" in head and "Pollutant\n污染物" in head
+    assert "base" in head  # scenario columns keep their names
+    tidy = pd.read_csv(results / "compare" / "spend_by_township.csv")
+    assert {"township_name", "township_zh"} <= set(tidy.columns)

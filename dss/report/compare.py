@@ -95,7 +95,7 @@ def _side_by_side(wide: pd.DataFrame, labels: list[str], first: list[str], basel
         numeric.append(True)
         if s != baseline:
             heads.append(f"{delta_head} {s}")
-            numeric.append(False)
+            numeric.append(True)  # formatted already; right-aligned like the numbers
     rows = []
     for n, (_key, values) in enumerate(wide.iterrows()):
         row = list(labels[n] if isinstance(labels[n], list) else [labels[n]])
