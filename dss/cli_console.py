@@ -26,7 +26,7 @@ NAME_WIDTH = 34
 """Longest name shown on the console (longer names are cut with an ellipsis)."""
 
 STEPS = {"read": "Reading and checking the inputs", "solve": "Building and solving the model",
-         "write": "Writing the results"}
+         "write": "Writing the results", "report": "Reading the run and drawing the report"}
 
 
 @contextmanager

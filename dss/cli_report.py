@@ -29,9 +29,12 @@ def report(
 
     Examples: dss report results/baoxing/base --lang en; dss report results/baoxing/compare
     """
+    from dss.cli_console import step_status
     from dss.report import write_report
 
     start = time.perf_counter()
-    path = write_report(folder, lang, out)
+    with step_status() as step:
+        step("report")
+        path = write_report(folder, lang, out)
     typer.echo(f"Wrote {path} ({path.stat().st_size / 1024:,.0f} kB) in "
                f"{time.perf_counter() - start:.1f} s")

@@ -88,8 +88,6 @@ def test_park_design_speaks_of_opportunity_cost_and_is_not_plotted(tmp_path: Pat
     assert result.exit_code == 2
     assert "is a park-design run (kind: planning)" in result.output
     assert "status optimal" not in result.output
-    result = invoke("report", folder)
-    assert result.exit_code == 2 and "park-design run" in result.output
 
 
 def test_frontier_shows_round_off_as_zero(tmp_path: Path) -> None:

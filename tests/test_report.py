@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from dss.api import run_solve
 from dss.cli import app
 from dss.data.study import load_study
-from dss.report.run import spend_by_year
+from dss.report.i18n import words
+from dss.report.run import money, spend_by_year
 from dss.results.compare import compare_runs, write_comparison
 from dss.results.report import fmt
 
@@ -29,6 +30,7 @@ from chromium import find_browser, render  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BAOXING = ROOT / "models" / "baoxing.yaml"
+PARK = ROOT / "models" / "baoxing_park.yaml"
 ARTIFACTS = Path(os.environ.get("DSS_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 RUNNER = CliRunner()
 INFEASIBLE = "components.load_limits.reductions.muping_intake.sediment=0.9"
@@ -49,6 +51,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                                        "core_strict")]), study / "compare")
     run = run_solve(BAOXING, None, [INFEASIBLE], root, run_name="infeasible")
     assert run.result.status == "infeasible"
+    run_solve(PARK, None, None, root)
     return study
 
 
@@ -122,6 +125,29 @@ def test_infeasible_run_report_explains(results: Path) -> None:
     assert "No feasible plan: why" in page.text
     assert row["requirement"] in page.text and fmt(row["shortfall"]) in page.text
     assert "a budget of at least" in page.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_park_design_report(results: Path, lang: str) -> None:
+    folder = results.parent / "baoxing_park" / "base"
+    result = invoke("report", folder, "--lang", lang)
+    assert result.exit_code == 0, result.output
+    page = open_in_browser(folder / "report.html", f"park-{lang}")
+    zoning = pd.read_csv(folder / "zoning.csv")
+    summary = pd.read_csv(folder / "summary.csv").set_index("metric")["value"]
+    changed = int(zoning["changed"].sum())
+    core = int((zoning["zone"] == "core").sum())
+    assert page.figures == 1  # the schematic coloured by zone
+    if lang == "zh":
+        assert "国家公园分区方案" in page.text and "机会成本" in page.text
+        assert f"调整{changed}个单元的分区" in page.text
+        assert f"分别为{core}/" in page.text and "永富河段" in page.text
+    else:
+        assert "park design" in page.text.lower() and "Opportunity cost" in page.text
+        assert f"{changed} units change zone" in page.text
+        assert f"The answer: {core}/" in page.text
+    value, unit = money(summary["spend"], words(lang))  # the opportunity cost, headlined
+    assert f"{value}\n{unit}" in page.text
 
 
 def test_spend_by_year_adds_up_to_the_spend(results: Path) -> None:

@@ -43,6 +43,7 @@ def render_report(folder: Path | str, lang: str = "zh") -> str:
 
     from dss import __version__
     from dss.report.compare import build_compare_report, is_comparison
+    from dss.report.park import build_park_report, is_park_design
     from dss.report.run import build_run_report
     from dss.results.runs import read_run
 
@@ -52,13 +53,8 @@ def render_report(folder: Path | str, lang: str = "zh") -> str:
         template = "compare.html.j2"
     else:
         run = read_run(folder)
-        if run.manifest.get("planning") or (folder / "zoning.csv").is_file():
-            raise InputError([Issue(str(folder), "is a park-design run (kind: planning): dss "
-                                                 "report covers allocation runs and "
-                                                 "comparisons; its comparison.md and "
-                                                 "zone_comparison.csv are the park report")],
-                             "cannot write the report")
-        report = build_run_report(run, lang)
+        report = build_park_report(run, lang) if is_park_design(run) else \
+            build_run_report(run, lang)
         template = "run.html.j2"
     env = jinja2.Environment(loader=jinja2.PackageLoader("dss.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),

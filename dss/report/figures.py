@@ -55,6 +55,10 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _style(ax: Any) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.6g}" if abs(v) < 1e4
+                                               else f"{v:,.0f}"))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
@@ -134,10 +138,15 @@ def loads(groups: Mapping[str, Sequence[tuple[str, float, float, float | None]]]
     return render(draw, font)
 
 
+ZONE_COLOURS = {"core": "#2e7d32", "general": "#a5d6a7", "outside": "#eeeeee"}
+"""Fill of each national-park zone on the park-design schematic."""
+
+
 def network(ids: Sequence[str], downstream: Sequence[str | None], spend: Mapping[str, float],
             points: Sequence[tuple[str, str]], unit: str, divisor: float,
-            font: str | None = None) -> str:
-    """The river tree (outlet at the bottom) with subunits coloured by spend.
+            font: str | None = None,
+            zones: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> str:
+    """The river tree (outlet at the bottom) with subunits coloured by spend, or by zone.
 
     Args:
         ids, downstream: The drainage tree (``downstream`` None at an outlet).
@@ -145,6 +154,7 @@ def network(ids: Sequence[str], downstream: Sequence[str | None], spend: Mapping
         points: (subunit id, label) of each control point.
         unit: Colour-bar label.
         divisor: Spend is divided by it for the colour bar.
+        zones: Instead of spend, (zone of each subunit, legend label of each zone).
     """
     from dss.results.plots import tree_layout
 
@@ -163,11 +173,22 @@ def network(ids: Sequence[str], downstream: Sequence[str | None], spend: Mapping
             if d is not None and d in pos:
                 ax.plot([pos[i][0], pos[d][0]], [pos[i][1], pos[d][1]], color="#5b8fc7",
                         linewidth=1.6, zorder=1)
-        values = np.array([spend.get(i, 0.0) for i in ids], dtype=float) / divisor
-        cmap = colormaps["YlOrBr"]
-        norm = Normalize(0.0, max(values.max(), 1e-9))
-        ax.scatter(xs, ys, s=260 if len(ids) <= 60 else 40, c=values, cmap=cmap, norm=norm,
-                   edgecolors="#333333", linewidths=0.6, zorder=3)
+        size = 260 if len(ids) <= 60 else 40
+        if zones is not None:
+            of, labels = zones
+            colours = [ZONE_COLOURS.get(of.get(i, ""), "#ffffff") for i in ids]
+            ax.scatter(xs, ys, s=size, c=colours, edgecolors="#333333", linewidths=0.6,
+                       zorder=3)
+            for zone, label in labels.items():
+                ax.scatter([], [], s=80, color=ZONE_COLOURS.get(zone, "#ffffff"),
+                           edgecolors="#333333", label=label)
+            ax.legend(frameon=False, loc="upper left", fontsize=8)
+        else:
+            values = np.array([spend.get(i, 0.0) for i in ids], dtype=float) / divisor
+            cmap = colormaps["YlOrBr"]
+            norm = Normalize(0.0, max(values.max(), 1e-9))
+            ax.scatter(xs, ys, s=size, c=values, cmap=cmap, norm=norm, edgecolors="#333333",
+                       linewidths=0.6, zorder=3)
         if len(ids) <= 60:
             for i, x, y in zip(ids, xs, ys, strict=True):
                 ax.text(x, y, i, ha="center", va="center", fontsize=6.5, zorder=4)
@@ -179,8 +200,9 @@ def network(ids: Sequence[str], downstream: Sequence[str | None], spend: Mapping
                         zorder=6)
         ax.set_axis_off()
         ax.set_ylim(-0.8, ys.max() + 0.8)
-        bar = fig.colorbar(cmap_mappable(cmap, norm), ax=ax, shrink=0.6, pad=0.01)
-        bar.set_label(unit)
+        if zones is None:
+            bar = fig.colorbar(cmap_mappable(cmap, norm), ax=ax, shrink=0.6, pad=0.01)
+            bar.set_label(unit)
         return fig
 
     return render(draw, font)

@@ -98,6 +98,23 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Chinese, English)
     "cmp_habitat": ("各情景栖息地", "Habitat by scenario"),
     "cmp_actions": ("各情景措施投入", "Spend by action and scenario"),
     "objective": ("目标值", "Objective"), "budget": ("预算", "Budget"),
+    # park design
+    "park_plan": ("国家公园分区方案", "Park design"),
+    "park_map_note": ("各单元按方案分区着色，出口在下方。",
+                      "Units coloured by their proposed zone, outlet at the bottom."),
+    "zoning": ("分区方案", "Proposed zoning"),
+    "zoning_note": ("调整分区的单元在前；“现状”为各单元面积占比最大的现有分区。",
+                    "Changed units first; “current” is the zone holding most of each unit "
+                    "today."),
+    "zone_comparison": ("与现状分区对比", "Against the current zoning"),
+    "targets": ("保护目标", "Conservation targets"),
+    "current": ("现状", "Current"), "proposed": ("方案", "Proposed"),
+    "change": ("变化", "Change"), "changed": ("调整", "Changed"),
+    "population": ("人口", "Population"), "opportunity_cost": ("机会成本", "Opportunity cost"),
+    "k_units": ("{zone}（单元）", "{zone} (units)"), "k_targets": ("达到的目标", "Targets met"),
+    "k_boundary": ("公园边界长度", "Park boundary"), "held": ("实现", "Held"),
+    "target_amount": ("目标量", "Target"), "zones": ("分区", "Zones"),
+    "units": ("单元", "units"),
     "gap": ("最优性差距", "Gap"),
 }
 

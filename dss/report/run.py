@@ -102,6 +102,8 @@ class RunReport:
     provenance: list[tuple[str, str]]
     versions: list[tuple[str, str]]
     hashes: list[tuple[str, str]]
+    park: bool = False
+    """A park design (kind: planning) rather than an allocation of actions."""
 
 
 def build_run_report(run: RunFolder, lang: str) -> RunReport:
