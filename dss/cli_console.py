@@ -148,7 +148,9 @@ def _echo_points(cps: pd.DataFrame, w: Words, show_all: bool,
     for r in shown.itertuples(index=False):
         lim = getattr(r, "limit", float("nan"))
         note = f"  (limit {fmt(lim)})" if lim == lim and lim is not None else ""
-        rows.append((f"{short(w.name('point', r.point_id), 30)} {r.pollutant}",
+        name = w.name("point", r.point_id)
+        label = str(r.point_id) if name == str(r.point_id) else f"{r.point_id} {name}"
+        rows.append((f"{short(label, 36)} {r.pollutant}",
                      f"{fmt(r.before)} -> {fmt(r.after)}", f"{r.unit}{note}"))
     echo_rows(rows)
     more(len(shown), len(cps), "control_points.csv")
