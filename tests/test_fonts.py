@@ -81,3 +81,29 @@ def test_a_font_without_the_glyphs_is_not_taken(monkeypatch: pytest.MonkeyPatch)
         assert fonts.cjk_font() is None
     finally:
         fonts.cjk_font.cache_clear()
+
+
+def test_dss_plot_draws_chinese_names_with_the_cjk_font(tmp_path) -> None:
+    """The spend figure names agencies and townships in English and Chinese, drawn without a
+    single missing glyph."""
+    cjk_or_skip()
+    from pathlib import Path
+
+    from dss.api import run_solve
+    from dss.results.plots import plot_context, spend_figure
+
+    root = Path(__file__).resolve().parents[1]
+    run = run_solve(root / "models" / "baoxing.yaml", None, None, tmp_path)
+    ctx = plot_context(run.folder)
+    import matplotlib as mpl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with mpl.rc_context(fonts.font_rc(fonts.cjk_font())):
+            fig = spend_figure(ctx)
+            FigureCanvasAgg(fig)
+            fig.savefig(io.BytesIO(), format="png")
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert any("林业和草原局" in t for t in labels), labels
+    assert any("穆坪镇" in t for t in labels), labels
+    assert any("退耕还草" in t for t in labels), labels

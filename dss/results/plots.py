@@ -384,6 +384,20 @@ def _sequential() -> Any:
     return colormaps["YlOrRd"]
 
 
+def _display_name(study: Any, table: str, key: str, ident: Any) -> str:
+    """``Name (中文名)`` of an action, agency or township from the study's tables, else the
+    id."""
+    frame = getattr(study, table, None)
+    if not isinstance(frame, pd.DataFrame) or key not in frame or not len(frame):
+        return str(ident)
+    rows = frame[frame[key].astype(str) == str(ident)]
+    if not len(rows):
+        return str(ident)
+    name = str(rows["name"].iloc[0] or ident)
+    zh = str(rows["name_zh"].iloc[0]) if "name_zh" in rows and rows["name_zh"].iloc[0] else ""
+    return f"{name} ({zh})" if zh and zh != name else name
+
+
 def spend_figure(ctx: PlotContext) -> Any:
     """Spend by action, by agency and by township (horizontal bars, largest first)."""
     _matplotlib()
@@ -395,13 +409,15 @@ def spend_figure(ctx: PlotContext) -> Any:
                                                      f"{ctx.run.status}: no plan to draw)")],
                          "cannot plot")
     groups = []
-    names = alloc.drop_duplicates("action_id").set_index("action_id")["action"] \
-        if "action" in alloc else pd.Series(dtype=object)
     by_action = alloc.groupby("action_id")["cost_cny"].sum()
-    by_action.index = [ctx.text(str(names.get(a, a)) or a) for a in by_action.index]
+    by_action.index = [ctx.text(_display_name(ctx.study, "actions", "action_id", a))
+                       for a in by_action.index]
     groups.append(("Spend by action", by_action))
-    groups.append(("Spend by agency", alloc.groupby("agency")["cost_cny"].sum()))
-    groups.append(("Spend by township", alloc.groupby("township")["cost_cny"].sum()))
+    for title, key, table in (("Spend by agency", "agency", "agencies"),
+                              ("Spend by township", "township", "townships")):
+        spend = alloc.groupby(key)["cost_cny"].sum()
+        spend.index = [ctx.text(_display_name(ctx.study, table, key, i)) for i in spend.index]
+        groups.append((title, spend))
     total = float(alloc["cost_cny"].sum())
     divisor, unit = _scale(np.array([total]), "CNY")
     counts = [max(len(g), 1) for _, g in groups]
