@@ -129,10 +129,13 @@ def echo_rows(rows: list[tuple[str, str, str]]) -> None:
 def baseline(model: ModelArg = DEFAULT_MODEL, out: OutOpt = Path("results")) -> None:
     """Compute the baseline indicators of a study and write results/<study>/baseline/."""
     from dss.api import run_baseline
+    from dss.cli_console import step_status
     from dss.results.report import baseline_summary, fmt
 
     start = time.perf_counter()
-    run = run_baseline(resolve_model_path(model), out)
+    with step_status() as step:
+        step("baseline")
+        run = run_baseline(resolve_model_path(model), out)
     basin = run.baseline.tables["basin"]
     typer.echo(f"Baseline of {run.title} ({len(run.study.subunits):,} subunits)")
     echo_rows([(r.label, fmt(r.value), r.unit)
@@ -320,12 +323,16 @@ def compare(
                                                "double_budget) or --model and --scenario")],
                          "cannot compare")
     start = time.perf_counter()
+    from dss.cli_console import step_status
+
     folders = list(runs or [])
-    if not folders:
-        folders = scenario_runs(resolve_model_path(model or DEFAULT_MODEL), scenario, results,
-                                rerun)
-    cmp = compare_runs(folders, baseline)
-    folder = write_comparison(cmp, out)
+    with step_status() as step:
+        step("compare")
+        if not folders:
+            folders = scenario_runs(resolve_model_path(model or DEFAULT_MODEL), scenario,
+                                    results, rerun)
+        cmp = compare_runs(folders, baseline)
+        folder = write_comparison(cmp, out)
     summary = cmp.items["summary"].set_index("metric")
     typer.echo(f"{cmp.title}: {len(cmp.runs)} scenarios, differences from {cmp.baseline}")
     rows = []

@@ -26,21 +26,27 @@ NAME_WIDTH = 34
 """Longest name shown on the console (longer names are cut with an ellipsis)."""
 
 STEPS = {"read": "Reading and checking the inputs", "solve": "Building and solving the model",
-         "write": "Writing the results", "report": "Reading the run and drawing the report"}
+         "write": "Writing the results", "report": "Reading the run and drawing the report",
+         "baseline": "Computing the baseline", "compare": "Comparing the scenarios"}
 
 
 @contextmanager
 def step_status() -> Iterator[Callable[[str], None]]:
-    """A ``step(name)`` callback showing the current step and elapsed time on stderr."""
+    """A ``step(name)`` callback showing the current step, a spinner and the elapsed time on
+    a terminal's standard error (silent in pipes and logs; gone when the command ends)."""
     from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     if not console.is_terminal:
         yield lambda _step: None
         return
-    with console.status("", spinner="dots") as status:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bars:
+        task = bars.add_task("", total=None)
+
         def step(name: str) -> None:
-            status.update(f"{STEPS.get(name, name)}...")
+            bars.update(task, description=f"{STEPS.get(name, name)}...")
 
         yield step
 
