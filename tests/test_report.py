@@ -183,3 +183,18 @@ def test_workbook_headers_are_bilingual_and_agencies_named(results: Path) -> Non
     assert "base" in head  # scenario columns keep their names
     tidy = pd.read_csv(results / "compare" / "spend_by_township.csv")
     assert {"township_name", "township_zh"} <= set(tidy.columns)
+
+
+def test_comparison_metrics_are_said_in_words() -> None:
+    from dss.report.compare import metric_label
+
+    names = {"point": {"muping_intake": ("Muping intake", "穆坪取水口")},
+             "species": {"giant_panda": ("Giant panda", "大熊猫")}}
+    en, zh = words("en", names), words("zh", names)
+    assert metric_label("benefit water: sediment@muping_intake", en) == \
+        "Benefit (water): Sediment at Muping intake"
+    assert metric_label("benefit water: sediment@muping_intake", zh) == \
+        "效益（water）：穆坪取水口泥沙"
+    assert metric_label("benefit habitat: habitat giant_panda", zh) == "效益（habitat）：大熊猫"
+    assert metric_label("benefit carbon (total)", en) == "Benefit (carbon), total"
+    assert metric_label("spend", zh) == "投入"

@@ -132,7 +132,7 @@ def build_compare_report(folder: Path, lang: str) -> CompareReport:
     shown = [m for m in SUMMARY_METRICS if m in wide.index]
     shown += [m for m in wide.index if str(m).startswith("benefit ")
               and pd.to_numeric(wide.loc[m], errors="coerce").abs().sum() > 0]
-    labels = [[w(m) if m in SUMMARY_METRICS else m, str(units.get(m, ""))] for m in shown]
+    labels = [[metric_label(m, w), str(units.get(m, ""))] for m in shown]
     sec = Section("summary", w("cmp_summary"), f"Δ = {w('scenario')} − {baseline}")
     sec.tables.append(("", _side_by_side(wide.loc[shown], labels, [w("metric"), w("unit")],
                                          baseline, scenarios, "summary.csv", False,
@@ -187,6 +187,28 @@ def build_compare_report(folder: Path, lang: str) -> CompareReport:
     hashes = [(str(k), str(v)) for k, v in (manifest.get("inputs_sha256") or {}).items()]
     return CompareReport(w, title, baseline, scenarios, answer, key_figures, sections,
                          provenance, hashes)
+
+
+def metric_label(metric: str, w: Words) -> str:
+    """A summary metric in words: ``benefit water: sediment@muping_intake`` reads
+    "benefit (water): Sediment at Muping drinking-water intake" (or 效益（water）：…泥沙)."""
+    if metric in SUMMARY_METRICS:
+        return w(metric)
+    if not metric.startswith("benefit "):
+        return metric
+    component, _, term = metric.removeprefix("benefit ").partition(": ")
+    total = component.endswith(" (total)")
+    component = component.removesuffix(" (total)")
+    head = f"效益（{component}）" if w.lang == "zh" else f"Benefit ({component})"
+    if not term:
+        return head + (("合计" if w.lang == "zh" else ", total") if total else "")
+    if "@" in term:
+        pollutant, point = term.split("@", 1)
+        term = (f"{w.name('point', point)}{w.name('pollutant', pollutant)}" if w.lang == "zh"
+                else f"{w.name('pollutant', pollutant)} at {w.name('point', point)}")
+    elif term.startswith("habitat "):
+        term = w.name("species", term.removeprefix("habitat "))
+    return f"{head}：{term}" if w.lang == "zh" else f"{head}: {term}"
 
 
 def _title(folder: Path, manifest: dict[str, Any]) -> str:
