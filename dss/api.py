@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,14 +132,17 @@ class SolveRun:
 
 def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
               sets: list[str] | None = None, results_root: Path | str = "results",
-              write: bool = True, run_name: str | None = None) -> SolveRun:
+              write: bool = True, run_name: str | None = None,
+              progress: Callable[[str], None] | None = None) -> SolveRun:
     """Solve a model (with scenario overrides) and write ``results/<study>/<scenario>/``.
 
     Results are written atomically; a run without a plan (infeasible, error) writes its
     summary and the infeasibility explanation but never a partial allocation. A run with
-    ``--set`` overrides goes to ``<scenario>+set-<hash>`` unless ``run_name`` is given, so
-    trying an override never replaces a scenario's results. A ``kind: planning`` model goes
-    to :func:`dss.planning.run.run_planning` (park design, conservation planning).
+    ``--set`` overrides goes to ``<scenario>+<key>=<value>`` (:func:`set_label`) unless
+    ``run_name`` is given, so trying an override never replaces a scenario's results.
+    ``progress(step)`` is told each step as it starts: ``read``, ``solve``, ``write``. A
+    ``kind: planning`` model goes to :func:`dss.planning.run.run_planning` (park design,
+    conservation planning).
     """
     resolved_model = load_model(model_path, scenarios, sets)
     if resolved_model.config.kind == "planning":  # park design / conservation planning
@@ -149,23 +153,27 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
     from pyomo.common.gc_manager import PauseGC
 
     with PauseGC():  # no garbage cycles worth a collection pass here (see compile_problem)
-        return _solve_and_write(model_path, scenarios, sets, results_root, write, run_name)
+        return _solve_and_write(model_path, scenarios, sets, results_root, write, run_name,
+                                progress or (lambda _step: None))
 
 
 def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
                      sets: list[str] | None, results_root: Path | str, write: bool,
-                     run_name: str | None) -> SolveRun:
+                     run_name: str | None, progress: Callable[[str], None]) -> SolveRun:
     """:func:`run_solve` for an allocation model."""
     from dss.optimize.problem import Problem
     from dss.optimize.results import plan_tables, result_tables
 
+    progress("read")
     problem = Problem.from_model(model_path, scenarios, sets)
     resolved = problem.model
     label = run_label(resolved.scenario if resolved is not None else "base", sets, run_name)
     folder = run_folder(results_root, problem.config.name, label) if write else None
     if folder is not None:
         check_replaceable(folder)  # refuse before solving, not after
+    progress("solve")
     result = problem.solve()
+    progress("write")
     plan = plan_tables(result)
     if folder is None:
         return SolveRun(problem, result, result_tables(result, plan), None)

@@ -51,13 +51,22 @@ def _main(
 
 
 def resolve_model_path(model: Path) -> Path:
-    """Accept a model file or a folder containing ``model.yaml``."""
+    """Accept a model file or a folder containing ``model.yaml``; the default model is the
+    bundled Baoxing study when the current folder has no ``models/baoxing.yaml``."""
     if model.is_dir():
         candidate = model / "model.yaml"
         if candidate.is_file():
             return candidate
         raise InputError([Issue(str(model), "folder has no model.yaml (pass the model file "
                                             "itself)")], "cannot load model")
+    if not model.exists():
+        from dss.examples import bundled_model, missing_model_hint
+
+        bundled = bundled_model() if model == DEFAULT_MODEL else None
+        if bundled is not None:
+            return bundled
+        raise InputError([Issue(str(model), f"model file not found ({missing_model_hint(model)})")],
+                         "cannot load model")
     return model
 
 
@@ -121,10 +130,13 @@ def echo_rows(rows: list[tuple[str, str, str]]) -> None:
 def baseline(model: ModelArg = DEFAULT_MODEL, out: OutOpt = Path("results")) -> None:
     """Compute the baseline indicators of a study and write results/<study>/baseline/."""
     from dss.api import run_baseline
+    from dss.cli_console import step_status
     from dss.results.report import baseline_summary, fmt
 
     start = time.perf_counter()
-    run = run_baseline(resolve_model_path(model), out)
+    with step_status() as step:
+        step("baseline")
+        run = run_baseline(resolve_model_path(model), out)
     basin = run.baseline.tables["basin"]
     typer.echo(f"Baseline of {run.title} ({len(run.study.subunits):,} subunits)")
     echo_rows([(r.label, fmt(r.value), r.unit)
@@ -206,47 +218,35 @@ def solve(model: ModelArg = DEFAULT_MODEL,
               "--plugin", help="Import a Python module that registers components.")] = None,
           run_name: Annotated[str | None, typer.Option(
               "--run-name", help="Results folder name (default: the scenario; with --set, "
-                                 "<scenario>+set-<hash>).")] = None,
+                                 "<scenario>+<key>=<value>, e.g. base+budget.total=3e7).")]
+          = None,
+          show_all: Annotated[bool, typer.Option(
+              "--all", help="Print every allocation and control point, not the largest.")]
+          = False,
+          lang: Annotated[str, typer.Option(
+              "--lang", help="Names on the console: en (English) or zh (Chinese).")] = "en",
           ) -> None:
     """Solve the model (allocation, or park design for kind: planning) and write
     results/<study>/<scenario>/."""
     from dss.api import run_solve
-    from dss.results.report import fmt
+    from dss.cli_console import echo_solve, step_status
+    from dss.report.i18n import check_lang
 
+    try:
+        lang = check_lang(lang)
+    except ValueError as err:
+        raise InputError([Issue("--lang", str(err))], "cannot solve") from None
     _import_plugins(plugin)
     start = time.perf_counter()
-    run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name)
+    with step_status() as step:
+        run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name,
+                        progress=step)
     if run.kind == "planning":  # kind: planning (park design); dss.planning.report
         from dss.planning.report import echo_run
 
         raise typer.Exit(echo_run(run, echo_rows, time.perf_counter() - start))
     result = run.result
-    summary = run.tables["summary"].set_index("metric")
-    typer.echo(f"{run.problem.config.name} [{run.problem.model.scenario}]: {result.status} "
-               f"(build {result.build_seconds:.1f} s, solve {result.solve_seconds:.1f} s)")
-    rows = []
-    for metric in ("objective", "spend", "budget", "gap"):
-        if metric in summary.index and summary.loc[metric, "value"] is not None:
-            rows.append((metric, fmt(summary.loc[metric, "value"]), summary.loc[metric, "unit"]))
-    for metric in summary.index:
-        value = summary.loc[metric, "value"]
-        if metric.startswith(("benefit ", "marginal ")) and abs(float(value)) > 0:
-            rows.append((metric, fmt(value), summary.loc[metric, "unit"]))
-    echo_rows(rows)
-    if "allocation" in run.tables and len(run.tables["allocation"]):
-        alloc = run.tables["allocation"].head(8)
-        typer.echo("Largest allocations:")
-        echo_rows([(f"{r.subunit_id} {r.action_id}", f"{fmt(r.amount)} {r.unit}",
-                    f"{fmt(r.cost_cny)} CNY, benefit/cost {fmt(r.benefit_per_cny)}")
-                   for r in alloc.itertuples(index=False)])
-    if "control_points" in run.tables:
-        cps = run.tables["control_points"]
-        typer.echo("Control points (before -> after):")
-        shown = cps.head(3 * MAX_CONSOLE_POINTS)
-        echo_rows([(f"{r.point_id} {r.pollutant}", f"{fmt(r.before)} -> {fmt(r.after)}",
-                    r.unit) for r in shown.itertuples(index=False)])
-        if len(cps) > len(shown):
-            typer.echo(f"  ... and {len(cps) - len(shown):,} more rows (control_points.csv)")
+    echo_solve(run, lang, show_all, echo_rows)
     if result.status == "infeasible":
         _echo_infeasibility(result.shortfalls)
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
@@ -274,9 +274,11 @@ def components(type_name: Annotated[str | None, typer.Argument(
         return
     klass = get(type_name)
     typer.echo(f"{type_name} ({klass.role.value}): {inspect.getdoc(klass)}\n\nParameters:")
+    from dss.cli_console import default_text, type_text
+
     for field_name, info in klass.Params.model_fields.items():
-        typer.echo(f"  {field_name}: {info.annotation} = {info.default!r}\n"
-                   f"      {info.description or ''}")
+        typer.echo(f"  {field_name}: {type_text(info.annotation)} (default: "
+                   f"{default_text(info)})\n      {info.description or ''}")
 
 
 @app.command()
@@ -322,12 +324,16 @@ def compare(
                                                "double_budget) or --model and --scenario")],
                          "cannot compare")
     start = time.perf_counter()
+    from dss.cli_console import step_status
+
     folders = list(runs or [])
-    if not folders:
-        folders = scenario_runs(resolve_model_path(model or DEFAULT_MODEL), scenario, results,
-                                rerun)
-    cmp = compare_runs(folders, baseline)
-    folder = write_comparison(cmp, out)
+    with step_status() as step:
+        step("compare")
+        if not folders:
+            folders = scenario_runs(resolve_model_path(model or DEFAULT_MODEL), scenario,
+                                    results, rerun)
+        cmp = compare_runs(folders, baseline)
+        folder = write_comparison(cmp, out)
     summary = cmp.items["summary"].set_index("metric")
     typer.echo(f"{cmp.title}: {len(cmp.runs)} scenarios, differences from {cmp.baseline}")
     rows = []
@@ -406,6 +412,21 @@ def _echo_infeasibility(short) -> None:
         typer.secho(f"Budget: {r.note}.", fg=typer.colors.RED)
 
 
+def plugin_hint(name: str) -> str:
+    """How to name a plugin module that could not be imported."""
+    import os
+
+    path = Path(name)
+    if name.endswith(".py") or os.sep in name or "/" in name:
+        module = path.stem
+        folder = path.parent if str(path.parent) not in ("", ".") else Path(".")
+        return (f"--plugin takes a module name, not a file: use --plugin {module} and run dss "
+                f"from {folder}, or put {folder} on PYTHONPATH")
+    return (f"--plugin takes a module name on the Python path or in the current folder "
+            f"{os.getcwd()}: {name} means {name.replace('.', '/')}.py there; for a module "
+            "elsewhere, add its folder to PYTHONPATH or pip install its package")
+
+
 def _import_plugins(modules: list[str] | None) -> None:
     """Import user modules that register components (named on the command line only).
 
@@ -422,14 +443,17 @@ def _import_plugins(modules: list[str] | None) -> None:
         try:
             importlib.import_module(name)
         except ImportError as err:
-            raise InputError([Issue("--plugin", f"cannot import {name!r}: {err}")],
+            raise InputError([Issue("--plugin", f"cannot import {name!r}: {err} "
+                                                f"({plugin_hint(name)})")],
                              "cannot load plugin") from None
 
 
 from dss import (  # noqa: E402,F401  (register their commands)
     cli_analysis,
     cli_coordinate,
+    cli_example,
     cli_import,
+    cli_report,
     cli_verify,
     cli_workplan,
 )

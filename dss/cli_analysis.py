@@ -48,6 +48,24 @@ def progress_bars() -> Iterator:
         yield update
 
 
+NOISE = 1e-6
+"""Values smaller than this share of a column's largest are solver round-off: shown as 0."""
+
+
+def _scale(values) -> float:
+    import numpy as np
+
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return float(np.abs(finite).max()) if finite.size else 0.0
+
+
+def zero_noise(value: float, scale: float) -> float:
+    """``value``, or 0 when it is round-off next to ``scale`` (e.g. 6.5e-05 t/yr among
+    thousands of t/yr)."""
+    return 0.0 if abs(value) <= NOISE * scale else value
+
+
 ScenarioOpt = Annotated[list[str] | None, typer.Option(
     "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
@@ -180,9 +198,11 @@ def frontier(model: Annotated[Path, typer.Argument(
     typer.echo(f"{run.problem.config.name} [{run.problem.model.scenario}]: {result.y.name} "
                f"against {result.x.name}, {len(front)} non-dominated of "
                f"{len(result.points)} points in {result.seconds:.1f} s")
+    sx, sy = _scale(front["x"]), _scale(front["y"])
     echo_rows([(f"{r.role:<10}",
-                f"x {fmt(r.x)} {result.x.unit(cur)}, y {fmt(r.y)} {result.y.unit(cur)}",
-                f"spend {fmt(r.spend)} {cur}, {r.status}")
+                f"x {fmt(zero_noise(r.x, sx))} {result.x.unit(cur)}, "
+                f"y {fmt(zero_noise(r.y, sy))} {result.y.unit(cur)}",
+                f"spend {fmt(zero_noise(r.spend, _scale(front['spend'])))} {cur}, {r.status}")
                for r in front.itertuples(index=False)])
     if len(front) == 1:
         typer.echo("The two metrics do not conflict here: one plan is best for both.")

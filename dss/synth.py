@@ -700,6 +700,7 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
         "control_points": _control_points(rngs["control_points"], x["ids"], x["reservoirs"]),
         "barriers": _barriers(rngs["barriers"], x["ids"], x["stream_km"]),
         "actions": _actions(n_actions, SPECIES_ROWS[chosen[0]]["species"]),
+        "townships": _townships(subunits["township"]),
         "agencies": _agencies(),
     }
     logger.info("generated synthetic study: %d subunits (tree depth max %d, mean %.1f), "
@@ -708,6 +709,23 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
                 len(tables["land_cover"]), len(tables["point_sources"]),
                 len(tables["species_habitat"]), len(tables["barriers"]), n_actions)
     return {name: tables[name] for name in TABLES}
+
+
+AGENCY_NAMES: tuple[tuple[str, str, str], ...] = (
+    ("environment", "Ecology and Environment Bureau", "生态环境局"),
+    ("forestry", "Forestry and Grassland Bureau", "林业和草原局"),
+    ("natural_resources", "Natural Resources Bureau", "自然资源局"),
+    ("water", "Water Resources Bureau", "水利局"))
+"""Display names of the synthetic actions' agencies."""
+
+
+def _townships(ids: pd.Series) -> pd.DataFrame:
+    """Display names of the synthetic townships (``T0001``: Township 1, 第1乡)."""
+    unique = pd.unique(ids.astype(str))
+    numbers = [t.lstrip("T").lstrip("0") or "0" for t in unique]
+    return _frame(TABLES["townships"], {
+        "township": unique, "name": [f"Township {n}" for n in numbers],
+        "name_zh": [f"第{n}乡" for n in numbers]})
 
 
 def synthetic_model_config(name: str | None, n_subunits: int, seed: int,

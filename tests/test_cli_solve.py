@@ -146,7 +146,7 @@ def test_set_override_changes_spend(baoxing_base: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     # a --set run never replaces the scenario's own results: it gets its own folder
     assert not (tmp_path / "baoxing" / "base").exists()
-    (folder,) = (tmp_path / "baoxing").glob("base+set-*")
+    folder = tmp_path / "baoxing" / "base+budget.total=1e6"  # a readable name
     spend = number(folder, "spend")
     assert 0 < spend <= 1.0e6 * (1 + 1e-9)
     assert spend < number(baoxing_base, "spend")

@@ -324,6 +324,18 @@ ACTIONS = Table(
     ),
 )
 
+TOWNSHIPS = Table(
+    "townships",
+    "Display names of the townships named in subunits.csv (for reports, figures, consoles).",
+    key=("township",),
+    required=False,
+    columns=(
+        Column("township", "str", "-", "Township id, as in subunits.csv.", required=True),
+        Column("name", "str", "-", "Display name (English).", required=True),
+        Column("name_zh", "str", "-", "Display name (Chinese).", default=""),
+    ),
+)
+
 AGENCY_LEVELS: tuple[str, ...] = ("county", "city", "province", "national")
 """Administrative level of an agency."""
 
@@ -354,7 +366,7 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SUBUNITS, LAND_CLASSES, LAND_COVER, POINT_SOURCES, SPECIES, SPECIES_HABITAT,
-        CONTROL_POINTS, BARRIERS, ACTIONS, AGENCIES,
+        CONTROL_POINTS, BARRIERS, ACTIONS, TOWNSHIPS, AGENCIES,
     )
 }
 """Every table of a study, by name, in reading order."""

@@ -49,6 +49,7 @@ class Study:
     control_points: pd.DataFrame
     barriers: pd.DataFrame
     actions: pd.DataFrame
+    townships: pd.DataFrame
     agencies: pd.DataFrame
     hashes: dict[str, str] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)

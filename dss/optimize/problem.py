@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dss.config.loader import ResolvedModel, load_model
 from dss.config.model import ModelConfig, SolverConfig
 from dss.data.study import Study, load_study
-from dss.errors import ComponentError, InputError, Issue
+from dss.errors import ComponentError, InputError, Issue, did_you_mean
 from dss.optimize.components.base import Component, Role, get
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,8 +47,13 @@ def components_from_config(specs: dict[str, dict[str, Any]], source: str = "mode
     built, issues = [], []
     for name, spec in specs.items():
         if not isinstance(spec, dict) or "type" not in spec:
-            issues.append(Issue("model", "each component needs a `type` (see `dss "
-                                         "components`)", None, f"components.{name}"))
+            typed = [n for n, s in specs.items() if isinstance(s, dict) and "type" in s]
+            hint = did_you_mean(name, typed)
+            hint = hint.replace("did you mean ", "did you mean components.")
+            message = (f"the model has no component {name!r}: {hint} (a new component "
+                       "needs a `type`, see `dss components`)" if hint else
+                       "each component needs a `type` (see `dss components`)")
+            issues.append(Issue("model", message, None, f"components.{name}"))
             continue
         params = {k: v for k, v in spec.items() if k != "type"}
         try:

@@ -214,6 +214,14 @@ def budget_name(problem: Problem) -> str | None:
     return None
 
 
+def _number(text: str, what: str) -> float:
+    """A number from the command line, or ValueError saying which part is not one."""
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not {what or 'a number'}") from None
+
+
 def parse_values(values: str | None = None, range_: str | None = None) -> list[float]:
     """Sweep values from ``--values 1e7,2e7`` or ``--range START:STOP:N`` (N points,
     both ends included).
@@ -225,19 +233,29 @@ def parse_values(values: str | None = None, range_: str | None = None) -> list[f
         raise InputError([Issue("--values/--range", "give exactly one of --values V1,V2,... "
                                                     "or --range START:STOP:N")],
                          "invalid sweep values")
+    where = "--values" if values is not None else "--range"
+    example = "write --values 1e7,2e7,3e7 or --range 1e7:5e7:5 (START:STOP:N)"
+    if range_ is not None and len(range_.split(":")) != 3:
+        parts = len(range_.split(":"))
+        raise InputError([Issue(where, f"{range_!r} has {parts} part{'s' if parts != 1 else ''}"
+                                       f", it needs three: START:STOP:N, the first and last "
+                                       f"value and how many points, e.g. "
+                                       f"{range_.rstrip(':')}:6" if parts == 2 else
+                                f"{range_!r} is not START:STOP:N; {example}")],
+                         "invalid sweep values")
     try:
         if values is not None:
-            out = [float(v) for v in values.replace(";", ",").split(",") if v.strip()]
+            out = [_number(v, "a number") for v in values.replace(";", ",").split(",")
+                   if v.strip()]
         else:
             start, stop, n = range_.split(":")
-            count = int(n)
-            if count < 1:
-                raise ValueError("N must be at least 1")
-            out = np.linspace(float(start), float(stop), count).tolist()
+            count = int(_number(n, "N, a whole number of points"))
+            if count < 1 or count != _number(n, ""):
+                raise ValueError(f"N must be a whole number of points, at least 1, not {n!r}")
+            out = np.linspace(_number(start, "a number (START)"),
+                              _number(stop, "a number (STOP)"), count).tolist()
     except ValueError as err:
-        where = "--values" if values is not None else "--range"
-        raise InputError([Issue(where, f"cannot read {values or range_!r} ({err}); write "
-                                       "--values 1e7,2e7,3e7 or --range 1e7:5e7:5")],
+        raise InputError([Issue(where, f"cannot read {values or range_!r}: {err}; {example}")],
                          "invalid sweep values") from None
     if not out or not all(math.isfinite(v) for v in out):
         raise InputError([Issue("--values", "give at least one finite number")],

@@ -50,7 +50,9 @@ def headline(run: PlanningRun) -> list[tuple[str, str, str]]:
     for metric in wanted:
         hit = summary[summary["metric"] == metric]
         if len(hit) and hit["value"].iloc[0] is not None:
-            rows.append((metric, _cell(hit["value"].iloc[0]), str(hit["unit"].iloc[0])))
+            # a park design spends nothing: its cost is the opportunity cost of the zoning
+            label = "opportunity cost" if metric == "spend" else metric
+            rows.append((label, _cell(hit["value"].iloc[0]), str(hit["unit"].iloc[0])))
     for r in summary.itertuples(index=False):
         if r.metric.startswith(("units ", "rule ")) and "(current)" not in r.metric:
             rows.append((r.metric, _cell(r.value), str(r.unit)))

@@ -89,10 +89,12 @@ SPECS: dict[str, TableSpec] = {spec.name: spec for spec in (
               note="Routed load after the plan, per year; `before` is the current state."),
     TableSpec("species", "Habitat", ("species",), ("species_name", "species_zh", "before"),
               note="Quality-weighted habitat after the plan; `before` is the current state."),
-    TableSpec("spend_by_agency", "Spend by agency", ("agency",), fill_zero=True,
-              by_metric=True, note="Spend over the horizon, from the allocation table."),
-    TableSpec("spend_by_township", "Spend by township", ("township",), fill_zero=True,
-              by_metric=True, note="Spend over the horizon, from the allocation table."),
+    TableSpec("spend_by_agency", "Spend by agency", ("agency",), ("agency_name", "agency_zh"),
+              fill_zero=True, by_metric=True,
+              note="Spend over the horizon, from the allocation table."),
+    TableSpec("spend_by_township", "Spend by township", ("township",),
+              ("township_name", "township_zh"), fill_zero=True, by_metric=True,
+              note="Spend over the horizon, from the allocation table."),
     TableSpec("spend_by_zone", "Spend by national-park zone", ("zone",), fill_zero=True,
               by_metric=True, note="Spend over the horizon, from the allocation table."),
     TableSpec("spend_by_action", "Spend by action", ("action_id",), ("action", "action_zh"),
@@ -224,8 +226,8 @@ def compare_runs(folders: Sequence[Path | str], baseline: str | None = None,
         "summary": _summary_rows,
         "control_points": lambda run: _control_point_rows(run, lookup),
         "species": lambda run: _species_rows(run, lookup),
-        "spend_by_agency": lambda run: _spend_rows(run, "agency"),
-        "spend_by_township": lambda run: _spend_rows(run, "township"),
+        "spend_by_agency": lambda run: _spend_rows(run, "agency", lookup),
+        "spend_by_township": lambda run: _spend_rows(run, "township", lookup),
         "spend_by_zone": lambda run: _spend_rows(run, "zone"),
         "spend_by_action": lambda run: _spend_rows(run, "action_id", lookup),
         "allocations": lambda run: _allocation_rows(run, lookup),
@@ -252,8 +254,11 @@ def _names(runs: Sequence[RunFolder], inputs_dir: Path | None) -> dict[str, dict
                         str(err).splitlines()[-1].strip(" -"))
             continue
         for table, key in (("subunits", "subunit_id"), ("actions", "action_id"),
-                           ("control_points", "point_id"), ("species", "species")):
+                           ("control_points", "point_id"), ("species", "species"),
+                           ("agencies", "agency_id"), ("townships", "township")):
             frame = study.table(table)
+            if key not in frame.columns:
+                continue
             for column in ("name", "name_zh"):
                 if column in frame.columns:
                     values = frame[column].fillna("").astype(str)
@@ -346,6 +351,10 @@ def _spend_rows(run: RunFolder, by: str, lookup: dict[str, dict[str, str]] | Non
         names = alloc.drop_duplicates("action_id").set_index("action_id")
         frame["action"] = frame["action_id"].map(names["action"]) if "action" in names else ""
         frame["action_zh"] = _name(lookup or {}, "actions", "name_zh", frame["action_id"])
+    elif by in ("agency", "township"):  # display names from agencies.csv / townships.csv
+        table = "agencies" if by == "agency" else "townships"
+        frame[f"{by}_name"] = _name(lookup or {}, table, "name", frame[by])
+        frame[f"{by}_zh"] = _name(lookup or {}, table, "name_zh", frame[by])
     return pd.concat([frame.assign(metric="spend", value=spend.to_numpy(), unit="CNY"),
                       frame.assign(metric="share", value=share.to_numpy(), unit="%")],
                      ignore_index=True)
@@ -518,6 +527,9 @@ def _text_columns(name: str, rows: pd.DataFrame) -> dict[str, pd.Series]:
         return {"Species": joined("species", "species_name", "species_zh")}
     if name == "spend_by_action":
         return {"Action": joined("action_id", "action", "action_zh")}
+    if name in ("spend_by_agency", "spend_by_township") and f"{SPECS[name].keys[0]}_zh" in rows:
+        key = SPECS[name].keys[0]
+        return {COLUMN_LABELS[key]: joined(key, f"{key}_name", f"{key}_zh")}
     if name == "allocations":
         return {"Subunit": joined("subunit_id", "subunit", "subunit_zh", prefix_id=True),
                 "Action": joined("action_id", "action", "action_zh"),
@@ -764,7 +776,7 @@ def _write_sheet(ws: Any, top: int, headers: list[str], rows: list[list[Any]],
 
     unit_col = headers.index("Unit") if "Unit" in headers else None
     for j, head in enumerate(headers, start=1):
-        cell = ws.cell(row=top, column=j, value=head)
+        cell = ws.cell(row=top, column=j, value=bilingual(head))
         cell.font = styles["bold"]
         cell.fill = styles["fill"]
         cell.alignment = styles["align"](wrap_text=True, vertical="center",
@@ -789,10 +801,30 @@ def _write_sheet(ws: Any, top: int, headers: list[str], rows: list[list[Any]],
         width = min(max(width, min(_text_width(head), 20)) + 2, 60)
         ws.column_dimensions[get_column_letter(j)].width = width
         lines = max(lines, -(-_text_width(head) // int(width - 1)))
-    ws.row_dimensions[top].height = 15 * lines + 3
+    ws.row_dimensions[top].height = 15 * (lines + 1) + 3  # the Chinese line below
     ws.freeze_panes = ws.cell(row=top + 1, column=freeze_first + 1)
     if rows:
         ws.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{top + len(rows)}"
+
+
+HEADERS_ZH: dict[str, str] = {
+    "Metric": "指标", "Unit": "单位", "Control point": "控制断面", "Pollutant": "污染物",
+    "Species": "物种", "Agency": "部门", "Township": "乡镇", "Zone": "分区", "Action": "措施",
+    "Subunit": "子流域", "Subunit name": "子流域名称", "Point": "断面", "Kind": "类型",
+    "Before": "现状", "Scenario": "情景", "Baseline": "基准情景", "Description": "说明",
+    "Status": "状态", "Objective (CNY)": "目标值（元）", "Spend (CNY)": "投入（元）",
+    "Overrides": "参数覆盖", "Created": "生成时间", "Folder": "文件夹"}
+"""Chinese under the English of the workbook's fixed column headings."""
+
+
+def bilingual(head: str) -> str:
+    """A column heading in English with its Chinese on a second line (``Before (t/yr)`` ->
+    ``Before (t/yr)`` / ``现状``); scenario columns keep their names."""
+    zh = HEADERS_ZH.get(head)
+    if zh is None:
+        base = head.split(" (")[0].split(" [")[0]
+        zh = HEADERS_ZH.get(base)
+    return f"{head}\n{zh}" if zh else head
 
 
 def _sheet_title(title: str) -> str:

@@ -75,17 +75,17 @@ def run_folder(root: Path | str, study: str, label: str, what: str = "run name",
 
 def run_label(scenario: str, sets: list[str] | None = None,
               run_name: str | None = None) -> str:
-    """The folder name of a run: ``run_name`` if given, else the scenario label, with
-    ``+set-<hash>`` when ``--set`` overrides were applied (so that trying an override never
-    replaces a scenario's results)."""
+    """The folder name of a run: ``run_name`` if given, else the scenario label, with the
+    overrides when ``--set`` was used (``base+budget.total=3e7``, or ``+set-<hash>`` for
+    overrides that are not plain text; see :func:`dss.config.labels.set_label`), so that
+    trying an override never replaces a scenario's results."""
     if run_name:
         return run_name
     if not sets:
         return scenario
-    import hashlib
+    from dss.config.labels import set_label
 
-    digest = hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8]
-    return f"{scenario}+set-{digest}"
+    return f"{scenario}+{set_label(sets)}"
 
 
 def dss_kind(folder: Path) -> str | None:

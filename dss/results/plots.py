@@ -8,8 +8,8 @@ The network map is a schematic, not a map: :func:`tree_layout` lays the drainage
 its outlet (at the bottom) upwards, with the main stem (the child draining the most subunits)
 straight and tributaries branching to either side, so edges never cross.
 
-Chinese names are drawn only if a CJK font is installed; otherwise the figures use the English
-names and ids (the Chinese names are in the tables and reports).
+Chinese names are drawn when a CJK font is installed (:mod:`dss.results.fonts` finds it and
+warns once when there is none); otherwise the figures use the English names and ids.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dss.errors import InputError, Issue, did_you_mean
+from dss.results.fonts import cjk_font, font_rc
 from dss.results.report import fmt
 from dss.results.runs import RunFolder, load_run_study, read_run, require
 from dss.results.writer import OutputError
@@ -55,10 +56,6 @@ POINT_STYLES: dict[str, tuple[str, str]] = {
     "reservoir": ("s", "#1f77b4"), "intake": ("D", "#2ca02c"), "monitoring": ("^", "#9467bd"),
     "outlet": ("*", "#d62728")}
 """Marker and colour of each control-point kind (others: a black pentagon)."""
-
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-             "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei",
-             "PingFang SC", "Heiti SC", "Arial Unicode MS", "Noto Sans CJK JP")
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _CJK_GROUP = re.compile(rf"\s*[(（][^()（）]*[{_CJK}][^()（）]*[)）]")
@@ -166,18 +163,6 @@ def tree_layout(ids: Sequence[str], downstream: Sequence[str | None],
 
 def _matplotlib() -> Any:
     return require("matplotlib", "dss plot")
-
-
-def cjk_font() -> str | None:
-    """Name of an installed font with Chinese glyphs, or None."""
-    _matplotlib()
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    return None
 
 
 def plain(text: str, keep_cjk: bool = False) -> str:
@@ -399,6 +384,20 @@ def _sequential() -> Any:
     return colormaps["YlOrRd"]
 
 
+def _display_name(study: Any, table: str, key: str, ident: Any) -> str:
+    """``Name (中文名)`` of an action, agency or township from the study's tables, else the
+    id."""
+    frame = getattr(study, table, None)
+    if not isinstance(frame, pd.DataFrame) or key not in frame or not len(frame):
+        return str(ident)
+    rows = frame[frame[key].astype(str) == str(ident)]
+    if not len(rows):
+        return str(ident)
+    name = str(rows["name"].iloc[0] or ident)
+    zh = str(rows["name_zh"].iloc[0]) if "name_zh" in rows and rows["name_zh"].iloc[0] else ""
+    return f"{name} ({zh})" if zh and zh != name else name
+
+
 def spend_figure(ctx: PlotContext) -> Any:
     """Spend by action, by agency and by township (horizontal bars, largest first)."""
     _matplotlib()
@@ -410,13 +409,17 @@ def spend_figure(ctx: PlotContext) -> Any:
                                                      f"{ctx.run.status}: no plan to draw)")],
                          "cannot plot")
     groups = []
-    names = alloc.drop_duplicates("action_id").set_index("action_id")["action"] \
-        if "action" in alloc else pd.Series(dtype=object)
     by_action = alloc.groupby("action_id")["cost_cny"].sum()
-    by_action.index = [ctx.text(str(names.get(a, a)) or a) for a in by_action.index]
+    by_action.index = [ctx.text(_display_name(ctx.study, "actions", "action_id", a))
+                       for a in by_action.index]
     groups.append(("Spend by action", by_action))
-    groups.append(("Spend by agency", alloc.groupby("agency")["cost_cny"].sum()))
-    groups.append(("Spend by township", alloc.groupby("township")["cost_cny"].sum()))
+    for title, key, table, id_column in (
+            ("Spend by agency", "agency", "agencies", "agency_id"),
+            ("Spend by township", "township", "townships", "township")):
+        spend = alloc.groupby(key)["cost_cny"].sum()
+        spend.index = [ctx.text(_display_name(ctx.study, table, id_column, i))
+                       for i in spend.index]
+        groups.append((title, spend))
     total = float(alloc["cost_cny"].sum())
     divisor, unit = _scale(np.array([total]), "CNY")
     counts = [max(len(g), 1) for _, g in groups]
@@ -527,6 +530,12 @@ def plot_context(run_dir: Path | str, inputs_dir: Path | None = None) -> PlotCon
         InputError: if the folder is not a solve run with a plan, or its inputs are missing.
     """
     run = read_run(run_dir)
+    if run.manifest.get("planning") or (run.folder / "zoning.csv").is_file():
+        raise InputError([Issue(str(run.folder), "is a park-design run (kind: planning): it "
+                                                 "proposes zones, not actions, so dss plot has "
+                                                 "no action plan to draw; see its zoning.csv, "
+                                                 "zone_comparison.csv and comparison.md")],
+                         "cannot plot")
     if not run.has_plan:
         raise InputError([Issue(str(run.folder), f"has no plan to draw (status {run.status}; "
                                                  "see its summary.csv and shortfalls.csv)")],
@@ -589,9 +598,7 @@ def write_plots(run_dir: Path | str, out: Path | str | None = None,
     token = uuid.uuid4().hex[:8]
     staged: list[tuple[Path, Path]] = []
     rc = {"font.size": 10, "svg.hashsalt": "dss", "svg.fonttype": "path"}
-    font = cjk_font() if ctx.cjk else None
-    if font:
-        rc["font.family"] = ["DejaVu Sans", font]
+    rc.update(font_rc(cjk_font() if ctx.cjk else None))
     import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 

@@ -52,6 +52,11 @@ def baseline_summary(basin: pd.DataFrame) -> pd.DataFrame:
     rows = basin.set_index("metric").loc[wanted].reset_index()
     rows["label"] = [BASIN_LABELS.get(m, m.replace("individuals_", "Individuals: "))
                      for m in rows["metric"]]
+    # a species without survey counts (individuals 0 or empty everywhere) is not "0 animals"
+    unsurveyed = rows["metric"].str.startswith("individuals_") & (
+        pd.to_numeric(rows["value"], errors="coerce").fillna(0) == 0)
+    rows["value"] = rows["value"].astype(object).where(~unsurveyed, "no survey count")
+    rows["unit"] = rows["unit"].where(~unsurveyed, "(species_habitat.csv individuals)")
     return rows[["label", "value", "unit", "metric"]]
 
 

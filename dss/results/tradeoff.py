@@ -40,6 +40,22 @@ def _figure(rows: int, height: float) -> tuple[Any, Any]:
     return fig, fig.subplots(rows, 1, squeeze=False)[:, 0]
 
 
+def money_axis(axis: Any, values: Any, unit: str) -> str:
+    """Tick labels of an axis in millions when it shows a large sum of money (``CNY``);
+    plain numbers with thousands separators otherwise (never ``1e7`` offsets). Returns the
+    unit to put in the axis label."""
+    from matplotlib.ticker import FuncFormatter
+
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    big = float(np.abs(finite).max()) if finite.size else 0.0
+    if unit and unit.isalpha() and unit.isupper() and len(unit) == 3 and big >= 1e6:
+        axis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x / 1e6:,.6g}"))
+        return f"million {unit}"
+    axis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.6g}"))
+    return unit
+
+
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -63,8 +79,10 @@ def sweep_figure(result: SweepResult, title: str = "") -> bytes:
         top.plot(v[ok], table[spend].to_numpy(float)[ok], "--", color="0.5", label="spend")
     if (~ok).any():
         top.plot(v[~ok], np.zeros((~ok).sum()), "x", color="C3", label="no plan")
-    top.set_ylabel(result.units.get("objective", ""))
-    top.set_xlabel(f"{name} ({unit})")
+    xunit = money_axis(top.xaxis, v, unit)
+    top.set_ylabel(money_axis(top.yaxis, table["objective"].to_numpy(float),
+                              result.units.get("objective", "")))
+    top.set_xlabel(f"{name} ({xunit})")
     top.set_title(title or f"Sweep of {result.param}", fontsize=10)
     top.grid(alpha=0.3)
     top.legend(loc="best", fontsize=8)
@@ -77,7 +95,7 @@ def sweep_figure(result: SweepResult, title: str = "") -> bytes:
         bottom.plot(v, table[dcol].to_numpy(float), "s", color="C2", ms=4,
                     label="budget dual (LP / fixed MIP)")
     bottom.set_ylabel(result.units.get(mcol, "per unit"))
-    bottom.set_xlabel(f"{name} ({unit})")
+    bottom.set_xlabel(f"{name} ({money_axis(bottom.xaxis, v, unit)})")
     per = unit if result.is_budget else "unit"
     bottom.set_title(f"Marginal objective per {per}", fontsize=10)
     bottom.grid(alpha=0.3)
@@ -97,8 +115,8 @@ def frontier_figure(result: FrontierResult, title: str = "") -> bytes:
     ends = front[front["role"] != "interior"]
     ax.plot(ends["x"], ends["y"], "s", color="C3", ms=8, mfc="none", label="endpoints")
     cur = result.currency
-    ax.set_xlabel(f"{result.x.name} ({result.x.unit(cur)})")
-    ax.set_ylabel(f"{result.y.name} ({result.y.unit(cur)})")
+    ax.set_xlabel(f"{result.x.name} ({money_axis(ax.xaxis, pts['x'], result.x.unit(cur))})")
+    ax.set_ylabel(f"{result.y.name} ({money_axis(ax.yaxis, pts['y'], result.y.unit(cur))})")
     ax.set_title(title or f"Trade-off: {result.y.name} against {result.x.name}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
