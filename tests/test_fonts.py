@@ -106,4 +106,4 @@ def test_dss_plot_draws_chinese_names_with_the_cjk_font(tmp_path) -> None:
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     assert any("林业和草原局" in t for t in labels), labels
     assert any("穆坪镇" in t for t in labels), labels
-    assert any("退耕还草" in t for t in labels), labels
+    assert any("退耕还林" in t for t in labels), labels
