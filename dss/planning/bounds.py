@@ -74,6 +74,20 @@ def decision_table(data: PlanningData, table: pd.DataFrame, columns: tuple[str, 
     return units, zones, values
 
 
+def unavailable_issues(problem: PlanningProblem, units: np.ndarray, zones: np.ndarray,
+                       least: np.ndarray, column: str) -> list[Issue]:
+    """Decisions that must be above 0 where the unit has an NA cost in the zone."""
+    na = problem.data.unavailable
+    if na is None:
+        return []
+    ids = problem.data.unit_ids
+    return [Issue("problem", f"unit {ids[i]!r} cannot be allocated to zone "
+                             f"{problem.data.zones[z]!r} (its cost there is NA) but is locked "
+                             "or bounded into it", None, column)
+            for i, z, v in zip(units.tolist(), zones.tolist(), least.tolist(), strict=True)
+            if na[i, z] and v > TOL]
+
+
 @dataclass(frozen=True, eq=False)
 class ManualLockedConstraint(Part):
     """Manual locks (prioritizr's ``add_manual_locked_constraints``): each listed decision
@@ -92,10 +106,12 @@ class ManualLockedConstraint(Part):
     name: ClassVar[str] = "manual_locked"
 
     def check(self, problem: PlanningProblem) -> list[Issue]:
+        issues = unavailable_issues(problem, self.units, self.zones, self.status, "status")
         if problem.binary and (np.abs(self.status - np.round(self.status)) > TOL).any():
-            return [Issue("problem", "fractional manual locks need proportion decisions "
-                                     "(add_proportion_decisions)", None, "status")]
-        return []
+            issues.append(Issue("problem", "fractional manual locks need proportion "
+                                           "decisions (add_proportion_decisions)", None,
+                                "status"))
+        return issues
 
     def compile(self, model: Model, block: pyo.Block) -> None:
         for i, z, s in zip(self.units.tolist(), self.zones.tolist(), self.status.tolist(),
@@ -124,11 +140,13 @@ class ManualBoundedConstraint(Part):
 
     def check(self, problem: PlanningProblem) -> list[Issue]:
         ids = problem.data.unit_ids
-        return [Issue("problem", f"unit {ids[i]!r} in zone {problem.data.zones[z]!r}: lower "
-                                 f"limit {lo:g} is above upper limit {hi:g}", None, "lower")
-                for i, z, lo, hi in zip(self.units.tolist(), self.zones.tolist(),
-                                        self.lower.tolist(), self.upper.tolist(), strict=True)
-                if lo > hi + TOL]
+        issues = unavailable_issues(problem, self.units, self.zones, self.lower, "lower")
+        return issues + [
+            Issue("problem", f"unit {ids[i]!r} in zone {problem.data.zones[z]!r}: lower limit "
+                             f"{lo:g} is above upper limit {hi:g}", None, "lower")
+            for i, z, lo, hi in zip(self.units.tolist(), self.zones.tolist(),
+                                    self.lower.tolist(), self.upper.tolist(), strict=True)
+            if lo > hi + TOL]
 
     def compile(self, model: Model, block: pyo.Block) -> None:
         for i, z, lo, hi in zip(self.units.tolist(), self.zones.tolist(), self.lower.tolist(),

@@ -219,7 +219,9 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
 
     config = resolved.config
     spec = config.planning
-    _, lines = read_yaml_located(resolved.path)
+    from dss.planning.marxan_model import is_marxan_input
+
+    lines = {} if is_marxan_input(resolved.path) else read_yaml_located(resolved.path)[1]
     if spec is None:
         raise InputError([Issue(resolved.path.name, "kind: planning needs a planning section "
                                                     "(units, zones, costs, features, targets;"

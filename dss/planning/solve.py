@@ -263,12 +263,15 @@ def explain_infeasibility(problem: PlanningProblem, options: SolverOptions | Non
     # the most any plan holds: every unit in its best zone of the target's group
     available = [float(np.maximum(data.feature_matrix(t.feature)[:, list(t.zones)], 0.0)
                        .max(axis=1).sum()) for t in problem.targets]
+    from dss.planning.targets import met
+
+    is_met = met(problem.targets, held, 1e-7)
     rows = []
     for k, (label, t) in enumerate(zip(problem.target_labels(), problem.targets, strict=True)):
-        short = max(0.0, t.amount - held[k])
+        short = 0.0 if is_met[k] else abs(t.amount - held[k])  # excess for an upper bound
         rows.append({"target": label, "feature": data.feature_ids[t.feature],
                      "zones": "+".join(data.zones[z] for z in t.zones),
                      "target_amount": t.amount, "available": available[k],
-                     "shortfall": short if short > 1e-7 * max(1.0, t.amount) else 0.0,
+                     "shortfall": short,
                      "shortfall_share": short / t.amount if t.amount > 0 else 0.0})
     return pd.DataFrame(rows, columns=columns)
