@@ -311,9 +311,11 @@ class PlanningData:
         Args:
             units: Planning units: an ``id`` column plus numeric attributes.
             features: Features: a frame with ``id`` (and optional ``name``), or a list of ids.
-            amounts: Long table ``feature, unit, amount``.
+            amounts: Long table ``feature, unit, amount`` (amounts may be negative), or
+                ``feature, unit, zone, amount``: the full unit x feature x zone table.
             cost: The cost column (single zone), a mapping zone -> column name or constant,
-                or an array (units, zones).
+                or an array (units, zones); a missing value (NaN) is an NA cost: the unit
+                cannot be allocated to that zone.
             zones: Zone names (default: one zone, ``selected``).
             contributions: Mapping feature -> zone -> share held (default 1), or an array
                 (features, zones).
@@ -862,16 +864,6 @@ class PlanningProblem(PrioritizrMethods):
             doc = part.math().splitlines()[0] if part.math() else ""
             lines.append(f"  {part.kind:<10} {part.label:<22} {doc}")
         return "\n".join(lines)
-
-
-def _budget(budget: float) -> float:
-    try:
-        value = float(budget)
-    except (TypeError, ValueError):
-        raise _fail(f"budget must be a number (got {budget!r})", "budget") from None
-    if not np.isfinite(value) or value < 0:
-        raise _fail(f"budget must be a finite number >= 0 (got {budget!r})", "budget")
-    return value
 
 
 def _nonneg(value: float, column: str) -> None:
