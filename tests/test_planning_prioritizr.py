@@ -303,3 +303,13 @@ def test_dss_solve_a_marxan_input_dat(tmp_path: Path) -> None:
     assert value == pytest.approx(brute_force(read_marxan(tmp_path / "proj")))
     missing = RUNNER.invoke(app, ["solve", str(tmp_path / "nope" / "input.dat")])
     assert missing.exit_code == 2 and "no such Marxan input file" in missing.output
+
+
+def test_marxan_project_with_a_negative_blm(tmp_path: Path) -> None:
+    """A negative BLM (from a model file's boundary.penalty; input.dat keeps Marxan's
+    BLM >= 0) spreads the reserve; the optimum equals enumeration."""
+    project = read_marxan(grid_project(tmp_path / "proj"))
+    result = project.problem(blm=-0.5).solve(EXACT)
+    assert result.status == "optimal"
+    project.params["BLM"] = "-0.5"  # the enumeration reads the project's BLM
+    assert result.objective == pytest.approx(brute_force(project))
