@@ -8,17 +8,12 @@ key in the model file, all at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from dss.planning.problem import PlanningProblem
 from dss.planning.spec import ObjectiveSpec, PlanningSpec
 from dss.planning.study import _check_attribute, _check_zones, _Issues
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 
 def check_extras(spec: PlanningSpec, zones: list[str], ids: list[str], columns: list[str],
