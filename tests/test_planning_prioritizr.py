@@ -313,3 +313,61 @@ def test_marxan_project_with_a_negative_blm(tmp_path: Path) -> None:
     assert result.status == "optimal"
     project.params["BLM"] = "-0.5"  # the enumeration reads the project's BLM
     assert result.objective == pytest.approx(brute_force(project))
+
+
+def test_marxan_model_with_prioritizr_keys(tmp_path: Path) -> None:
+    """A Marxan project's model file may add contiguity and change the objective; the
+    contiguous optimum equals enumeration of the connected plans; study-only keys are
+    refused where they are written."""
+    import itertools
+
+    import networkx as nx
+
+    grid_project(tmp_path / "proj", blm=0.0, seed=4)  # unconstrained optimum: 20, split
+    model = {"name": "grid", "kind": "planning", "inputs": "proj",
+             "solver": {"mip_gap": 0.0},
+             "planning": {"source": "marxan", "marxan": "input.dat", "contiguity": {}}}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(model), encoding="utf-8")
+    result = RUNNER.invoke(app, ["solve", str(path), "--out", str(tmp_path / "res")])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(tmp_path / "res" / "grid" / "base" / "summary.csv")
+    got = float(summary.set_index("metric")["value"]["objective"])
+    project = read_marxan(tmp_path / "proj")
+    pu, spec, puvspr, bound = project.pu, project.spec, project.puvspr, project.bound
+    ids = pu["id"].tolist()
+    pos = {u: k for k, u in enumerate(ids)}
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(ids)))
+    graph.add_edges_from((pos[a], pos[b]) for a, b in zip(bound["id1"], bound["id2"],
+                                                          strict=True) if a != b)
+    status = pu["status"].to_numpy()
+    free = np.flatnonzero(status < 2)
+    best = math.inf
+    for bits in itertools.product((0, 1), repeat=len(free)):
+        x = (status == 2).astype(float)
+        x[free] = bits
+        if not nx.is_connected(graph.subgraph(np.flatnonzero(x).tolist())):
+            continue
+        ok = True
+        for r in spec.itertuples(index=False):
+            rows = puvspr[puvspr["species"] == r.id]
+            amount = np.zeros(len(ids))
+            amount[[pos[u] for u in rows["pu"]]] = rows["amount"].to_numpy()
+            target = r.prop * amount.sum() if r.prop > 0 else r.target
+            ok &= bool(x @ amount >= target - 1e-9) and bool(x @ (amount > 0) >= r.targetocc)
+        if not ok:
+            continue
+        a = x[[pos[u] for u in bound["id1"]]]
+        b = x[[pos[u] for u in bound["id2"]]]
+        cut = np.where((bound["id1"] == bound["id2"]).to_numpy(), a, np.abs(a - b))
+        best = min(best, float(x @ pu["cost"].to_numpy(float)
+                               + project.blm * cut @ bound["boundary"].to_numpy()))
+    assert got == pytest.approx(best) and got > brute_force(project) + 1
+    model["planning"].update({"targets": {"t": {"feature": "1", "absolute": 1}},
+                              "zones": ["a"]})
+    path.write_text(yaml.safe_dump(model), encoding="utf-8")
+    result = RUNNER.invoke(app, ["solve", str(path), "--out", str(tmp_path / "res2")])
+    assert result.exit_code == 2
+    assert "planning.zones: zones does not apply to a Marxan project" in result.output
+    assert "planning.targets: targets does not apply" in result.output

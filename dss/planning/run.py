@@ -242,6 +242,9 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
         project = read_marxan(resolved.inputs_dir / spec.marxan)
         blm = spec.boundary.penalty if spec.boundary is not None else None
         problem = project.problem(blm)
+        from dss.planning.marxan_keys import apply_marxan_keys
+
+        problem = apply_marxan_keys(problem, spec, resolved.path.name, lines)
         hashes[f"inputs/{spec.marxan}"] = file_sha256(project.input_file)
         for key in ("PUNAME", "SPECNAME", "PUVSPRNAME", "BOUNDNAME"):
             name = project.params[key]
