@@ -5,6 +5,12 @@ Usage::
     python benchmarks/bench_marxan.py [--rows 30] [--cols 50] [--features 20] [--blm 1]
                                       [--seed 0] [--amounts presence|area]
                                       [--time-limit 300] [--gap 0] [--out FOLDER]
+                                      [--highs KEY=VALUE ...]
+    python benchmarks/bench_marxan.py --sweep [--features 17] [--max-units 20000]
+
+``--sweep`` prints the time to proven optimality at 1,000, 1,751 (the size of a real Marxan
+project, 17 x 103), 2,000, 5,000, 10,000 and 20,000 units, each without and with the BLM
+(``results/benchmarks/marxan_sweep.md``).
 
 A synthetic Marxan project is written in Marxan's own format (``input.dat``, ``pu.dat``,
 ``spec.dat``, ``puvspr.dat``, ``bound.dat``; :func:`dss.planning.marxan.write_marxan`) and
@@ -100,6 +106,51 @@ def make_project(folder: Path, rows: int, cols: int, features: int, blm: float, 
     return write_marxan(folder, pu, pd.DataFrame(spec_rows), puvspr, bound, blm=blm)
 
 
+def solve_project(folder: Path, rows: int, cols: int, features: int, blm: float, seed: int,
+                  amounts: str, time_limit: float, gap: float, highs: dict) -> dict:
+    """Write, read, solve and write the outputs of one project; returns the measures."""
+    from dss.planning.marxan import read_marxan, write_marxan_outputs
+    from dss.planning.solve import SolverOptions, solve
+
+    t0 = time.perf_counter()
+    input_dat = make_project(folder, rows, cols, features, blm, seed, amounts)
+    t1 = time.perf_counter()
+    project = read_marxan(input_dat)
+    problem = project.problem()
+    t2 = time.perf_counter()
+    result = solve(problem, SolverOptions(time_limit=time_limit, gap=gap, abs_gap=1e-6,
+                                          threads=1, highs=highs))
+    t3 = time.perf_counter()
+    write_marxan_outputs(project, result)
+    t4 = time.perf_counter()
+    selected = int((result.selected() > 0.5).sum()) if result.solution is not None else 0
+    boundary = result.terms.get("boundary", 0.0) / blm if blm else 0.0
+    return {"project": project, "result": result, "write": t1 - t0, "read": t2 - t1,
+            "solve_total": t3 - t2, "output": t4 - t3, "selected": selected,
+            "boundary": boundary}
+
+
+def sweep(args: argparse.Namespace, highs: dict) -> str:
+    """Time to proven optimality at 1,000 to 20,000 units, without and with the BLM."""
+    sizes = [(20, 50), (17, 103), (40, 50), (50, 100), (100, 100), (100, 200)]
+    lines = ["| units | features | BLM | amounts | status | build s | solve s | gap |",
+             "| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |"]
+    for rows, cols in sizes:
+        if rows * cols > args.max_units:
+            continue
+        for blm in (0.0, args.blm):
+            with tempfile.TemporaryDirectory(dir=args.out) as tmp:
+                m = solve_project(Path(tmp) / "project", rows, cols, args.features, blm,
+                                  args.seed, args.amounts, args.time_limit, args.gap, highs)
+            r = m["result"]
+            gap = f"{r.gap:.1e}" if r.gap is not None else "-"
+            line = (f"| {rows * cols:,} | {args.features} | {blm:g} | {args.amounts} | "
+                    f"{r.status} | {r.build_seconds:.2f} | {r.solve_seconds:.2f} | {gap} |")
+            print(line, flush=True)
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=30)
@@ -110,31 +161,31 @@ def main() -> None:
     parser.add_argument("--amounts", choices=("presence", "area"), default="presence")
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--gap", type=float, default=0.0, help="relative MIP gap (0: prove)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="time table at 1,000 to 20,000 units, with and without BLM")
+    parser.add_argument("--max-units", type=int, default=20_000,
+                        help="largest project of the sweep")
+    parser.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra HiGHS option (repeatable), e.g. mip_heuristic_effort=0.2")
     parser.add_argument("--out", type=Path, default=Path("results") / "benchmarks",
                         help="folder for marxan.md and the project (default results/"
                              "benchmarks)")
     args = parser.parse_args()
-
-    from dss.planning.marxan import read_marxan, write_marxan_outputs
-    from dss.planning.solve import SolverOptions, solve
-
+    highs = {}
+    for item in args.highs:
+        key, _, value = item.partition("=")
+        highs[key] = float(value) if value.replace(".", "", 1).isdigit() else value
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.sweep:
+        table = sweep(args, highs)
+        (args.out / "marxan_sweep.md").write_text(
+            "# Marxan sweep (benchmarks/bench_marxan.py --sweep)\n\n" + table + "\n",
+            encoding="utf-8")
+        return
     with tempfile.TemporaryDirectory(dir=args.out) as tmp:
-        folder = Path(tmp) / "project"
-        t0 = time.perf_counter()
-        input_dat = make_project(folder, args.rows, args.cols, args.features, args.blm,
-                                 args.seed, args.amounts)
-        t1 = time.perf_counter()
-        project = read_marxan(input_dat)
-        problem = project.problem()
-        t2 = time.perf_counter()
-        result = solve(problem, SolverOptions(time_limit=args.time_limit, gap=args.gap,
-                                              abs_gap=1e-6, threads=1))
-        t3 = time.perf_counter()
-        write_marxan_outputs(project, result)
-        t4 = time.perf_counter()
-        selected = int((result.selected() > 0.5).sum()) if result.solution is not None else 0
-        boundary = result.terms.get("boundary", 0.0) / args.blm if args.blm else 0.0
+        m = solve_project(Path(tmp) / "project", args.rows, args.cols, args.features,
+                          args.blm, args.seed, args.amounts, args.time_limit, args.gap, highs)
+    project, result = m["project"], m["result"]
     rows = [
         ("planning units", f"{len(project.pu):,}"),
         ("features", f"{len(project.spec)}"),
@@ -143,19 +194,20 @@ def main() -> None:
         ("amounts", args.amounts),
         ("BLM", f"{args.blm:g}"),
         ("seed", str(args.seed)),
-        ("write project s", f"{t1 - t0:.2f}"),
-        ("read + problem s", f"{t2 - t1:.2f}"),
+        ("HiGHS options", ", ".join(f"{k}={v}" for k, v in highs.items()) or "-"),
+        ("write project s", f"{m['write']:.2f}"),
+        ("read + problem s", f"{m['read']:.2f}"),
         ("build (Pyomo) s", f"{result.build_seconds:.2f}"),
         ("solve (HiGHS) s", f"{result.solve_seconds:.2f}"),
-        ("solve total s", f"{t3 - t2:.2f}"),
-        ("write outputs s", f"{t4 - t3:.2f}"),
+        ("solve total s", f"{m['solve_total']:.2f}"),
+        ("write outputs s", f"{m['output']:.2f}"),
         ("status", result.status),
         ("objective", f"{result.objective:,.3f}" if result.objective is not None else "-"),
         ("bound", f"{result.bound:,.3f}" if result.bound is not None else "-"),
         ("gap", f"{result.gap:.2e}" if result.gap is not None else "-"),
         ("cost", f"{result.terms.get('cost', 0.0):,.3f}"),
-        ("boundary length", f"{boundary:,.1f}"),
-        ("units selected", f"{selected:,}"),
+        ("boundary length", f"{m['boundary']:,.1f}"),
+        ("units selected", f"{m['selected']:,}"),
     ]
     table = "\n".join(["| metric | value |", "| --- | --- |",
                        *(f"| {k} | {v} |" for k, v in rows)])

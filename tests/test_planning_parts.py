@@ -392,14 +392,15 @@ def test_infeasible_targets_are_explained() -> None:
 
 def test_bad_input_is_located() -> None:
     units = pd.DataFrame({"id": [1, 2, 2], "cost": [1, -1, "x"]})
-    amounts = pd.DataFrame({"feature": ["a", "zz"], "unit": [9, 1], "amount": [1, -2]})
+    # negative amounts are valid (a feature that a unit harms); text is not
+    amounts = pd.DataFrame({"feature": ["a", "zz"], "unit": [9, 1], "amount": [1, "y"]})
     with pytest.raises(InputError) as err:
         PlanningProblem.from_tables(units, ["a"], amounts)
     text = str(err.value)
     for needle in ("units, row 4, column id: duplicate id", "column cost: -1 is below 0",
                    "not a number: 'x'", "amounts, row 3, column feature: unknown feature 'zz'",
                    "amounts, row 2, column unit: unknown planning unit '9'",
-                   "column amount: -2 is below 0"):
+                   "amounts, row 3, column amount: not a number: 'y'"):
         assert needle in text, text
 
 

@@ -277,7 +277,15 @@ def load_model(path: Path | str, scenarios: list[str] | None = None,
         InputError: on malformed YAML, unknown keys, bad values or unknown scenarios.
     """
     path = Path(path)
-    data, lines = read_yaml_located(path)
+    from dss.planning.marxan_model import is_marxan_input, marxan_model
+
+    if is_marxan_input(path):  # dss solve path/to/input.dat
+        if not path.is_file():
+            raise InputError([Issue(str(path), "no such Marxan input file")],
+                             "cannot load model")
+        data, lines = marxan_model(path), {}
+    else:
+        data, lines = read_yaml_located(path)
     try:
         declared = ModelConfig.model_validate(data)
     except ValidationError as err:

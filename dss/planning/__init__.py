@@ -16,11 +16,18 @@ linear program solved exactly by HiGHS (through Pyomo), as dss's allocation mode
 
 Modules: :mod:`~dss.planning.problem` (data and the problem), :mod:`~dss.planning.objectives`,
 :mod:`~dss.planning.constraints`, :mod:`~dss.planning.penalties` (one small class each, with
-its mathematics), :mod:`~dss.planning.solve` (compile and solve),
+its mathematics), :mod:`~dss.planning.api` (more of prioritizr's calls),
+:mod:`~dss.planning.extra_objectives` (minimum penalties, maximum cover),
+:mod:`~dss.planning.targets` (target senses), :mod:`~dss.planning.bounds` (manual locks and
+bounds), :mod:`~dss.planning.adjacency` (flow connectivity, feature contiguity, ``clamp``),
+:mod:`~dss.planning.amounts` (zone amounts, NA costs), :mod:`~dss.planning.solve` (compile
+and solve),
 :mod:`~dss.planning.evaluate` (evaluation and irreplaceability),
 :mod:`~dss.planning.portfolio` (distinct near-optimal plans), :mod:`~dss.planning.marxan`
 (Marxan projects in and out), :mod:`~dss.planning.study` (planning units from a dss study:
-the park-design model) and :mod:`~dss.planning.run` (``dss solve`` on ``kind: planning``).
+the park-design model; its prioritizr keys in :mod:`~dss.planning.study_extras`),
+:mod:`~dss.planning.marxan_model` (``dss solve input.dat``) and :mod:`~dss.planning.run`
+(``dss solve`` on ``kind: planning``).
 
 Names are imported lazily, so that importing :mod:`dss.planning.spec` (the model-file schema,
 used by :mod:`dss.config.model`) stays light.

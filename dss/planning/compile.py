@@ -58,6 +58,9 @@ class Model:
     terms: list[Term] = field(default_factory=list)
     locked_in: dict[int, list[tuple[int, ...]]] = field(default_factory=dict)
     blocks: dict[str, pyo.Block] = field(default_factory=dict)
+    feature_vars: dict[int, dict[int, Any]] = field(default_factory=dict)
+    """Feature -> zone -> per-unit variables that count the feature instead of
+    :math:`x_{iz}` (set by feature contiguity, which compiles before the objective)."""
     seconds: float = 0.0
 
     def __post_init__(self) -> None:
@@ -105,18 +108,20 @@ class Model:
         return self.feature_expr(target.feature, target.zones)
 
     def feature_expr(self, f: int, zones: tuple[int, ...]) -> LinearExpression:
-        """Amount of feature ``f`` held in the zones: :math:`\\sum_i \\sum_{z} k_{fz}
-        a_{fi} x_{iz}`."""
-        data = self.data
-        units = np.flatnonzero(data.amounts[f])
+        """Amount of feature ``f`` held in the zones: :math:`\\sum_i \\sum_{z} a_{fiz}
+        x_{iz}` (:meth:`PlanningData.feature_matrix`; a part may count the feature through
+        its own variables instead, see :attr:`feature_vars`)."""
+        amounts = self.data.feature_matrix(f)
+        own = self.feature_vars.get(f)
         coefs, variables = [], []
         for z in zones:
-            k = data.contributions[f, z]
-            if k == 0:
-                continue
-            coefs.append(k * data.amounts[f, units])
-            variables.extend(self.decisions[i * self.nz + z] for i in units)
-        if not coefs:
+            units = np.flatnonzero(amounts[:, z])
+            coefs.append(amounts[units, z])
+            if own is not None and z in own:
+                variables.extend(own[z][i] for i in units)
+            else:
+                variables.extend(self.decisions[i * self.nz + z] for i in units)
+        if not variables:
             return self.linear([], [])
         return self.linear(np.concatenate(coefs), variables)
 
@@ -144,11 +149,14 @@ class Model:
         variable of the group fixed at 1)."""
         if any(set(g) <= set(zones) for g in self.locked_in.get(i, [])):
             return True
-        return any(v.fixed and v.value == 1 for v in self.group(i, zones))
+        return any((v.fixed and v.value == 1) or (v.lb is not None and v.lb >= 1)
+                   for v in self.group(i, zones))
 
     def eligible(self, i: int, zones: tuple[int, ...]) -> bool:
-        """Whether unit ``i`` can be in the zone group (not every variable fixed at 0)."""
-        return not all(v.fixed and v.value == 0 for v in self.group(i, zones))
+        """Whether unit ``i`` can be in the zone group (not every variable fixed or bounded
+        at 0)."""
+        return not all((v.fixed and v.value == 0) or (v.ub is not None and v.ub <= 0)
+                       for v in self.group(i, zones))
 
     def products(self, block: pyo.Block, name: str, a: np.ndarray, b: np.ndarray,
                  zones: tuple[int, ...], coef: np.ndarray) -> list[Any]:
@@ -178,9 +186,11 @@ class Model:
                                       [w[k], *ga, *gb]) >= -1.0)
         return [w[k] for k in range(count)]
 
-    def objective_value(self) -> float:
-        """The minimised objective at the loaded solution."""
-        return float(sum(t.sign * t.value() for t in self.terms))
+    def objective_value(self, tie_breaker: bool = False) -> float:
+        """The minimised objective at the loaded solution (without the tie-breaking term
+        unless asked for)."""
+        return float(sum(t.sign * t.value() for t in self.terms
+                         if tie_breaker or t.role != "tie_breaker"))
 
 
 def compile_problem(problem: PlanningProblem) -> Model:
@@ -203,6 +213,9 @@ def compile_problem(problem: PlanningProblem) -> Model:
         m.allocation = pyo.ConstraintList()
         for i in range(model.n):
             m.allocation.add(model.y(i, tuple(range(model.nz))) <= 1)
+    if problem.data.unavailable is not None:  # NA costs: x_iz = 0
+        for k in np.flatnonzero(problem.data.unavailable.ravel()):
+            model.decisions[int(k)].fix(0)
     used: set[str] = set()
     for part in problem.parts():
         name = part.label

@@ -13,6 +13,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from dss.errors import Issue
+from dss.planning.adjacency import add_flow_connectivity, clamped_k, feasible_neighbours
 from dss.planning.parts import Part
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SYMMETRY_BREAKING_MAX_UNITS = 300
 """Contiguity without a locked-in unit orders its root (the first selected unit) only up to
-this many eligible units: the ordering rows have O(n^2) non-zeros."""
+this many eligible units (:data:`dss.planning.adjacency.SYMMETRY_BREAKING_MAX_UNITS`)."""
 
 
 class Constraint(Part):
@@ -163,32 +164,35 @@ class NeighborConstraint(Constraint):
     """Each unit in the zone group has at least :math:`k` neighbours in the group
     (prioritizr's ``add_neighbor_constraints``).
 
-    .. math:: \\sum_{j \\in N(i)} y_j^G \\ge k \\, y_i^G \\;\\; \\forall i
+    .. math:: \\sum_{j \\in N(i)} y_j^G \\ge k_i \\, y_i^G \\;\\; \\forall i
 
-    :math:`N(i)`: units sharing a boundary of positive length with :math:`i`. A unit with
-    fewer than :math:`k` neighbours can never be in the group.
+    :math:`N(i)`: units sharing a boundary of positive length with :math:`i`. Without
+    ``clamp``, :math:`k_i = k` and a unit with fewer than :math:`k` neighbours can never be
+    in the group. With ``clamp`` (prioritizr's default), :math:`k_i = \\min(k, |N'(i)|)`
+    where :math:`N'(i)` are the neighbours that can be in the group (not locked out), and a
+    unit locked in to the group is exempt (:math:`k_i = 0`).
     """
 
     k: int
     zones: tuple[int, ...]
+    clamp: bool = False
     name: ClassVar[str] = "neighbors"
 
     def check(self, problem: PlanningProblem) -> list[Issue]:
         return _need_adjacency(problem, "add_neighbor_constraints")
 
     def compile(self, model: Model, block: pyo.Block) -> None:
-        pairs = model.data.neighbour_pairs()
-        nbrs: dict[int, list[int]] = {i: [] for i in range(model.n)}
-        for a, b in pairs.tolist():
-            nbrs[a].append(b)
-            nbrs[b].append(a)
+        nbrs = feasible_neighbours(model.data.neighbour_pairs(), model.n)
         block.row = pyo.ConstraintList()
         for i in range(model.n):
             if not model.eligible(i, self.zones):
                 continue
+            k = clamped_k(model, self.k, self.zones, i, nbrs[i]) if self.clamp else self.k
+            if k == 0:
+                continue
             own = model.group(i, self.zones)
             others = [v for j in nbrs[i] for v in model.group(j, self.zones)]
-            block.row.add(model.linear([1.0] * len(others) + [-float(self.k)] * len(own),
+            block.row.add(model.linear([1.0] * len(others) + [-float(k)] * len(own),
                                        [*others, *own]) >= 0)
 
 
@@ -230,69 +234,7 @@ class ContiguityConstraint(Constraint):
 
     def compile(self, model: Model, block: pyo.Block) -> None:
         G = self.zones
-        eligible = [i for i in range(model.n) if model.eligible(i, G)]
-        count = len(eligible)
-        if count <= 1:
-            return
-        pos = {i: k for k, i in enumerate(eligible)}
-        pairs = [(a, b) for a, b in model.data.neighbour_pairs().tolist()
-                 if a in pos and b in pos]
-        arcs = pairs + [(b, a) for a, b in pairs]
-        cap = float(count - 1)
-        forced = [i for i in eligible if model.forced(i, G)]
-        y = {i: model.group(i, G) for i in eligible}
-        block.flow = pyo.Var(range(len(arcs)), bounds=(0, cap))
-        block.supply = pyo.Var(eligible, bounds=(0, float(count)))
-        incoming: dict[int, list[int]] = {i: [] for i in eligible}
-        outgoing: dict[int, list[int]] = {i: [] for i in eligible}
-        for k, (a, b) in enumerate(arcs):
-            outgoing[a].append(k)
-            incoming[b].append(k)
-        if forced:
-            root = forced[0]
-            for i in eligible:
-                if i != root:
-                    block.supply[i].fix(0)
-            root_expr = {i: float(i == root) for i in eligible}
-        else:
-            block.root = pyo.Var(eligible, domain=pyo.Binary)
-            block.one_root = pyo.Constraint(expr=sum(block.root[i] for i in eligible) <= 1)
-            block.root_selected = pyo.Constraint(eligible, rule=lambda _, i: model.linear(
-                [1.0] + [-1.0] * len(y[i]), [block.root[i], *y[i]]) <= 0)
-            block.supply_root = pyo.Constraint(eligible, rule=lambda _, i: block.supply[i]
-                                               <= count * block.root[i])
-            root_expr = {i: block.root[i] for i in eligible}
-            if count <= SYMMETRY_BREAKING_MAX_UNITS:
-                block.first_root = pyo.ConstraintList()
-                for k, i in enumerate(eligible[1:], start=1):
-                    before = [v for j in eligible[:k] for v in y[j]]
-                    block.first_root.add(model.linear(
-                        [1.0] * len(before) + [float(k)], [*before, block.root[i]]) <= k)
-        flows = [block.flow[k] for k in range(len(arcs))]
-        block.balance = pyo.ConstraintList()
-        for i in eligible:
-            coefs = [1.0] * len(incoming[i]) + [-1.0] * len(outgoing[i]) + [1.0] \
-                + [-1.0] * len(y[i])
-            variables = [*(flows[k] for k in incoming[i]), *(flows[k] for k in outgoing[i]),
-                         block.supply[i], *y[i]]
-            block.balance.add(model.linear(coefs, variables) == 0)
-        block.capacity = pyo.ConstraintList()
-        for k, (a, b) in enumerate(arcs):
-            for end in (a, b):
-                block.capacity.add(model.linear([1.0] + [-cap] * len(y[end]),
-                                                [flows[k], *y[end]]) <= 0)
-        nbrs: dict[int, list[int]] = {i: [] for i in eligible}
-        for a, b in pairs:
-            nbrs[a].append(b)
-            nbrs[b].append(a)
-        block.has_neighbour = pyo.ConstraintList()
-        for i in eligible:
-            others = [v for j in nbrs[i] for v in y[j]]
-            root_term = root_expr[i]
-            if isinstance(root_term, float):
-                block.has_neighbour.add(model.linear(
-                    [1.0] * len(y[i]) + [-1.0] * len(others), [*y[i], *others]) <= root_term)
-            else:
-                block.has_neighbour.add(model.linear(
-                    [1.0] * len(y[i]) + [-1.0] * len(others) + [-1.0],
-                    [*y[i], *others, root_term]) <= 0)
+        members = {i: model.group(i, G) for i in range(model.n) if model.eligible(i, G)}
+        forced = [i for i in sorted(members) if model.forced(i, G)]
+        pairs = [tuple(p) for p in model.data.neighbour_pairs().tolist()]
+        add_flow_connectivity(model, block, members, pairs, forced)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from dss.errors import InputError, Issue
 from dss.planning.penalties import Penalty, boundary_length, group_values
+from dss.planning.targets import met, relative_shortfall
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.planning.problem import PlanningProblem
@@ -59,8 +60,7 @@ def held_amounts(problem: PlanningProblem, solution: np.ndarray) -> np.ndarray:
     out = np.zeros(len(problem.targets))
     for k, t in enumerate(problem.targets):
         zones = list(t.zones)
-        out[k] = float(data.amounts[t.feature] @ (plan[:, zones] *
-                                                 data.contributions[t.feature, zones]).sum(1))
+        out[k] = float((data.feature_matrix(t.feature)[:, zones] * plan[:, zones]).sum())
     return out
 
 
@@ -85,7 +85,7 @@ def feature_representation(problem: PlanningProblem, solution: np.ndarray) -> pd
     rows = []
     for f, fid in enumerate(data.feature_ids):
         for k, z in enumerate(data.zones):
-            held = float(data.contributions[f, k] * (data.amounts[f] @ plan[:, k]))
+            held = float(data.feature_matrix(f)[:, k] @ plan[:, k])
             rows.append({"feature": fid, "name": data.features["name"].iloc[f], "zone": z,
                          "total_amount": float(totals[f]), "held": held,
                          "relative_held": held / totals[f] if totals[f] > 0 else math.nan})
@@ -99,9 +99,11 @@ def target_coverage(problem: PlanningProblem, solution: np.ndarray, tolerance: f
     data = problem.data
     held = held_amounts(problem, solution)
     totals = data.totals()
+    is_met = met(problem.targets, held, tolerance)
+    shares = relative_shortfall(problem.targets, held)
     rows = []
     for k, (label, t) in enumerate(zip(problem.target_labels(), problem.targets, strict=True)):
-        short = max(0.0, t.amount - held[k])
+        short = 0.0 if is_met[k] else abs(t.amount - held[k])
         rows.append({
             "target": label, "feature": data.feature_ids[t.feature],
             "name": data.features["name"].iloc[t.feature],
@@ -109,12 +111,10 @@ def target_coverage(problem: PlanningProblem, solution: np.ndarray, tolerance: f
             "total_amount": float(totals[t.feature]),
             "relative_target": t.relative if t.relative is not None else
             (t.amount / totals[t.feature] if totals[t.feature] > 0 else math.nan),
-            "target_amount": t.amount, "held": held[k],
+            "sense": t.sense, "target_amount": t.amount, "held": held[k],
             "relative_held": held[k] / totals[t.feature] if totals[t.feature] > 0 else math.nan,
-            "met": bool(held[k] >= t.amount - tolerance * max(1.0, t.amount)),
-            "shortfall": short if short > tolerance * max(1.0, t.amount) else 0.0,
-            "shortfall_share": short / t.amount if t.amount > 0 and
-            short > tolerance * max(1.0, t.amount) else 0.0})
+            "met": bool(is_met[k]), "shortfall": short,
+            "shortfall_share": 0.0 if is_met[k] else float(shares[k])})
     return pd.DataFrame(rows)
 
 
@@ -177,20 +177,22 @@ def objective_terms(problem: PlanningProblem, solution: np.ndarray) -> dict[str,
     terms = {"cost": float((data.cost * plan).sum())}
     name = problem.objective.name if problem.objective is not None else ""
     held = held_amounts(problem, plan)
-    amounts = np.array([t.amount for t in problem.targets])
-    share = np.where(amounts > 0, np.maximum(0.0, amounts - held) / np.where(
-        amounts > 0, amounts, 1.0), 0.0)
+    share = relative_shortfall(problem.targets, held)
     if name == "max_utility":
         w = problem.weights()
-        terms["utility"] = float(sum(w[f] * (data.amounts[f] @ (plan * data.contributions[f])
-                                             .sum(1)) for f in range(data.n_features)))
+        terms["utility"] = float(sum(w[f] * (data.feature_matrix(f) * plan).sum()
+                                     for f in range(data.n_features)))
     elif name == "max_features":
-        met = held >= amounts - 1e-6 * np.maximum(1.0, amounts)
-        terms["targets_met"] = float((problem.target_weights() * met).sum())
+        terms["targets_met"] = float((problem.target_weights() * met(problem.targets, held))
+                                     .sum())
     elif name == "min_shortfall":
         terms["shortfall"] = float((problem.target_weights() * share).sum())
     elif name == "min_largest_shortfall":
         terms["largest_shortfall"] = float(share.max()) if len(share) else 0.0
+    elif name == "max_cover":
+        from dss.planning.extra_objectives import covered
+
+        terms["features_covered"] = float(problem.weights() @ covered(data, plan).sum(axis=1))
     for p in problem.penalties:
         if isinstance(p, Penalty):
             terms[p.name] = p.value(data, plan)
@@ -204,9 +206,10 @@ def objective_value(problem: PlanningProblem, solution: np.ndarray) -> float:
                   if k in {p.name for p in problem.penalties if isinstance(p, Penalty)})
     name = problem.objective.name if problem.objective is not None else "min_set"
     main = {"min_set": "cost", "max_utility": "utility", "max_features": "targets_met",
-            "min_shortfall": "shortfall", "min_largest_shortfall": "largest_shortfall"}[name]
-    sense = -1.0 if name in ("max_utility", "max_features") else 1.0
-    return terms[main] + sense * penalty
+            "min_shortfall": "shortfall", "min_largest_shortfall": "largest_shortfall",
+            "max_cover": "features_covered", "min_penalties": ""}[name]
+    sense = -1.0 if name in ("max_utility", "max_features", "max_cover") else 1.0
+    return terms.get(main, 0.0) + sense * penalty
 
 
 @dataclass

@@ -183,7 +183,7 @@ class MarxanProject:
             problem = problem.add_locked_in_constraints(locked_in)
         if locked_out:
             problem = problem.add_locked_out_constraints(locked_out)
-        if blm > 0 and self.bound is not None:
+        if blm != 0 and self.bound is not None:  # negative: spread the plan out
             if self.asymmetric:
                 b = self.bound
                 pairs = b[b["id1"] != b["id2"]].rename(columns={"boundary": "value"})
@@ -531,7 +531,7 @@ def sum_table(project: MarxanProject, result: PlanningResult, run: int = 1) -> p
     cost = float(project.pu.loc[selected, "cost"].sum())
     connectivity = float(result.objective or 0.0) - cost
     blm = project.blm
-    raw = connectivity / blm if blm > 0 else 0.0
+    raw = connectivity / blm if blm != 0 else 0.0
     short = (mv["Target"] - mv["Amount Held"]).clip(lower=0).sum()
     missing = int((mv["Target Met"] == "no").sum())
     return pd.DataFrame([[run, result.objective, cost, int(selected.sum()), raw, raw, 0.0, raw,

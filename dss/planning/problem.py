@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from dss.errors import InputError, Issue, did_you_mean
+from dss.planning.amounts import cost_column, zone_amount_table
+from dss.planning.api import Budget, PrioritizrMethods
 from dss.planning.constraints import (
     ContiguityConstraint,
     LinearConstraint,
@@ -135,6 +137,11 @@ class PlanningData:
         boundary: Shared boundaries, or None.
         adjacency: Extra neighbour pairs (unit positions) for neighbour and contiguity
             constraints when there is no boundary table, or None.
+        zone_amounts: Amount of each feature in each unit when allocated to each zone,
+            shape (features, units, zones) (prioritizr's zone-specific amounts; replaces
+            ``amounts`` x ``contributions``), or None.
+        unavailable: Where a unit cannot be allocated to a zone (prioritizr's NA cost),
+            shape (units, zones), or None.
     """
 
     units: pd.DataFrame
@@ -145,6 +152,8 @@ class PlanningData:
     contributions: np.ndarray
     boundary: Boundary | None = None
     adjacency: tuple[tuple[int, int], ...] | None = None
+    zone_amounts: np.ndarray | None = None
+    unavailable: np.ndarray | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -177,8 +186,24 @@ class PlanningData:
         return self.features["id"].astype(str).tolist()
 
     def totals(self) -> np.ndarray:
-        """Total amount of each feature over every unit: :math:`\\sum_i a_{fi}`."""
+        """Total amount of each feature over every unit: :math:`\\sum_i a_{fi}` (units with
+        NA costs included, negative amounts counted as they are)."""
         return self.amounts.sum(axis=1)
+
+    def feature_matrix(self, f: int) -> np.ndarray:
+        """Amount of feature ``f`` held by each unit in each zone, shape (units, zones):
+        :math:`a_{fiz}` of a zone-amount table, else :math:`k_{fz} a_{fi}`."""
+        if self.zone_amounts is not None:
+            return self.zone_amounts[f]
+        return np.outer(self.amounts[f], self.contributions[f])
+
+    def group_total(self, f: int, zones: tuple[int, ...]) -> float:
+        """Total of feature ``f`` that relative targets over the zone group take shares of:
+        :math:`\\sum_i \\sum_{z \\in G} a_{fiz}` with a zone-amount table (prioritizr's
+        per-zone totals), else :math:`\\sum_i a_{fi}`."""
+        if self.zone_amounts is not None:
+            return float(self.zone_amounts[f][:, list(zones)].sum())
+        return float(self.amounts[f].sum())
 
     # -- name resolution (located errors) --------------------------------------------------
 
@@ -286,9 +311,11 @@ class PlanningData:
         Args:
             units: Planning units: an ``id`` column plus numeric attributes.
             features: Features: a frame with ``id`` (and optional ``name``), or a list of ids.
-            amounts: Long table ``feature, unit, amount``.
+            amounts: Long table ``feature, unit, amount`` (amounts may be negative), or
+                ``feature, unit, zone, amount``: the full unit x feature x zone table.
             cost: The cost column (single zone), a mapping zone -> column name or constant,
-                or an array (units, zones).
+                or an array (units, zones); a missing value (NaN) is an NA cost: the unit
+                cannot be allocated to that zone.
             zones: Zone names (default: one zone, ``selected``).
             contributions: Mapping feature -> zone -> share held (default 1), or an array
                 (features, zones).
@@ -328,20 +355,30 @@ class PlanningData:
         f_index = {f: k for k, f in enumerate(feats["id"])}
         u_index = {u: k for k, u in enumerate(units["id"])}
         amount_m = np.zeros((len(feats), n))
+        zone_m = None
         missing = {"feature", "unit", "amount"} - set(amounts.columns)
         if missing:
             issues.append(Issue(files["amounts"], f"missing column(s) {', '.join(sorted(missing))}"
                                                   " (needs feature, unit, amount)"))
+        elif "zone" in amounts.columns:  # a full unit x feature x zone table
+            zone_m = zone_amount_table(amounts, f_index, u_index, zones_t, files["amounts"],
+                                       issues)
+            amount_m = zone_m.sum(axis=2)
         else:
             _fill_amounts(amounts, f_index, u_index, amount_m, files["amounts"], issues)
+        if zone_m is not None and contributions is not None:
+            issues.append(Issue(SOURCE, "give zone contributions or a zone column in the "
+                                        "amounts, not both", None, "contributions"))
         contrib = _contributions(contributions, feats["id"].tolist(), zones_t, issues)
         bnd = None
         if boundary is not None:
             bnd = _boundary(boundary, u_index, n, files["boundary"], issues)
         if issues:
             raise InputError(issues, "invalid planning data")
-        return cls(units.reset_index(drop=True), zones_t, cost_m, feats.reset_index(drop=True),
-                   amount_m, contrib, bnd)
+        unavailable = np.isnan(cost_m)
+        return cls(units.reset_index(drop=True), zones_t, np.nan_to_num(cost_m, nan=0.0),
+                   feats.reset_index(drop=True), amount_m, contrib, bnd, zone_amounts=zone_m,
+                   unavailable=unavailable if unavailable.any() else None)
 
 
 def _id_text(value: Any) -> str:
@@ -382,6 +419,9 @@ def _cost_matrix(units: pd.DataFrame, cost: Any, zones: tuple[str, ...], file: s
             issues.append(Issue(SOURCE, f"cost array must have shape ({n}, {len(zones)})",
                                 None, "cost"))
             return np.zeros((n, len(zones)))
+        if np.isinf(arr).any():
+            issues.append(Issue(SOURCE, "costs must be finite numbers, or NaN where a unit "
+                                        "cannot be allocated to a zone", None, "cost"))
         return arr
     spec = {zones[0]: cost} if isinstance(cost, str) else dict(cost)
     out = np.zeros((n, len(zones)))
@@ -396,7 +436,7 @@ def _cost_matrix(units: pd.DataFrame, cost: Any, zones: tuple[str, ...], file: s
         elif column not in units.columns:
             issues.append(Issue(file, f"missing cost column {column!r}", None, column))
         else:
-            out[:, z] = _numeric(units[column], file, column, issues)
+            out[:, z] = cost_column(units[column], file, column, issues)
     return out
 
 
@@ -404,7 +444,7 @@ def _fill_amounts(amounts: pd.DataFrame, f_index: dict[str, int], u_index: dict[
                   out: np.ndarray, file: str, issues: list[Issue]) -> None:
     feats = amounts["feature"].map(_id_text)
     units = amounts["unit"].map(_id_text)
-    values = _numeric(amounts["amount"], file, "amount", issues)
+    values = _numeric(amounts["amount"], file, "amount", issues, minimum=None)
     fpos = feats.map(f_index)
     upos = units.map(u_index)
     for column, pos, kind, known in (("feature", fpos, "feature", f_index),
@@ -493,15 +533,18 @@ class Target:
     amount: float
     relative: float | None = None
     weight: float | None = None
+    sense: str = ">="
+    """``>=`` (hold at least), ``<=`` (hold at most, an upper-bound target) or ``=``."""
 
 
 # ----------------------------------------------------------------------------- problem
 
 
 @dataclass(frozen=True, eq=False)
-class PlanningProblem:
+class PlanningProblem(PrioritizrMethods):
     """A planning problem: data plus an objective, targets, decisions, constraints and
-    penalties. Immutable: every ``add_*`` returns a new problem."""
+    penalties. Immutable: every ``add_*`` returns a new problem (more ``add_*`` methods in
+    :class:`~dss.planning.api.PrioritizrMethods`)."""
 
     data: PlanningData
     objective: Objective | None = None
@@ -561,21 +604,26 @@ class PlanningProblem:
         """Minimise cost (plus penalties) so that every target is met."""
         return replace(self, objective=MinSetObjective())
 
-    def add_max_utility_objective(self, budget: float) -> PlanningProblem:
-        """Maximise the weighted amount of every feature held, under a budget."""
-        return replace(self, objective=MaxUtilityObjective(_budget(budget)))
+    def add_max_utility_objective(self, budget: Budget, tie_breaker: bool = False
+                                  ) -> PlanningProblem:
+        """Maximise the weighted amount of every feature held, under a budget (one number,
+        or one per zone). ``tie_breaker``: prioritizr's small cost term, so that ties go to
+        the cheapest plan (:func:`dss.planning.extra_objectives.add_tie_breaker`)."""
+        return replace(self, objective=MaxUtilityObjective(self._budget(budget), tie_breaker))
 
-    def add_max_features_objective(self, budget: float) -> PlanningProblem:
-        """Maximise the (weighted) number of targets met, under a budget."""
-        return replace(self, objective=MaxFeaturesObjective(_budget(budget)))
+    def add_max_features_objective(self, budget: Budget, tie_breaker: bool = False
+                                   ) -> PlanningProblem:
+        """Maximise the (weighted) number of targets met, under a budget (one number, or
+        one per zone); ``tie_breaker`` as in :meth:`add_max_utility_objective`."""
+        return replace(self, objective=MaxFeaturesObjective(self._budget(budget), tie_breaker))
 
-    def add_min_shortfall_objective(self, budget: float) -> PlanningProblem:
+    def add_min_shortfall_objective(self, budget: Budget) -> PlanningProblem:
         """Minimise the weighted sum of relative target shortfalls, under a budget."""
-        return replace(self, objective=MinShortfallObjective(_budget(budget)))
+        return replace(self, objective=MinShortfallObjective(self._budget(budget)))
 
-    def add_min_largest_shortfall_objective(self, budget: float) -> PlanningProblem:
+    def add_min_largest_shortfall_objective(self, budget: Budget) -> PlanningProblem:
         """Minimise the largest relative target shortfall, under a budget."""
-        return replace(self, objective=MinLargestShortfallObjective(_budget(budget)))
+        return replace(self, objective=MinLargestShortfallObjective(self._budget(budget)))
 
     # -- targets and weights ---------------------------------------------------------------
 
@@ -608,18 +656,19 @@ class PlanningProblem:
                              zones: str | Sequence[str] | None = None) -> PlanningProblem:
         """Add targets as shares of each feature's total amount :math:`\\sum_i a_{fi}`."""
         group = self.data.zone_positions(zones)
-        totals = self.data.totals()
         new = []
         for f, share in self._per_feature(targets, "targets").items():
             if not 0.0 <= share <= 1.0:
                 raise _fail(f"relative target {share:g} for {self.data.feature_ids[f]!r} "
                             "must be between 0 and 1", "targets")
-            new.append(Target(f, group, share * float(totals[f]), relative=share))
+            new.append(Target(f, group, share * self.data.group_total(f, group),
+                              relative=share))
         return replace(self, targets=(*self.targets, *new))
 
     def add_manual_targets(self, rows: Iterable[Mapping[str, Any]]) -> PlanningProblem:
         """Add targets from rows with ``feature``, ``target``, optional ``type``
-        (``absolute``/``relative``), ``zones`` and ``weight``."""
+        (``absolute``/``relative``), ``sense`` (``>=``, ``<=`` for an upper bound, ``=``),
+        ``zones`` and ``weight`` (prioritizr's ``add_manual_targets``)."""
         out = self
         for row in rows:
             kind = str(row.get("type", "absolute"))
@@ -631,9 +680,13 @@ class PlanningProblem:
                 out = out.add_absolute_targets(feature, zones)
             else:
                 raise _fail(f"unknown target type {kind!r} (absolute or relative)", "type")
-            if row.get("weight") is not None:
-                last = replace(out.targets[-1], weight=float(row["weight"]))
-                out = replace(out, targets=(*out.targets[:-1], last))
+            sense = str(row.get("sense") or ">=")
+            if sense not in (">=", "<=", "="):
+                raise _fail(f"unknown target sense {sense!r} (>=, <= or =)", "sense")
+            weight = row.get("weight")
+            last = replace(out.targets[-1], sense=sense,
+                           weight=None if weight is None else float(weight))
+            out = replace(out, targets=(*out.targets[:-1], last))
         return out
 
     def add_feature_weights(self, weights: Sequence[float] | Mapping[str, float]
@@ -688,12 +741,15 @@ class PlanningProblem:
         return self._add_constraint(LinearConstraint(
             label, values, self.data.zone_positions(zones), sense, float(threshold)))
 
-    def add_neighbor_constraints(self, k: int, zones: str | Sequence[str] | None = None
-                                 ) -> PlanningProblem:
-        """Each unit in the zone group has at least ``k`` neighbours in the group."""
+    def add_neighbor_constraints(self, k: int, zones: str | Sequence[str] | None = None,
+                                 clamp: bool = False) -> PlanningProblem:
+        """Each unit in the zone group has at least ``k`` neighbours in the group; with
+        ``clamp`` (prioritizr's default), ``k`` is lowered to the neighbours a unit can
+        have, and locked-in units are exempt."""
         if int(k) != k or k < 1:
             raise _fail(f"k must be a whole number >= 1 (got {k!r})", "k")
-        return self._add_constraint(NeighborConstraint(int(k), self.data.zone_positions(zones)))
+        return self._add_constraint(NeighborConstraint(int(k), self.data.zone_positions(zones),
+                                                       bool(clamp)))
 
     def add_contiguity_constraints(self, zones: str | Sequence[str] | None = None
                                    ) -> PlanningProblem:
@@ -716,7 +772,7 @@ class PlanningProblem:
         if self.data.boundary is None:
             raise _fail("boundary penalties need a boundary table (id1, id2, boundary)",
                         "boundary")
-        _nonneg(penalty, "penalty")
+        _finite(penalty, "penalty")  # negative: spreading instead of clumping
         _nonneg(edge_factor, "edge_factor")
         return self._add_penalty(BoundaryPenalty(name, float(penalty), float(edge_factor),
                                                  self.data.zone_positions(zones)))
@@ -761,7 +817,7 @@ class PlanningProblem:
         """Penalise a unit in the group whose connected partner is not (directional;
         Beger et al. 2010). ``data``: ``id1, id2, value``: ``id1`` depends on ``id2``."""
         a, b, v = self._pairs(data, "data")
-        _nonneg(penalty, "penalty")
+        _finite(penalty, "penalty")
         if (v < 0).any():
             raise _fail("asymmetric connectivity values must be >= 0", "data")
         return self._add_penalty(AsymConnectivityPenalty(
@@ -808,16 +864,6 @@ class PlanningProblem:
             doc = part.math().splitlines()[0] if part.math() else ""
             lines.append(f"  {part.kind:<10} {part.label:<22} {doc}")
         return "\n".join(lines)
-
-
-def _budget(budget: float) -> float:
-    try:
-        value = float(budget)
-    except (TypeError, ValueError):
-        raise _fail(f"budget must be a number (got {budget!r})", "budget") from None
-    if not np.isfinite(value) or value < 0:
-        raise _fail(f"budget must be a finite number >= 0 (got {budget!r})", "budget")
-    return value
 
 
 def _nonneg(value: float, column: str) -> None:

@@ -219,7 +219,9 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
 
     config = resolved.config
     spec = config.planning
-    _, lines = read_yaml_located(resolved.path)
+    from dss.planning.marxan_model import is_marxan_input
+
+    lines = {} if is_marxan_input(resolved.path) else read_yaml_located(resolved.path)[1]
     if spec is None:
         raise InputError([Issue(resolved.path.name, "kind: planning needs a planning section "
                                                     "(units, zones, costs, features, targets;"
@@ -240,6 +242,9 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
         project = read_marxan(resolved.inputs_dir / spec.marxan)
         blm = spec.boundary.penalty if spec.boundary is not None else None
         problem = project.problem(blm)
+        from dss.planning.marxan_keys import apply_marxan_keys
+
+        problem = apply_marxan_keys(problem, spec, resolved.path.name, lines)
         hashes[f"inputs/{spec.marxan}"] = file_sha256(project.input_file)
         for key in ("PUNAME", "SPECNAME", "PUVSPRNAME", "BOUNDNAME"):
             name = project.params[key]

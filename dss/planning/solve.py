@@ -196,10 +196,12 @@ def solve_model(model: Model, options: SolverOptions) -> PlanningResult:
         results.solution_loader.load_vars()
         solution = read_solution(model)
         objective = sense * model.objective_value()
-        terms = {t.label: t.value() for t in model.terms}
+        terms = {t.label: t.value() for t in model.terms if t.role != "tie_breaker"}
     raw_bound = results.objective_bound
     if raw_bound is not None and math.isfinite(raw_bound):
-        bound = sense * float(raw_bound)
+        # the bound of the objective without prioritizr's tie-breaking cost term (<= 0.01)
+        tie = model.objective_value(True) - model.objective_value() if has_solution else 0.0
+        bound = sense * (float(raw_bound) - tie)
     if objective is not None and bound is not None:
         gap = abs(bound - objective) / max(abs(objective), 1.0)  # 1: no blow-up at 0
         if status == "optimal" and abs(bound - objective) <= max(options.abs_gap, 1e-9):
@@ -259,15 +261,17 @@ def explain_infeasibility(problem: PlanningProblem, options: SolverOptions | Non
     data = problem.data
     held = held_amounts(problem, result.solution)
     # the most any plan holds: every unit in its best zone of the target's group
-    available = [float(data.amounts[t.feature] @ np.full(
-        data.n_units, data.contributions[t.feature, list(t.zones)].max())) for t in
-        problem.targets]
+    available = [float(np.maximum(data.feature_matrix(t.feature)[:, list(t.zones)], 0.0)
+                       .max(axis=1).sum()) for t in problem.targets]
+    from dss.planning.targets import met
+
+    is_met = met(problem.targets, held, 1e-7)
     rows = []
     for k, (label, t) in enumerate(zip(problem.target_labels(), problem.targets, strict=True)):
-        short = max(0.0, t.amount - held[k])
+        short = 0.0 if is_met[k] else abs(t.amount - held[k])  # excess for an upper bound
         rows.append({"target": label, "feature": data.feature_ids[t.feature],
                      "zones": "+".join(data.zones[z] for z in t.zones),
                      "target_amount": t.amount, "available": available[k],
-                     "shortfall": short if short > 1e-7 * max(1.0, t.amount) else 0.0,
+                     "shortfall": short,
                      "shortfall_share": short / t.amount if t.amount > 0 else 0.0})
     return pd.DataFrame(rows, columns=columns)

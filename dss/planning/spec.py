@@ -34,6 +34,13 @@ class FeatureSpec(_Strict):
     contributions: dict[str, float] = Field(default_factory=dict)
     """Share of the amount each zone holds (default 1 in every zone), as Marxan with Zones'
     zone contributions."""
+    zone_attributes: dict[str, str] = Field(default_factory=dict)
+    """Zone -> unit attribute giving the amount held in that zone (zones not named use
+    ``attribute``): a full unit x feature x zone amount table (prioritizr's zone-specific
+    feature data) instead of one amount times a zone share."""
+    factor: float = 1.0
+    """Multiplier of the amounts; negative for a feature that a unit harms (e.g. ``-1`` on
+    ``population`` to count people as a negative amount)."""
 
 
 class TargetSpec(_Strict):
@@ -49,6 +56,9 @@ class TargetSpec(_Strict):
     """Amount in the feature's unit."""
     weight: float | None = None
     """Weight in the max-features and min-shortfall objectives (default: 1)."""
+    sense: Literal[">=", "<=", "="] = ">="
+    """``>=``: hold at least the target; ``<=``: at most (an upper-bound target); ``=``:
+    exactly (prioritizr's target ``sense``)."""
 
     @model_validator(mode="after")
     def _one_amount(self) -> TargetSpec:
@@ -80,17 +90,27 @@ class ObjectiveSpec(_Strict):
     """The objective."""
 
     type: Literal["min_set", "max_utility", "max_features", "min_shortfall",
-                  "min_largest_shortfall"] = "min_set"
-    """min_set: least cost meeting every target; the others work under ``budget``."""
-    budget: float | None = Field(None, ge=0)
-    """Budget (cost units) for every objective but min_set."""
+                  "min_largest_shortfall", "min_penalties", "max_cover"] = "min_set"
+    """min_set: least cost meeting every target; min_penalties: least penalty meeting every
+    target (budget optional); the others work under ``budget``."""
+    budget: float | dict[str, float] | None = None
+    """Budget (cost units) for every objective but min_set: one number, or zone -> budget
+    (per-zone budgets; zones not named are unlimited)."""
     weights: dict[str, float] = Field(default_factory=dict)
     """Feature weights (default 1)."""
+    tie_breaker: bool = False
+    """prioritizr's small cost term for max_utility, max_features and max_cover: of equally
+    good plans, the cheapest."""
 
     @model_validator(mode="after")
     def _budget(self) -> ObjectiveSpec:
-        if self.type != "min_set" and self.budget is None:
+        if self.type not in ("min_set", "min_penalties") and self.budget is None:
             raise ValueError(f"the {self.type} objective needs a budget")
+        values = self.budget.values() if isinstance(self.budget, dict) else [self.budget]
+        if any(v is not None and v < 0 for v in values):
+            raise ValueError("budgets must be >= 0")
+        if self.tie_breaker and self.type not in ("max_utility", "max_features", "max_cover"):
+            raise ValueError("tie_breaker applies to max_utility, max_features and max_cover")
         return self
 
 
@@ -100,8 +120,9 @@ class BoundarySpec(_Strict):
     table: str = "boundaries.csv"
     """Shared-boundary table in the inputs folder: ``subunit_a, subunit_b, length_km``
     (``subunit_a == subunit_b``: the unit's boundary with the outside of the study)."""
-    penalty: float = Field(0.0, ge=0)
-    """Cost per unit of boundary length (the BLM); 0 keeps the table for adjacency only."""
+    penalty: float = 0.0
+    """Cost per unit of boundary length (the BLM); 0 keeps the table for adjacency only;
+    negative spreads the plan out instead of clumping it."""
     edge_factor: float = Field(1.0, ge=0)
     """Weight of the study's outer boundary (0: a park continuing beyond the study area
     pays nothing along it)."""
@@ -123,6 +144,45 @@ class NeighbourSpec(_Strict):
     """Least number of neighbours."""
     zones: list[str] | None = None
     """Zone group (default: every zone)."""
+    clamp: bool = False
+    """Lower ``k`` to the neighbours a unit can have (locked-out ones not counted) and
+    exempt locked-in units (prioritizr's ``clamp``)."""
+
+
+class FeatureContiguitySpec(_Strict):
+    """Each feature held in one connected piece of the group (prioritizr's feature
+    contiguity constraints)."""
+
+    zones: list[str] | None = None
+    """Zone group (default: every zone)."""
+    features: list[str] | None = None
+    """Feature keys (default: every feature with a target)."""
+
+
+class ManualLockSpec(_Strict):
+    """A manual lock: one unit's share in one zone (prioritizr's manual locked
+    constraints)."""
+
+    unit: str
+    """Unit id."""
+    zone: str
+    """Zone."""
+    status: float = Field(ge=0, le=1)
+    """Share of the unit in the zone (0 or 1; fractions need ``decisions: proportion``)."""
+
+
+class ManualBoundSpec(_Strict):
+    """Manual bounds on one unit's share in one zone (prioritizr's manual bounded
+    constraints)."""
+
+    unit: str
+    """Unit id."""
+    zone: str
+    """Zone."""
+    lower: float = Field(0.0, ge=0, le=1)
+    """Least share."""
+    upper: float = Field(1.0, ge=0, le=1)
+    """Largest share."""
 
 
 class ConnectivitySpec(_Strict):
@@ -201,6 +261,15 @@ class PlanningSpec(_Strict):
     """The group must be connected."""
     neighbours: NeighbourSpec | None = None
     """Neighbour constraints."""
+    feature_contiguity: FeatureContiguitySpec | None = None
+    """Feature contiguity constraints."""
+    manual_locks: list[ManualLockSpec] = Field(default_factory=list)
+    """Manual locks per unit and zone."""
+    manual_bounds: list[ManualBoundSpec] = Field(default_factory=list)
+    """Manual bounds per unit and zone."""
+    unavailable: dict[str, list[str]] = Field(default_factory=dict)
+    """Unit -> zones it cannot be allocated to (prioritizr's NA cost); relative targets
+    still count its amounts."""
     connectivity: ConnectivitySpec | None = None
     """Symmetric connectivity penalty."""
     river_connectivity: RiverSpec | None = None

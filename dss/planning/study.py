@@ -271,21 +271,20 @@ def build_study_problem(study: Study, spec: PlanningSpec, inputs_dir: Path,
     for key in spec.objective.weights:
         if key not in spec.features:
             out.add(f"unknown feature {key!r}", "objective", "weights", key)
+    from dss.planning import study_extras as extras
+
+    extras.check_extras(spec, zones, ids, columns, out)
     if out.issues:
         raise InputError(out.issues, "invalid planning section")
     cost = np.zeros((len(attrs), len(zones)))
     for zone, rates in spec.costs.items():
         for attribute, rate in rates.items():
             cost[:, zones.index(zone)] += rate * attrs[attribute].to_numpy(float)
+    cost = extras.mark_unavailable(cost, spec, ids, zones)
     feature_ids = list(spec.features)
     features = pd.DataFrame({"id": feature_ids,
                              "name": [f.name or k for k, f in spec.features.items()]})
-    amounts = pd.DataFrame([
-        {"feature": key, "unit": unit, "amount": float(value)}
-        for key, feature in spec.features.items()
-        for unit, value in zip(attrs["id"], attrs[feature.attribute], strict=True) if value > 0],
-        columns=["feature", "unit", "amount"])
-    contributions = {k: f.contributions for k, f in spec.features.items() if f.contributions}
+    amounts, contributions = extras.amount_table(spec, attrs, zones)
     boundary = None
     if spec.boundary is not None:
         boundary = read_boundaries(inputs_dir, spec.boundary.table, ids)
@@ -295,15 +294,12 @@ def build_study_problem(study: Study, spec: PlanningSpec, inputs_dir: Path,
     problem = problem.add_binary_decisions() if spec.decisions == "binary" else \
         problem.add_proportion_decisions()
     obj = spec.objective
-    if obj.type == "min_set":
-        problem = problem.add_min_set_objective()
-    else:
-        problem = getattr(problem, f"add_{obj.type}_objective")(obj.budget)
+    problem = extras.add_objective(problem, obj)
     if obj.weights:
         problem = problem.add_feature_weights(obj.weights)
     for target in spec.targets.values():
         row: dict[str, Any] = {"feature": target.feature, "zones": target.zones,
-                               "weight": target.weight}
+                               "weight": target.weight, "sense": target.sense}
         if target.relative is not None:
             row.update(type="relative", target=target.relative)
         else:
@@ -325,8 +321,9 @@ def build_study_problem(study: Study, spec: PlanningSpec, inputs_dir: Path,
     if spec.contiguity is not None:
         problem = problem.add_contiguity_constraints(spec.contiguity.zones)
     if spec.neighbours is not None:
-        problem = problem.add_neighbor_constraints(spec.neighbours.k, spec.neighbours.zones)
-    if spec.boundary is not None and spec.boundary.penalty > 0:
+        problem = problem.add_neighbor_constraints(spec.neighbours.k, spec.neighbours.zones,
+                                                   spec.neighbours.clamp)
+    if spec.boundary is not None and spec.boundary.penalty != 0:
         problem = problem.add_boundary_penalties(spec.boundary.penalty,
                                                  spec.boundary.edge_factor,
                                                  spec.boundary.zones)
@@ -342,6 +339,7 @@ def build_study_problem(study: Study, spec: PlanningSpec, inputs_dir: Path,
         if len(pairs):
             problem = problem.add_asym_connectivity_penalties(river.penalty, pairs,
                                                               river.zones, name="river")
+    problem = extras.apply_extras(problem, spec)
     LOGGER.info("planning problem from study %s: %d units, %d zones, %d targets",
                 study.name, data.n_units, data.n_zones, len(problem.targets))
     return StudyPlanning(problem, study, spec, attrs, current_zoning(study), boundary)
