@@ -34,6 +34,9 @@ Effects per unit (local, i.e. delivered to the subunit's own reach):
   sediment);
 - ``barriers``: reconnected river km per station.
 
+Barrier options (``barrier_options.csv``) follow as binary rows, after the sorted rows
+(:mod:`dss.optimize.fish_options`).
+
 Habitat gain :math:`h_k` (quality-weighted ha per unit) goes to ``habitat_species``.
 Cost per unit :math:`c_k = \\text{capital} + H \\cdot \\text{annual}` over the horizon
 :math:`H` years; ``fixed_cost`` :math:`f_k` is paid once per subunit where :math:`x_k > 0`.
@@ -49,6 +52,7 @@ import pandas as pd
 from dss.data.keys import IdIndex, sum_by
 from dss.data.schema import ACTION_TARGETS
 from dss.data.study import Study
+from dss.optimize.fish_options import with_barrier_options
 from dss.indicators.loads import class_positions, land_loads, local_loads, point_loads, take
 
 OPTION_COLUMNS = [
@@ -254,7 +258,7 @@ def build_options(study: Study, horizon_years: float) -> pd.DataFrame:
     resource_parts = _resource_options(study, actions, local, points)
     parts = ([land_part] if land_part is not None else []) + resource_parts
     if not any(len(p.sub) for p in parts):
-        return pd.DataFrame(columns=OPTION_COLUMNS)
+        return with_barrier_options(pd.DataFrame(columns=OPTION_COLUMNS), study, horizon_years)
     samples = [land_part.sample] if land_part is not None else []
     if resource_parts:
         samples.append(pd.concat([p.sample for p in resource_parts], ignore_index=True))
@@ -268,7 +272,9 @@ def build_options(study: Study, horizon_years: float) -> pd.DataFrame:
     sub, act = joined(lambda p: p.sub)[keep], joined(lambda p: p.act)[keep]
     resource = joined(lambda p: p.resource)[keep]
     effects = {k: v[keep] for k, v in effects.items()}
-    return _finish(study, horizon_years, subunits, sub, act, resource, effects, types)
+    return with_barrier_options(
+        _finish(study, horizon_years, subunits, sub, act, resource, effects, types), study,
+        horizon_years)
 
 
 def _finish(study: Study, horizon_years: float, subunits: _Subunits, sub: np.ndarray,
