@@ -106,8 +106,8 @@ def fish_network(study: Study, options: pd.DataFrame) -> FishNetwork:
                           & options["resource"].astype(str).str.startswith(
                               RESOURCE_PREFIX).to_numpy())
     by_id = pd.Index(options["action_id"].to_numpy(dtype=object)[rows])
-    rows = rows[by_id.get_indexer(bopts["option_id"].to_numpy(dtype=object))] if len(
-        bopts) else rows[:0]
+    at = by_id.get_indexer(bopts["option_id"].to_numpy(dtype=object))
+    rows = np.where(at >= 0, rows[np.maximum(at, 0)] if len(rows) else -1, -1)
     habitat: dict[str, np.ndarray] = {}
     units: dict[str, str] = {}
     table = study.fish_habitat

@@ -287,6 +287,10 @@ def _check_solve(report: Verification, manifest: dict[str, Any], inputs_dir: Pat
     _check_spend(report, built, x, summary)
     _check_loads(report, built, x)
     _check_habitat(report, built, x)
+    for comp in built.problem.components:  # a component's own independent re-check
+        check = getattr(comp, "verify_plan", None)
+        if check is not None:
+            report.add(comp.name, *check(built.blocks[comp.name], built.ctx, x, report.folder))
     _check_objective(report, built, x, summary, manifest)
 
 
@@ -354,6 +358,10 @@ def _assign(built, x: np.ndarray) -> None:
     towns = ctx.options["township"].to_numpy()
     for g, var in ctx.township_spend.items():
         var.set_value(float(costs[towns == g].sum()), skip_validation=True)
+    for comp in built.problem.components:  # auxiliary variables a component derives
+        assign = getattr(comp, "assign_plan", None)
+        if assign is not None:
+            assign(built.blocks[comp.name], ctx, x)
     for block in built.blocks.values():
         for var in block.component_data_objects(pyo.Var, descend_into=True):
             if var.value is None and not var.fixed:

@@ -325,3 +325,39 @@ class FishPassage(Component):
                                           self.params.species),
                 "fish": fish_table(self.params.species, self.metric_after(ctx, amounts),
                                    net.units)}
+
+    def verify_plan(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray,
+                    folder: Any) -> tuple[list[str], str]:
+        """``dss verify``: the options in ``barriers.csv`` are the plan's, and accessible
+        habitat and DCI_p recomputed by path products from the plan are ``fish.csv``'s."""
+        from pathlib import Path
+
+        net = self.network(ctx)
+        chosen = net.chosen(amounts)
+        problems: list[str] = []
+        metrics = self.metric_after(ctx, amounts)
+        path = Path(folder) / "fish.csv"
+        if not path.is_file():
+            return ["fish.csv is missing"], ""
+        table = pd.read_csv(path, dtype={"species": str}, keep_default_na=False,
+                            na_values=[""])
+        listed = dict(zip(table["species"], table["after"], strict=True))
+        for sp, (_before, after) in sorted(metrics.items()):
+            value = listed.get(sp)
+            if value is None or abs(float(value) - after) > 1e-6 * max(1.0, abs(after)):
+                problems.append(f"fish.csv {sp}: after is {value} but the plan's path products "
+                                f"give {after:.10g}")
+        path = Path(folder) / "barriers.csv"
+        if path.is_file():
+            bars = pd.read_csv(path, dtype=str, keep_default_na=False).drop_duplicates(
+                "barrier_id")
+            option_of = dict(zip(bars["barrier_id"], bars["option_id"], strict=True))
+            ids = net.options["option_id"].to_numpy(dtype=object)
+            for k, b in enumerate(net.tree.barrier_ids):
+                expected = ids[chosen[k]] if chosen[k] >= 0 else ""
+                if option_of.get(b, "") != expected:
+                    problems.append(f"barriers.csv {b}: option {option_of.get(b)!r} but the "
+                                    f"plan chose {expected!r}")
+        return problems, (f"accessible habitat / DCI of {len(metrics)} fish species, "
+                          "recomputed by path products from the plan, match fish.csv and "
+                          "barriers.csv")
