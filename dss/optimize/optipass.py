@@ -142,8 +142,9 @@ def write_optipass(project: OptiPassProject, path: Path | str) -> None:
 
 
 def from_study(study) -> OptiPassProject:
-    """An OptiPass table from a dss study (one species' habitat: the first in
-    ``fish_habitat.csv``; FOCUS Y where a barrier has options; costs as in the model)."""
+    """An OptiPass table from a dss study: REGION is the barrier's township, USHAB the
+    habitat of the first species in ``fish_habitat.csv``, FOCUS Y where a barrier has
+    options, COST the capital cost (OptiPass has no annual or lost-generation cost)."""
     from dss.network.barriers import section_tree
     from dss.optimize.fish_network import fish_network
     from dss.optimize.fish_options import barrier_options
@@ -154,12 +155,14 @@ def from_study(study) -> OptiPassProject:
     habitat = net.habitat.get(species, np.zeros(tree.n_sections)) if species else np.zeros(
         tree.n_sections)
     opts = barrier_options(study)
+    township = dict(zip(study.subunits["subunit_id"], study.subunits["township"], strict=True))
     rows = []
     for k, b in enumerate(tree.barrier_ids):
         parent = int(tree.parent[k])
         ds = str(tree.barrier_ids[parent]) if 0 <= parent < tree.n_barriers else ""
         mine = opts[opts["barrier_id"] == b]
-        base = {"BARID": b, "REGION": str(study.barriers["subunit_id"].iloc[k]),
+        region = township.get(study.barriers["subunit_id"].iloc[k], "")
+        base = {"BARID": b, "REGION": str(region),
                 "FOCUS": "Y" if len(mine) else "N", "DSID": ds, "USHAB": float(habitat[k]),
                 "PREPASS": float(net.pass_up[k]), "NPROJ": len(mine)}
         if not len(mine):
@@ -174,7 +177,8 @@ def to_study(project: OptiPassProject, folder: Path | str, budget: float = 0.0) 
     """Write ``project`` as a dss study with its ``model.yaml``; returns the model file.
 
     Habitat below every barrier (at the mouth) is 0; the component values each accessible
-    habitat unit at 1, so the objective is the net gain (OptiPass's NETGAIN).
+    habitat unit at 1, so the objective is the net gain (OptiPass's NETGAIN). Projects of
+    barriers with FOCUS N are left out: they cannot be chosen.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
