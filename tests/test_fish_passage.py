@@ -370,3 +370,22 @@ def test_optipass_bad_table_is_located(tmp_path):
     text = str(err.value)
     assert "row 3" in text and "PREPASS" in text and "FOCUS" in text
     assert "DSID '9'" in text
+
+
+def test_optipass_example_4_potential_habitat(tmp_path):
+    """OptiPass's Example 4, target 1 (barriers, habitat and passabilities from the example;
+    the costs are ours, chosen so that B, C and E are the best plan at 300,000 as in
+    OptiPass's run): PTNL_HABITAT 3.51 and NETGAIN 2.272, as OptiPass reports."""
+    from dss.optimize.optipass import read_optipass, sweep
+
+    rows = ["BARID,REGION,FOCUS,DSID,USHAB,PREPASS,NPROJ,ACTION,COST,POSTPASS",
+            "A,r,Y,NA,2.1,0.4,1,1,250000,1", "B,r,Y,A,0.9,0,1,1,100000,1",
+            "C,r,Y,B,4.3,0.3,1,1,100000,1", "D,r,N,A,1.7,0.5,0,0,0,0.5",
+            "E,r,Y,D,1.2,0.2,1,1,100000,1", "F,r,Y,D,0.5,0.1,1,1,50000,1"]
+    (tmp_path / "ex4.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    project = read_optipass(tmp_path / "ex4.csv")
+    assert project.accessible_habitat() == pytest.approx(1.238)
+    out = sweep(project, [300000.0], tmp_path / "study").iloc[0]
+    assert out["PTNL_HABITAT"] == pytest.approx(3.51)
+    assert out["NETGAIN"] == pytest.approx(2.272)
+    assert [out[f"ACT_{b}"] for b in "ABCDEF"] == [0, 1, 1, 0, 1, 0]

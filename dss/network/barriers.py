@@ -140,9 +140,8 @@ def _upstream_order(down: np.ndarray) -> np.ndarray:
 
 def check_barrier_network(frames: dict[str, pd.DataFrame | None],
                           rows_of: Callable[[str], np.ndarray]) -> list[Issue]:
-    """Problems with the barrier links: a barrier naming itself, a cycle, one option table
-    naming a barrier twice for the same option id (reported by the reader), and
-    fish habitat given in two units for one species."""
+    """Problems with the barrier links (a barrier naming itself, a cycle), an option id
+    that is also an action id, and fish habitat given in two units for one species."""
     issues: list[Issue] = []
     barriers = frames.get("barriers")
     if barriers is not None and len(barriers) and "downstream_barrier_id" in barriers:
@@ -166,6 +165,16 @@ def check_barrier_network(frames: dict[str, pd.DataFrame | None],
                                                 f"({' -> '.join(str(ids[k]) for k in on_cycle)}"
                                                 "); each barrier must drain towards an outlet",
                                 int(rows[on_cycle[0]]), "downstream_barrier_id"))
+    options, actions = frames.get("barrier_options"), frames.get("actions")
+    if options is not None and actions is not None and len(options):
+        clash = options["option_id"].isin(set(actions["action_id"])).to_numpy()
+        rows = rows_of("barrier_options")
+        for pos in np.flatnonzero(clash)[:20]:
+            issues.append(Issue("barrier_options.csv", f"option_id "
+                                                       f"{options['option_id'].iloc[pos]!r} is "
+                                                       "also an action id in actions.csv; "
+                                                       "give the option its own id",
+                                int(rows[pos]), "option_id"))
     habitat = frames.get("fish_habitat")
     if habitat is not None and len(habitat):
         units = habitat.groupby("species")["unit"].nunique()

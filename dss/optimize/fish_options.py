@@ -7,9 +7,9 @@ the one cost path (township spend, total, agency and township budgets) and ``all
 .. math:: c_{ko} = \\text{capital} + H\\,(\\text{annual} + \\text{lost\\_mwh} \\cdot
           \\text{tariff})
 
-over the horizon :math:`H`. Its resource is the barrier itself (``barrier <id>``, capacity 1),
-so the ``land`` component's resource rows give :math:`\\sum_o y_{ko} \\le 1`: at most one
-option per barrier.
+over the horizon :math:`H`. Its resource is the barrier itself (``barrier <id>``, capacity
+1); the ``fish_passage`` component adds :math:`\\sum_o y_{ko} \\le 1` (at most one option per
+barrier). The rows exist only in models with a ``fish_passage`` component.
 """
 
 from __future__ import annotations

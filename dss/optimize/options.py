@@ -243,12 +243,20 @@ def _resource_options(study: Study, actions: pd.DataFrame, local: pd.DataFrame,
     return parts
 
 
-def build_options(study: Study, horizon_years: float) -> pd.DataFrame:
+def build_options(study: Study, horizon_years: float, barrier_options: bool = False
+                  ) -> pd.DataFrame:
     """Every feasible (subunit, action) option with capacity, cost and per-unit effects.
 
     Rows are sorted by (subunit_id, action_id) so builds are deterministic; the row position
-    is the option's index in the model.
+    is the option's index in the model. With ``barrier_options`` (a model with a
+    ``fish_passage`` component), the rows of ``barrier_options.csv`` follow.
     """
+    options = _action_options(study, horizon_years)
+    return with_barrier_options(options, study, horizon_years) if barrier_options else options
+
+
+def _action_options(study: Study, horizon_years: float) -> pd.DataFrame:
+    """The (subunit, action) options of :func:`build_options`."""
     land = land_loads(study)
     points = point_loads(study)
     local = local_loads(study)
@@ -258,7 +266,7 @@ def build_options(study: Study, horizon_years: float) -> pd.DataFrame:
     resource_parts = _resource_options(study, actions, local, points)
     parts = ([land_part] if land_part is not None else []) + resource_parts
     if not any(len(p.sub) for p in parts):
-        return with_barrier_options(pd.DataFrame(columns=OPTION_COLUMNS), study, horizon_years)
+        return pd.DataFrame(columns=OPTION_COLUMNS)
     samples = [land_part.sample] if land_part is not None else []
     if resource_parts:
         samples.append(pd.concat([p.sample for p in resource_parts], ignore_index=True))
@@ -272,9 +280,7 @@ def build_options(study: Study, horizon_years: float) -> pd.DataFrame:
     sub, act = joined(lambda p: p.sub)[keep], joined(lambda p: p.act)[keep]
     resource = joined(lambda p: p.resource)[keep]
     effects = {k: v[keep] for k, v in effects.items()}
-    return with_barrier_options(
-        _finish(study, horizon_years, subunits, sub, act, resource, effects, types), study,
-        horizon_years)
+    return _finish(study, horizon_years, subunits, sub, act, resource, effects, types)
 
 
 def _finish(study: Study, horizon_years: float, subunits: _Subunits, sub: np.ndarray,

@@ -48,8 +48,8 @@ class FishPassage(Component):
     Sections :math:`s` lie between barriers (:mod:`dss.network.barriers`); section
     :math:`k` lies above barrier :math:`k` and drains to section :math:`d(k)` (an outlet
     section has :math:`z = 1`). Barrier :math:`k` has options :math:`o \\in O_k` with
-    binary amounts :math:`y_{ko}` (option rows of the model, their cost in the one budget,
-    :math:`\\sum_o y_{ko} \\le 1` from the ``land`` component), passabilities :math:`p_{ko}`
+    binary amounts :math:`y_{ko}` (option rows of the model, their cost in the one budget;
+    ``one_option[k]``: :math:`\\sum_o y_{ko} \\le 1`), passabilities :math:`p_{ko}`
     and, for "no option", :math:`p_{k0}` with :math:`y_{k0} = 1 - \\sum_o y_{ko}`.
 
     Migratory species, accessible habitat :math:`A = \\sum_s h_s z_s + \\sum_{k,o} \\rho
@@ -73,8 +73,8 @@ class FishPassage(Component):
     :math:`\\sum_o u_{abo} \\le c_{d(a) b}` (:math:`c_{bb} = 1`): exact in the same way.
 
     Benefit per species: value times (after minus before); targets: after :math:`\\ge`
-    target. Pyomo: ``z``, ``v``, ``v_choice``, ``v_parent``, ``z_link`` (migratory);
-    ``c``, ``u``, ``u_choice``, ``u_parent``, ``c_link`` (resident); ``target[sp]``.
+    target. Pyomo: ``one_option``; ``z``, ``v``, ``v_choice``, ``v_parent``, ``z_link``
+    (migratory); ``c``, ``u``, ``u_choice``, ``u_parent``, ``c_link`` (resident); ``target[sp]``.
     """
 
     type_name = "fish_passage"
@@ -113,6 +113,12 @@ class FishPassage(Component):
         if any(s.movement == "resident" and (s.value or s.target is not None)
                for s in species.values()):
             self._build_resident(block, ctx, net)
+        per: dict[int, list[int]] = {}
+        for o, k in enumerate(net.option_section.tolist()):
+            per.setdefault(k, []).append(int(net.option_rows[o]))
+        several = sorted(k for k, rows in per.items() if len(rows) > 1)
+        block.one_option = pyo.Constraint(several, rule=lambda _b, k: ctx.linear(
+            np.asarray(per[k]), np.ones(len(per[k]))) <= 1.0)
         targets = {sp: s.target for sp, s in species.items() if s.target is not None
                    and sp in self._expr}
         block.target = pyo.Constraint(sorted(targets),
