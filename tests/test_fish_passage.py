@@ -363,8 +363,8 @@ def test_optipass_bad_table_is_located(tmp_path):
     from dss.optimize.optipass import read_optipass
 
     bad = tmp_path / "bad.csv"
-    bad.write_text(OPTIPASS.replace("1,east,Y,NA,10,0.5,2,2,40,0.8", "1,east,Q,NA,10,1.5,2,2,40,0.8")
-                   .replace("5,west,Y,2,", "5,west,Y,9,"), encoding="utf-8")
+    text = OPTIPASS.replace("1,east,Y,NA,10,0.5,2,2,40,0.8", "1,east,Q,NA,10,1.5,2,2,40,0.8")
+    bad.write_text(text.replace("5,west,Y,2,", "5,west,Y,9,"), encoding="utf-8")
     with pytest.raises(InputError) as err:
         read_optipass(bad)
     text = str(err.value)

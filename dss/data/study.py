@@ -20,6 +20,7 @@ from dss.data.keys import IdIndex
 from dss.data.schema import ACTION_TARGETS, TABLES, ZONES
 from dss.data.tables import read_table
 from dss.errors import InputError, Issue, did_you_mean
+from dss.network.barriers import check_barrier_network
 from dss.network.graph import build_graph, check_network
 from dss.network.routing import Routing
 
@@ -284,10 +285,7 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
             ("fish_habitat", "species", "species", "species", "species")):
         _check_refs(frames, issues, where, table, column, target, target_col, hint, known,
                     found)
-    if not issues:
-        from dss.network.barriers import check_barrier_network
-
-        issues.extend(check_barrier_network(frames, where.of))
+    issues.extend(check_barrier_network(frames, where.of))
     _check_action_targets(frames, issues, where)
     _check_land_cover_totals(frames, issues, where, area_tolerance)
     _check_habitat_area(frames, issues, where)

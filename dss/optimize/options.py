@@ -52,8 +52,8 @@ import pandas as pd
 from dss.data.keys import IdIndex, sum_by
 from dss.data.schema import ACTION_TARGETS
 from dss.data.study import Study
-from dss.optimize.fish_options import with_barrier_options
 from dss.indicators.loads import class_positions, land_loads, local_loads, point_loads, take
+from dss.optimize.fish_options import with_barrier_options
 
 OPTION_COLUMNS = [
     "subunit_id", "action_id", "unit", "resource", "capacity", "unit_cost", "fixed_cost",
