@@ -126,3 +126,19 @@ def test_optipass_commands(tmp_path):
     assert pd.read_csv(back).equals(pd.read_csv(table))
     bad = RUNNER.invoke(app, ["optipass", "run", str(table), "--budgets", "-1"])
     assert bad.exit_code == 2
+
+
+def test_barriers_are_drawn_on_the_network_map():
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from dss.results.plot_barriers import draw_barriers
+
+    table = pd.DataFrame({"barrier_id": ["b1", "b1", "b2", "b3"],
+                          "subunit_id": ["A", "A", "B", "B"],
+                          "option_kind": ["fishway", "fishway", "", "remove"]})
+    ax = Figure().subplots()
+    handles = draw_barriers(ax, table, {"A": (0, 1), "B": (0, 0)}, {"A": "B", "B": None}, False)
+    assert [h.get_label() for h in handles] == ["fishway or bypass", "barrier, kept as it is",
+                                                "barrier removed"]
+    assert len(ax.collections) == 3  # one marker per barrier, not per (barrier, species) row
