@@ -147,7 +147,8 @@ def trees(draw):
     parents = [draw(st.integers(-1, i - 1)) for i in range(n)]
     p_up = [draw(st.sampled_from([0.0, 0.25, 0.5, 0.8, 1.0])) for _ in range(n)]
     p_down = [draw(st.sampled_from([0.3, 0.6, 1.0])) for _ in range(n)]
-    h = [draw(st.floats(0, 10, allow_nan=False)) for _ in range(n + 1)]
+    h = [draw(st.floats(0, 10, allow_nan=False).map(lambda x: round(x, 4)))
+         for _ in range(n + 1)]
     return parents, p_up, p_down, h
 
 
@@ -193,6 +194,11 @@ def test_sections_follow_file_order_and_named_links():
 # ---------------------------------------------------------------------------------------------
 
 
+def _fish(result) -> pd.DataFrame:
+    """fish.csv's optimised metric per species (its first row; DCI rows follow)."""
+    return result_tables(result)["fish"].drop_duplicates("species").set_index("species")
+
+
 def _solve(model: Path, budget: float | None = None):
     sets = None if budget is None else [f"components.budget.total={float(budget)!r}"]
     return Problem.from_model(model, sets=sets).solve()
@@ -212,7 +218,7 @@ def test_optimum_equals_enumeration_at_several_budgets(tmp_path, n, options, see
         expected, _plan = _enumerate(tables, budget)
         result = _solve(model, budget)
         assert result.status == "optimal"
-        fish = result_tables(result)["fish"].set_index("species")
+        fish = _fish(result)
         assert fish.loc["fish", "after"] == pytest.approx(expected, rel=1e-7, abs=1e-7)
         # the objective is value * gain, and the gain is what the path walk says
         before = _enumerate(tables, 0.0)[0]
@@ -227,7 +233,7 @@ def test_budget_zero_is_today(tmp_path):
     tables = _read(tmp_path)
     down, passability, habitat = _walk_tree(tables)
     result = _solve(model, 0.0)
-    fish = result_tables(result)["fish"].set_index("species")
+    fish = _fish(result)
     assert fish.loc["fish", "before"] == pytest.approx(
         _accessible_walk(down, passability, habitat), rel=1e-12)
     assert fish.loc["fish", "after"] == pytest.approx(fish.loc["fish", "before"])
@@ -253,7 +259,7 @@ def test_resident_dci_optimum_equals_enumeration(tmp_path, seed):
                     p[b] = o["p"]
             best = max(best, _dci_walk(down, {b: v * v for b, v in p.items()}, habitat))
         result = _solve(model, budget)
-        fish = result_tables(result)["fish"].set_index("species")
+        fish = _fish(result)
         assert fish.loc["fish", "after"] == pytest.approx(best, rel=1e-7)
 
 
@@ -389,3 +395,17 @@ def test_optipass_example_4_potential_habitat(tmp_path):
     assert out["PTNL_HABITAT"] == pytest.approx(3.51)
     assert out["NETGAIN"] == pytest.approx(2.272)
     assert [out[f"ACT_{b}"] for b in "ABCDEF"] == [0, 1, 1, 0, 1, 0]
+
+
+def test_dci_d_is_accessible_habitat_with_two_way_passability(tmp_path):
+    """DCI_d = 100 * sum_i l_i c_i0 / L with c_i0 the product of up x down passabilities on
+    the path to the mouth (here passability_down = passability, so p^2)."""
+    model = write_fish_study(tmp_path, 7, 2, seed=8)
+    tables = _read(tmp_path)
+    down, passability, habitat = _walk_tree(tables)
+    table = result_tables(_solve(model, 0.0))["fish"].set_index("metric")
+    squared = {b: p * p for b, p in passability.items()}
+    expected = 100.0 * _accessible_walk(down, squared, habitat) / sum(habitat.values())
+    assert table.loc["dci_d", "before"] == pytest.approx(expected, rel=1e-12)
+    assert table.loc["dci_p", "before"] == pytest.approx(_dci_walk(down, squared, habitat),
+                                                         rel=1e-12)

@@ -18,7 +18,9 @@ Connectivity of a plan with passabilities :math:`p_k` (1 at outlet sections):
 
 - cumulative passability :math:`P_s = \\prod_{k \\in \\text{path}(s \\to \\text{outlet})} p_k`;
 - accessible habitat (diadromous species, OptiPass): :math:`A = \\sum_s h_s P_s`;
-- dendritic connectivity index for potamodromous species (Cote et al. 2009):
+- dendritic connectivity index for diadromous species (Cote et al. 2009):
+  :math:`DCI_d = 100 \\sum_s (l_s / L) \\prod_{k} p^u_k p^d_k` over the path to the outlet;
+- and for potamodromous species:
   :math:`DCI_p = 100 \\sum_s \\sum_t c_{st}\\, l_s l_t / L^2`, with :math:`c_{st}` the product
   of :math:`p^u_k p^d_k` over the barriers between sections :math:`s` and :math:`t` (0 when
   they drain to different outlets) and :math:`L = \\sum_s l_s`.
@@ -253,4 +255,15 @@ def dci_potamodromous(parent: np.ndarray, passability_pair: np.ndarray, length: 
     if total <= 0:
         return 0.0
     c = pair_passability(parent, passability_pair)
-    return float(100.0 * length @ c @ length / total**2)
+    share = length / total  # shares first: total**2 can underflow
+    return float(100.0 * share @ c @ share)
+
+
+def dci_diadromous(parent: np.ndarray, passability_pair: np.ndarray, length: np.ndarray
+                   ) -> float:
+    """:math:`DCI_d` in percent (``passability_pair`` = up times down; ``length`` per
+    section)."""
+    total = float(length.sum())
+    if total <= 0:
+        return 0.0
+    return 100.0 * accessible_habitat(parent, passability_pair, length) / total

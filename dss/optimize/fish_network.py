@@ -16,6 +16,7 @@ from dss.data.study import Study
 from dss.network.barriers import (
     SectionTree,
     accessible_habitat,
+    dci_diadromous,
     dci_potamodromous,
     section_tree,
 )
@@ -82,10 +83,13 @@ class FishNetwork:
         np.add.at(h, parent, restored_weight * km)
         return accessible_habitat(self.tree.parent, up, h)
 
-    def dci(self, species: str, chosen: np.ndarray) -> float:
-        """:math:`DCI_p` (percent) of a species under a choice."""
+    def dci(self, species: str, chosen: np.ndarray, form: str = "p") -> float:
+        """:math:`DCI_p` (``form`` p) or :math:`DCI_d` (``form`` d), in percent, of a
+        species under a choice (habitat amounts as section lengths)."""
         _up, pair = self.passabilities(chosen)
         length = self.habitat.get(species, np.zeros(self.tree.n_sections))
+        if form == "d":
+            return dci_diadromous(self.tree.parent, pair, length)
         return dci_potamodromous(self.tree.parent, pair, length)
 
 

@@ -83,9 +83,12 @@ def barrier_table(study: Study, net: FishNetwork, chosen: np.ndarray, cost: np.n
 
 
 def fish_table(species: dict[str, Any], metrics: dict[str, tuple[float, float]],
-               units: dict[str, str]) -> pd.DataFrame:
-    """One row per species: accessible habitat (migratory) or DCI_p (resident), before and
-    after, with the target and whether it is met."""
+               units: dict[str, str],
+               indices: dict[tuple[str, str], tuple[float, float]] | None = None
+               ) -> pd.DataFrame:
+    """Per species: the optimised metric, accessible habitat (migratory) or DCI_p
+    (resident), before and after, with the target and whether it is met; then the other
+    connectivity indices evaluated (``indices``: (species, dci_d or dci_p) -> values)."""
     rows = []
     for sp, spec in sorted(species.items()):
         if sp not in metrics:
@@ -101,5 +104,10 @@ def fish_table(species: dict[str, Any], metrics: dict[str, tuple[float, float]],
             "target_met": "" if target is None else bool(after >= target * (1 - 1e-9) - 1e-9),
             "unit": (f"{units.get(sp, 'km')} (quality-weighted)" if migratory else "percent"),
         })
+        for (name, index), (before, after) in sorted((indices or {}).items()):
+            if name == sp:
+                rows.append({"species": sp, "movement": spec.movement, "metric": index,
+                             "before": before, "after": after, "gain": after - before,
+                             "target": np.nan, "target_met": "", "unit": "percent"})
     return pd.DataFrame(rows, columns=["species", "movement", "metric", "before", "after",
                                        "gain", "target", "target_met", "unit"])

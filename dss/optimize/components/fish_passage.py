@@ -15,6 +15,9 @@ from dss.optimize.context import BuildContext
 from dss.optimize.fish_network import FishNetwork, fish_network
 from dss.optimize.fish_options import option_cost
 
+DCI_EVALUATION_SECTIONS = 500
+"""Largest network (sections) on which DCI_p is reported for a migratory species."""
+
 
 class FishSpecies(Params):
     """One fish species of :class:`FishPassage`."""
@@ -262,6 +265,23 @@ class FishPassage(Component):
                 out[sp] = (net.dci(sp, none), net.dci(sp, chosen))
         return out
 
+    def indices(self, ctx: BuildContext, amounts: np.ndarray | None
+                ) -> dict[tuple[str, str], tuple[float, float]]:
+        """(species, index) -> (before, after) for the connectivity indices evaluated besides
+        the optimised metric: ``dci_d`` always, ``dci_p`` for a migratory species on networks
+        of up to :data:`DCI_EVALUATION_SECTIONS` sections (the pairs grow as its square)."""
+        net = self.network(ctx)
+        none = np.full(net.tree.n_barriers, -1)
+        chosen = net.chosen(amounts)
+        out = {}
+        for sp, spec in self.params.species.items():
+            if sp not in net.habitat:
+                continue
+            out[(sp, "dci_d")] = (net.dci(sp, none, "d"), net.dci(sp, chosen, "d"))
+            if spec.movement == "migratory" and net.tree.n_sections <= DCI_EVALUATION_SECTIONS:
+                out[(sp, "dci_p")] = (net.dci(sp, none), net.dci(sp, chosen))
+        return out
+
     def benefit_values(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
                        ) -> dict[str, float]:
         metrics = self.metric_after(ctx, amounts)
@@ -330,7 +350,7 @@ class FishPassage(Component):
         return {"barriers": barrier_table(ctx.study, net, net.chosen(amounts), cost,
                                           self.params.species),
                 "fish": fish_table(self.params.species, self.metric_after(ctx, amounts),
-                                   net.units)}
+                                   net.units, self.indices(ctx, amounts))}
 
     def verify_plan(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray,
                     folder: Any) -> tuple[list[str], str]:
@@ -347,12 +367,16 @@ class FishPassage(Component):
             return ["fish.csv is missing"], ""
         table = pd.read_csv(path, dtype={"species": str}, keep_default_na=False,
                             na_values=[""])
-        listed = dict(zip(table["species"], table["after"], strict=True))
-        for sp, (_before, after) in sorted(metrics.items()):
-            value = listed.get(sp)
+        listed = dict(zip(zip(table["species"], table["metric"], strict=True),
+                          table["after"], strict=True))
+        expected = {(sp, "accessible_habitat" if self.params.species[sp].movement
+                     == "migratory" else "dci_p"): v for sp, v in metrics.items()}
+        expected |= self.indices(ctx, amounts)
+        for (sp, metric), (_before, after) in sorted(expected.items()):
+            value = listed.get((sp, metric))
             if value is None or abs(float(value) - after) > 1e-6 * max(1.0, abs(after)):
-                problems.append(f"fish.csv {sp}: after is {value} but the plan's path products "
-                                f"give {after:.10g}")
+                problems.append(f"fish.csv {sp} {metric}: after is {value} but the plan's path "
+                                f"products give {after:.10g}")
         path = Path(folder) / "barriers.csv"
         if path.is_file():
             bars = pd.read_csv(path, dtype=str, keep_default_na=False).drop_duplicates(
@@ -364,6 +388,6 @@ class FishPassage(Component):
                 if option_of.get(b, "") != expected:
                     problems.append(f"barriers.csv {b}: option {option_of.get(b)!r} but the "
                                     f"plan chose {expected!r}")
-        return problems, (f"accessible habitat / DCI of {len(metrics)} fish species, "
+        return problems, (f"accessible habitat and DCI of {len(metrics)} fish species, "
                           "recomputed by path products from the plan, match fish.csv and "
                           "barriers.csv")
