@@ -32,7 +32,9 @@ def write_fish_study(folder: Path | str, barriers: int, options: int = 2, seed: 
         seed: Random seed.
         budget_share: Budget as a share of the total option cost.
         partial: Random partial passabilities today (else 0).
-        land: Add a land action (reforestation valued for sediment) sharing the budget.
+        land: Value the land action (reforestation, 1,000 CNY/ha, 40 t/ha/yr of sediment
+            kept out of the outlet at 0.5 CNY/t) so that it competes for the budget; without
+            it the action is in the catalogue but worth nothing.
         resident: Value the species as resident (DCI_p) instead of migratory.
     """
     folder = Path(folder)
@@ -49,11 +51,9 @@ def write_fish_study(folder: Path | str, barriers: int, options: int = 2, seed: 
     _write(folder, "land_cover", ["subunit_id", "land_class", "area_ha"],
            [[f"S{i}", "crop", 100] for i in range(n)])
     _write(folder, "species", ["species", "name"], [["fish", "fish"]])
-    capital = 1000 * rng.integers(1, 20, size=n) if land else np.zeros(n, int)
     _write(folder, "actions", ["action_id", "name", "applies_to", "unit", "leads_to",
                                "capital_cost", "agency"],
            [["reforest", "reforest", "crop", "ha", "forest", 1000, "forestry"]])
-    del capital
     pass_now = np.round(rng.uniform(0, 0.6, size=n), 2) if partial else np.zeros(n)
     _write(folder, "barriers", ["barrier_id", "name", "subunit_id", "passability",
                                 "dewatered_km", "status"],

@@ -108,7 +108,7 @@ def test_fish_species_without_habitat_is_a_model_error(tmp_path):
 def test_optipass_commands(tmp_path):
     table = tmp_path / "op.csv"
     table.write_text("BARID,REGION,FOCUS,DSID,USHAB,PREPASS,NPROJ,ACTION,COST,POSTPASS\n"
-                     "a,r,Y,NA,5,0.5,1,1,10,1\nb,r,Y,a,10,0,1,1,10,0.5\n", encoding="utf-8")
+                     "a,r,1,NA,5,0.5,1,1,10,1\nb,r,1,a,10,0,1,1,10,0.5\n", encoding="utf-8")
     out = tmp_path / "results"
     result = RUNNER.invoke(app, ["optipass", "run", str(table), "--budgets", "0,10,20",
                                  "--out", str(out)])

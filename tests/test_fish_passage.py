@@ -337,7 +337,14 @@ OPTIPASS = """BARID,REGION,FOCUS,DSID,USHAB,PREPASS,NPROJ,ACTION,COST,POSTPASS
 
 def test_optipass_round_trip_and_budget_zero(tmp_path):
     from dss.data.study import load_study
-    from dss.optimize.optipass import from_study, read_optipass, sweep, to_study, write_optipass
+    from dss.optimize.optipass import (
+        FOCUS,
+        from_study,
+        read_optipass,
+        sweep,
+        to_study,
+        write_optipass,
+    )
 
     source = tmp_path / "in.csv"
     source.write_text(OPTIPASS, encoding="utf-8")
@@ -350,12 +357,23 @@ def test_optipass_round_trip_and_budget_zero(tmp_path):
     pd.testing.assert_frame_equal(project.table, again.table)
     to_study(project, tmp_path / "study")
     back = from_study(load_study(tmp_path / "study"))
-    pd.testing.assert_frame_equal(
-        project.table.sort_values(["BARID", "ACTION"]).reset_index(drop=True),
-        back.table.sort_values(["BARID", "ACTION"]).reset_index(drop=True), check_dtype=False)
+
+    def meaning(table: pd.DataFrame) -> pd.DataFrame:  # FOCUS Y/N and 1/0 mean the same
+        return table.assign(FOCUS=table["FOCUS"].map(FOCUS)).sort_values(
+            ["BARID", "ACTION"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(meaning(project.table), meaning(back.table),
+                                  check_dtype=False)
+    # OptiPass's own layout: tab-separated, ID and REG for BARID and REGION, FOCUS 1/0
+    tabbed = OPTIPASS.replace(",", "\t").replace("BARID", "ID").replace("REGION", "REG")
+    tabbed = tabbed.replace("\tY\t", "\t1\t").replace("\tN\t", "\t0\t")
+    (tmp_path / "tabbed.txt").write_text(tabbed, encoding="utf-8")
+    pd.testing.assert_frame_equal(meaning(read_optipass(tmp_path / "tabbed.txt").table),
+                                  meaning(project.table))
     output = sweep(project, [0.0, 40.0, 150.0, 1000.0], tmp_path / "sweep").set_index("BUDGET")
     assert output.loc[0.0, "PTNL_HABITAT"] == pytest.approx(project.accessible_habitat())
     assert output.loc[0.0, "NETGAIN"] == pytest.approx(0.0)
+    assert set(output["STATUS"]) == {"OPT"} and (output["%OPTGAP"].abs() < 1e-9).all()
     # budget 40: option 1#2 (p .8) -> 10*.8 + 4*.2*.8 + 7*.9*.8 + 3.5*.75*.2*.8 = 14.1
     # beats 2#1 + 5#1 (cost 40): 5 + 4*.5 + 6.3*.5 + 3.5*.5 = 11.9
     assert output.loc[40.0, "PTNL_HABITAT"] == pytest.approx(14.1)

@@ -7,12 +7,15 @@ OptiPass (O'Hanley) reads one CSV row per barrier and project::
 ``DSID`` is the barrier downstream (empty or ``NA`` at the river mouth), ``USHAB`` the
 habitat just upstream, ``PREPASS``/``POSTPASS`` the passability before and after project
 ``ACTION`` (1..``NPROJ``; a barrier without projects has one row with ``NPROJ`` 0, ``ACTION``
-0), ``FOCUS`` Y/N whether the barrier may be acted on. Its output has one row per budget::
+0), ``FOCUS`` 1 (or Y) if the barrier may be acted on, 0 (or N) if not. Tab- or
+comma-separated; ``ID`` and ``REG`` are read as ``BARID`` and ``REGION``. One habitat target
+(OptiPass's ``HAB_t``/``PRE_t``/``POST_t`` triples for several targets are not read). The
+output has one row per budget::
 
-    BUDGET, STATUS, PTNL_HABITAT, NETGAIN, ACT_<BARID>...
+    BUDGET, STATUS, %OPTGAP, PTNL_HABITAT, NETGAIN, ACT_<BARID>...
 
-(``PTNL_HABITAT`` the accessible habitat, ``NETGAIN`` its gain over doing nothing, one
-column per barrier with the action chosen, 0 for none).
+(``STATUS`` OPT or NO_SOLN, ``PTNL_HABITAT`` the accessible habitat, ``NETGAIN`` its gain
+over doing nothing, one column per barrier with the action chosen, 0 for none).
 
 :func:`to_study` turns a project into a dss study (one subunit per barrier plus the mouth,
 ``barriers.csv``, ``barrier_options.csv``, ``fish_habitat.csv``) with a model whose
@@ -33,6 +36,10 @@ from dss.errors import InputError, Issue
 
 COLUMNS = ["BARID", "REGION", "FOCUS", "DSID", "USHAB", "PREPASS", "NPROJ", "ACTION", "COST",
            "POSTPASS"]
+ALIASES = {"ID": "BARID", "REG": "REGION"}
+"""Other names of the columns (OptiPass's server wrapper writes ID and REG)."""
+FOCUS = {"1": True, "Y": True, "0": False, "N": False}
+"""FOCUS values: 1 (or Y) = the barrier may be acted on."""
 MOUTH = "MOUTH"
 """Subunit id of the river mouth (below every barrier) in a converted study."""
 
@@ -80,10 +87,14 @@ def read_optipass(path: Path | str) -> OptiPassProject:
     path = Path(path)
     name = path.name
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig") as fh:
+            header = fh.readline()
+        sep = "\t" if "\t" in header else ","  # OptiPass writes tabs; spreadsheets commas
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                          sep=sep)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise InputError([Issue(name, f"cannot read the OptiPass table ({err})")]) from None
-    raw.columns = [c.strip().upper() for c in raw.columns]
+    raw.columns = [ALIASES.get(c.strip().upper(), c.strip().upper()) for c in raw.columns]
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise InputError([Issue(name, f"missing column(s) {', '.join(missing)} (an OptiPass "
@@ -107,8 +118,8 @@ def read_optipass(path: Path | str) -> OptiPassProject:
         table[col] = values.fillna(0).astype(int if integer else float)
     for pos in np.flatnonzero((table["BARID"] == "").to_numpy())[:20]:
         issues.append(Issue(name, "empty barrier id", int(pos) + 2, "BARID"))
-    for pos in np.flatnonzero(~table["FOCUS"].isin(["Y", "N"]).to_numpy())[:20]:
-        issues.append(Issue(name, f"FOCUS {raw['FOCUS'].iloc[pos]!r} is not Y or N",
+    for pos in np.flatnonzero(~table["FOCUS"].isin(list(FOCUS)).to_numpy())[:20]:
+        issues.append(Issue(name, f"FOCUS {raw['FOCUS'].iloc[pos]!r} is not 1 or 0 (Y or N)",
                             int(pos) + 2, "FOCUS"))
     known = set(table["BARID"])
     for pos in np.flatnonzero((~table["DSID"].isin(known | {""})).to_numpy())[:20]:
@@ -163,7 +174,7 @@ def from_study(study) -> OptiPassProject:
         mine = opts[opts["barrier_id"] == b]
         region = township.get(study.barriers["subunit_id"].iloc[k], "")
         base = {"BARID": b, "REGION": str(region),
-                "FOCUS": "Y" if len(mine) else "N", "DSID": ds, "USHAB": float(habitat[k]),
+                "FOCUS": "1" if len(mine) else "0", "DSID": ds, "USHAB": float(habitat[k]),
                 "PREPASS": float(net.pass_up[k]), "NPROJ": len(mine)}
         if not len(mine):
             rows.append(base | {"ACTION": 0, "COST": 0.0, "POSTPASS": float(net.pass_up[k])})
@@ -204,7 +215,7 @@ def to_study(project: OptiPassProject, folder: Path | str, budget: float = 0.0) 
                   "passability": bars["PREPASS"], "status": "active"}).to_csv(
         folder / "barriers.csv", index=False, lineterminator="\n", float_format="%.17g")
     projects = project.projects.merge(bars[["BARID", "FOCUS"]], on="BARID")
-    projects = projects[projects["FOCUS"] == "Y"]
+    projects = projects[projects["FOCUS"].map(FOCUS).fillna(False).astype(bool)]
     pd.DataFrame({"option_id": [f"{b}#{a}" for b, a in zip(projects["BARID"],
                                                            projects["ACTION"], strict=True)],
                   "barrier_id": projects["BARID"], "kind": "other",
@@ -226,6 +237,10 @@ def to_study(project: OptiPassProject, folder: Path | str, budget: float = 0.0) 
     return path
 
 
+STATUS = {"optimal": "OPT", "infeasible": "NO_SOLN"}
+"""OptiPass's STATUS for dss's (others are written in capitals as dss names them)."""
+
+
 def sweep(project: OptiPassProject, budgets: list[float], folder: Path | str
           ) -> pd.DataFrame:
     """Solve the project at each budget (through :func:`to_study` and the one solver path)
@@ -238,7 +253,8 @@ def sweep(project: OptiPassProject, budgets: list[float], folder: Path | str
     for budget in budgets:
         result = Problem.from_model(model, sets=[f"components.budget.total={float(budget)!r}"]
                                     ).solve()
-        row = {"BUDGET": budget, "STATUS": result.status}
+        row = {"BUDGET": budget, "STATUS": STATUS.get(result.status, result.status.upper()),
+               "%OPTGAP": 100.0 * result.gap if result.has_plan else np.nan}
         acts = dict.fromkeys(ids, 0)
         if result.has_plan:
             comp = result.built.problem.component("fish")
