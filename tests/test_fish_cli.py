@@ -146,3 +146,26 @@ def test_barriers_are_drawn_on_the_network_map():
     assert [h.get_label() for h in handles] == ["fishway or bypass", "barrier, kept as it is",
                                                 "barrier removed"]
     assert len(ax.collections) == 3  # one marker per barrier, not per (barrier, species) row
+
+
+def test_barrier_options_can_be_locked_in_and_out(tmp_path):
+    """Locks name a barrier option like an action (subunit, option id). Forcing an e-flow
+    retrofit at HP03 (E2, above the impassable Qiaoqi dam: it opens nothing) costs money
+    and changes nothing for the fish; forbidding the fishway at the outlet station HP47 (M9)
+    leaves only its 401 M CNY removal to reach any habitat: the 5 km target fails."""
+    def solve(name: str, *sets: str):
+        args = ["solve", str(BAOXING), "-s", "fish_passage", "--out", str(tmp_path),
+                "--run-name", name]
+        for item in sets:
+            args += ["--set", item]
+        return RUNNER.invoke(app, args)
+
+    result = solve("locked_in", "components.locks.locked_in={E2: {HP03-eflow: 1}}")
+    assert result.exit_code == 0, result.output
+    barriers = pd.read_csv(tmp_path / "baoxing" / "locked_in" / "barriers.csv",
+                           keep_default_na=False).set_index("barrier_id")
+    assert barriers.loc["HP03", "option_id"] == "HP03-eflow"
+    assert barriers.loc["HP03", "habitat_opened"] == 0.0
+    result = solve("locked_out", "components.locks.locked_out={M9: [HP47-fishway]}")
+    assert result.exit_code == 3, result.output
+    assert (tmp_path / "baoxing" / "locked_out" / "shortfalls.csv").is_file()
