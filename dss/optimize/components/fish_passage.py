@@ -104,6 +104,12 @@ class FishPassage(Component):
                                              f"network has {net.tree.n_sections}); raise "
                                              "max_dci_sections, or set value 0 and no target "
                                              "to evaluate it only", None, loc))
+            elif spec.movement == "resident" and net.tree.n_sections > DCI_EVALUATION_SECTIONS:
+                issues.append(Issue("model", f"DCI_p of {sp!r} is evaluated only for up to "
+                                             f"{DCI_EVALUATION_SECTIONS} sections (this "
+                                             f"network has {net.tree.n_sections}); value the "
+                                             "species as migratory (accessible habitat) "
+                                             "instead", None, loc))
         return issues
 
     # --- build -------------------------------------------------------------------------
