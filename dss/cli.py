@@ -452,6 +452,7 @@ from dss import (  # noqa: E402,F401  (register their commands)
     cli_analysis,
     cli_coordinate,
     cli_example,
+    cli_fish,
     cli_import,
     cli_report,
     cli_verify,

@@ -603,7 +603,48 @@ def _barriers(rng: np.random.Generator, ids: np.ndarray, stream_km: np.ndarray
         "passability": np.round(passability, 3),
         "dewatered_km": np.round(dewatered, 2),
         "status": np.where(exited, "exited", "active").astype(object),
+        "downstream_barrier_id": np.full(m, np.nan, dtype=object),  # derived from the tree
+        "passability_down": np.full(m, np.nan),  # same as passability
     })
+
+
+def _barrier_options(barriers: pd.DataFrame) -> pd.DataFrame:
+    """Removal at every barrier (the lost generation of 4,000 h a year at 250 CNY/MWh for an
+    active station) and a fishway (passability 0.7) at every active one; no random draws."""
+    active = (barriers["status"] == "active").to_numpy()
+    ids = barriers["barrier_id"].to_numpy(dtype=object)
+    mw = barriers["capacity_mw"].to_numpy(float)
+    rows = {c: [] for c in TABLES["barrier_options"].names}
+
+    def add(mask: np.ndarray, kind: str, zh: str, passability: float, capital: float,
+            lost: np.ndarray) -> None:
+        n = int(mask.sum())
+        for name, values in (("option_id", ids[mask] + f"-{kind}"), ("barrier_id", ids[mask]),
+                             ("kind", [kind] * n), ("name", [f"{kind} {b}" for b in ids[mask]]),
+                             ("name_zh", [zh.format(b) for b in ids[mask]]),
+                             ("passability", [passability] * n),
+                             ("passability_down", [np.nan] * n), ("restored_km", [np.nan] * n),
+                             ("capital_cost", [capital] * n), ("annual_cost", [0.0] * n),
+                             ("lost_mwh", lost[mask]), ("tariff", [250.0] * n),
+                             ("agency", ["water"] * n)):
+            rows[name].extend(list(values))
+
+    add(np.ones(len(ids), bool), "remove", "拆除{}", 1.0, 1.0e6,
+        np.where(active, mw * 4000.0, 0.0))
+    add(active, "fishway", "{}鱼道", 0.7, 2.0e6, mw * 80.0)
+    frame = _frame(TABLES["barrier_options"], rows)
+    return frame.sort_values("option_id", kind="stable").reset_index(drop=True)
+
+
+def _fish_habitat(ids: np.ndarray, stream_km: np.ndarray, species: str) -> pd.DataFrame:
+    """River habitat of the first species: a tenth of each subunit's stream length (the
+    main channel), quality 1; no random draws."""
+    n = len(ids)
+    return _frame(TABLES["fish_habitat"], {
+        "species": np.full(n, species, dtype=object), "subunit_id": ids,
+        "barrier_id": np.full(n, np.nan, dtype=object),
+        "habitat": np.round(0.1 * stream_km, 3), "unit": np.full(n, "km", dtype=object),
+        "quality": np.ones(n)})
 
 
 def _actions(n_actions: int, species0: str | None) -> pd.DataFrame:
@@ -703,6 +744,9 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
         "townships": _townships(subunits["township"]),
         "agencies": _agencies(),
     }
+    tables["barrier_options"] = _barrier_options(tables["barriers"])
+    tables["fish_habitat"] = _fish_habitat(x["ids"], x["stream_km"],
+                                           str(tables["species"]["species"].iloc[0]))
     logger.info("generated synthetic study: %d subunits (tree depth max %d, mean %.1f), "
                 "%d land-cover rows, %d point sources, %d habitat rows, %d barriers, "
                 "%d actions", n, int(x["depth"].max()), float(x["depth"].mean()),

@@ -21,6 +21,7 @@ from dss.data.mandates import check_agencies
 from dss.data.schema import ACTION_TARGETS, TABLES, ZONES
 from dss.data.tables import read_table
 from dss.errors import InputError, Issue, did_you_mean
+from dss.network.barriers import check_barrier_network
 from dss.network.graph import build_graph, check_network
 from dss.network.routing import Routing
 
@@ -51,6 +52,10 @@ class Study:
     actions: pd.DataFrame
     townships: pd.DataFrame
     agencies: pd.DataFrame
+    barrier_options: pd.DataFrame | None = None
+    """What can be done at each barrier (None: a study made without the table)."""
+    fish_habitat: pd.DataFrame | None = None
+    """Fish habitat per reach and species, between barriers (None: as above)."""
     hashes: dict[str, str] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Spreadsheet row number of each frame row, by table name (for located messages after
@@ -275,6 +280,15 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
                 "land class", known, found)
     _check_refs(frames, issues, where, "actions", "habitat_species", "species", "species",
                 "species", known, found)
+    for table, column, target, target_col, hint in (
+            ("barrier_options", "barrier_id", "barriers", "barrier_id", "barrier"),
+            ("barriers", "downstream_barrier_id", "barriers", "barrier_id", "barrier"),
+            ("fish_habitat", "barrier_id", "barriers", "barrier_id", "barrier"),
+            ("fish_habitat", "subunit_id", "subunits", "subunit_id", "subunit"),
+            ("fish_habitat", "species", "species", "species", "species")):
+        _check_refs(frames, issues, where, table, column, target, target_col, hint, known,
+                    found)
+    issues.extend(check_barrier_network(frames, where.of))
     _check_action_targets(frames, issues, where)
     check_agencies(frames, issues, where.of)
     _check_land_cover_totals(frames, issues, where, area_tolerance)

@@ -78,7 +78,8 @@ class Built:
 def make_context(problem: Problem) -> BuildContext:
     """Precompute the sparse data every component builds from."""
     study = problem.study
-    options = build_options(study, problem.config.settings.horizon_years)
+    fish = any(c.type_name == "fish_passage" for c in problem.components)
+    options = build_options(study, problem.config.settings.horizon_years, barrier_options=fish)
     local = local_loads(study)
     return BuildContext(study=study, config=problem.config, options=options, local=local,
                         routed=route_all(study, local))

@@ -34,6 +34,9 @@ Effects per unit (local, i.e. delivered to the subunit's own reach):
   sediment);
 - ``barriers``: reconnected river km per station.
 
+Barrier options (``barrier_options.csv``) follow as binary rows, after the sorted rows
+(:mod:`dss.optimize.fish_options`).
+
 Habitat gain :math:`h_k` (quality-weighted ha per unit) goes to ``habitat_species``.
 Cost per unit :math:`c_k = \\text{capital} + H \\cdot \\text{annual}` over the horizon
 :math:`H` years; ``fixed_cost`` :math:`f_k` is paid once per subunit where :math:`x_k > 0`.
@@ -50,6 +53,7 @@ from dss.data.keys import IdIndex, sum_by
 from dss.data.schema import ACTION_TARGETS
 from dss.data.study import Study
 from dss.indicators.loads import class_positions, land_loads, local_loads, point_loads, take
+from dss.optimize.fish_options import with_barrier_options
 
 OPTION_COLUMNS = [
     "subunit_id", "action_id", "unit", "resource", "capacity", "unit_cost", "fixed_cost",
@@ -239,12 +243,20 @@ def _resource_options(study: Study, actions: pd.DataFrame, local: pd.DataFrame,
     return parts
 
 
-def build_options(study: Study, horizon_years: float) -> pd.DataFrame:
+def build_options(study: Study, horizon_years: float, barrier_options: bool = False
+                  ) -> pd.DataFrame:
     """Every feasible (subunit, action) option with capacity, cost and per-unit effects.
 
     Rows are sorted by (subunit_id, action_id) so builds are deterministic; the row position
-    is the option's index in the model.
+    is the option's index in the model. With ``barrier_options`` (a model with a
+    ``fish_passage`` component), the rows of ``barrier_options.csv`` follow.
     """
+    options = _action_options(study, horizon_years)
+    return with_barrier_options(options, study, horizon_years) if barrier_options else options
+
+
+def _action_options(study: Study, horizon_years: float) -> pd.DataFrame:
+    """The (subunit, action) options of :func:`build_options`."""
     land = land_loads(study)
     points = point_loads(study)
     local = local_loads(study)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dss.results.plot_barriers import draw_barriers
 from dss.errors import InputError, Issue, did_you_mean
 from dss.results.fonts import cjk_font, font_rc
 from dss.results.report import fmt
@@ -354,6 +355,8 @@ def network_figure(ctx: PlotContext, color_by: str = "spend") -> Any:
                                       markersize=10, markeredgecolor="white",
                                       label=f"{kind} (control point)")
     handles += list(seen_kinds.values())
+    handles += draw_barriers(ax, ctx.run.tables.get("barriers"), pos,
+                             dict(zip(ids, down, strict=True)), small)
     if zero.any():
         handles.append(Line2D([], [], marker="o", color="#dbdbdb", markeredgecolor="#333333",
                               linestyle="none", markersize=10, label=f"no {label}"))

@@ -24,7 +24,7 @@ LOGGER = logging.getLogger(__name__)
 
 MANIFEST = "manifest.yaml"
 RESULT_TABLES: tuple[str, ...] = ("summary", "allocation", "subunits", "control_points",
-                                  "species", "shortfalls")
+                                  "species", "shortfalls", "barriers")
 """Result tables read back from a solve run (those present; only ``summary`` is required)."""
 
 

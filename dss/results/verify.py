@@ -287,6 +287,10 @@ def _check_solve(report: Verification, manifest: dict[str, Any], inputs_dir: Pat
     _check_spend(report, built, x, summary)
     _check_loads(report, built, x)
     _check_habitat(report, built, x)
+    for comp in built.problem.components:  # a component's own independent re-check
+        check = getattr(comp, "verify_plan", None)
+        if check is not None:
+            report.add(comp.name, *check(built.blocks[comp.name], built.ctx, x, report.folder))
     _check_objective(report, built, x, summary, manifest)
 
 

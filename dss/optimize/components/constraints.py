@@ -280,7 +280,7 @@ class Locks(Component):
 
     def check(self, ctx: BuildContext) -> list[Issue]:
         subs = set(ctx.study.subunits["subunit_id"])
-        acts = set(ctx.study.actions["action_id"])
+        acts = set(ctx.study.actions["action_id"]) | set(ctx.options["action_id"])  # + barrier
         key, _ = self._pairs(ctx)
         issues = []
         for kind in ("locked_out", "locked_in"):
