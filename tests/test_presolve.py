@@ -115,7 +115,11 @@ def test_coefficient_the_solver_cannot_use_is_an_error(tmp_path: Path) -> None:
 
 
 def test_huge_objective_value_is_an_error(tiny: Problem) -> None:
-    (issue,) = presolve_error(tiny.add(Carbon("carbon", value=1e19)))
+    """A parameter the solver cannot represent is refused with the component's parameters;
+    a huge coefficient made of representable parts is refused by presolve."""
+    with pytest.raises(InputError, match="1e\\+19 is too large for the solver"):
+        Carbon("carbon", value=1e19)
+    (issue,) = presolve_error(tiny.add(Carbon("carbon", value=1e14)).with_solver())
     assert issue.column == "components.carbon"
     assert "objective coefficient of component 'carbon'" in issue.message
 
