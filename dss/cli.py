@@ -426,7 +426,7 @@ def _import_plugins(modules: list[str] | None) -> None:
                              "cannot load plugin") from None
 
 
-from dss import cli_analysis, cli_verify  # noqa: E402,F401  (register their commands)
+from dss import cli_analysis, cli_montecarlo, cli_verify  # noqa: E402,F401  (register their commands)
 
 
 def main() -> None:

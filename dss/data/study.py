@@ -19,6 +19,7 @@ import pandas as pd
 from dss.data.keys import IdIndex
 from dss.data.schema import ACTION_TARGETS, TABLES, ZONES
 from dss.data.tables import read_table
+from dss.data.uncertain import check_uncertainty
 from dss.errors import InputError, Issue, did_you_mean
 from dss.network.graph import build_graph, check_network
 from dss.network.routing import Routing
@@ -48,6 +49,8 @@ class Study:
     control_points: pd.DataFrame
     barriers: pd.DataFrame
     actions: pd.DataFrame
+    uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    uncertainty_scenarios: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     hashes: dict[str, str] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Spreadsheet row number of each frame row, by table name (for located messages after
@@ -275,6 +278,7 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
     _check_action_targets(frames, issues, where)
     _check_land_cover_totals(frames, issues, where, area_tolerance)
     _check_habitat_area(frames, issues, where)
+    check_uncertainty(frames, issues, where.of)
 
 
 def _check_action_targets(frames, issues: list[Issue], rows: _Rows) -> None:
