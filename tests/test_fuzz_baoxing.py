@@ -186,7 +186,7 @@ def mutate_model(rng: random.Random, files: Files, name: str) -> str:
         value = rng.choice(["'../../escaped'", "'..'", "/tmp/abs", "a/b", ".hidden", "宝兴"])
         text = re.sub(r"(?m)^name: .*$", f"name: {value}", text, count=1)
     elif op == "threads":
-        text += f"\n# threads\n" if "solver:" in text else ""
+        text += "\n# threads\n" if "solver:" in text else ""
         value = rng.choice(["100000", "-1", "0", "1", "1099511627776", "two"])
         text = re.sub(r"(?m)^solver:.*$", "solver:", text, count=1)
         text = text.replace("\nsolver:\n", f"\nsolver:\n  threads: {value}\n", 1) \
