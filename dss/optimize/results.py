@@ -269,12 +269,18 @@ def plan_tables(result: Result) -> dict[str, pd.DataFrame]:
     if not result.has_plan:
         return {}
     routed = routed_after_plan(result)
-    return {
+    tables = {
         "allocation": allocation_table(result),
         "subunits": subunit_table(result, routed),
         "control_points": control_point_table(result, routed),
         "species": species_table(result),
     }
+    built = result.built
+    for comp in built.problem.components:  # tables of components that add their own
+        extra = getattr(comp, "plan_tables", None)
+        if extra is not None:
+            tables.update(extra(built, result))
+    return tables
 
 
 def result_tables(result: Result, plan: dict[str, pd.DataFrame] | None = None

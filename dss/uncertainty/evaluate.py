@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from dss.data.schema import POLLUTANTS
 from dss.indicators.loads import retention
@@ -33,6 +32,7 @@ from dss.optimize.context import BuildContext
 from dss.optimize.presolve import objective_coefficients
 from dss.optimize.problem import Problem
 from dss.optimize.results import costs_at, local_loads_after
+from dss.optimize.scenario_data import option_map
 from dss.uncertainty.scenarios import ScenarioSet
 
 Key = tuple[str, str]
@@ -42,14 +42,6 @@ Key = tuple[str, str]
 def scenario_context(problem: Problem, study) -> BuildContext:
     """The build context of ``problem`` on another study (a scenario's)."""
     return make_context(dataclasses.replace(problem, study=study))
-
-
-def option_map(options: pd.DataFrame, among: pd.DataFrame) -> np.ndarray:
-    """Row of each option of ``options`` among the options ``among``, by (subunit, action)
-    (-1 where ``among`` has no such option)."""
-    index = pd.MultiIndex.from_arrays([among["subunit_id"], among["action_id"]])
-    return index.get_indexer(pd.MultiIndex.from_arrays([options["subunit_id"],
-                                                        options["action_id"]]))
 
 
 def moved(values: np.ndarray, where: np.ndarray) -> np.ndarray:

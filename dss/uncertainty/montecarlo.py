@@ -34,9 +34,10 @@ import yaml
 from dss.data.schema import POLLUTANT_UNITS
 from dss.errors import InputError, Issue
 from dss.optimize.problem import Problem
+from dss.optimize.scenario_data import option_map
 from dss.results.runs import RunFolder, load_run_study, read_run
 from dss.results.writer import OutputError, write_csv
-from dss.uncertainty.evaluate import Outcomes, evaluate_plan, option_map
+from dss.uncertainty.evaluate import Outcomes, evaluate_plan
 from dss.uncertainty.parallel import Report, evaluate_parallel
 from dss.uncertainty.scenarios import ScenarioSet, scenario_set
 
