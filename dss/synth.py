@@ -606,6 +606,35 @@ def _barriers(rng: np.random.Generator, ids: np.ndarray, stream_km: np.ndarray
     })
 
 
+def _uncertainty(actions: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Uncertain numbers of a synthetic study (the same for every size and seed): one basin
+    rainfall factor, delivery ratios, landslide and cropland yields, the first action's
+    cost (each line its own group but rainfall and the cropland yields); and three named
+    rainfall years."""
+    first = str(actions["action_id"].iat[0])
+    lines = [("subunits", "*", "usle_r", "triangular", 0.7, 1.0, 1.4, "rainfall"),
+             ("subunits", "*", "sdr", "triangular", 0.75, 1.0, 1.25, "delivery"),
+             ("land_classes", "landslide_scar", "mass_yield", "triangular", 0.4, 1.0, 2.0,
+              "landslides"),
+             ("land_classes", "cropland", "tn_export", "triangular", 0.7, 1.0, 1.3, "farm"),
+             ("land_classes", "cropland", "tp_export", "triangular", 0.7, 1.0, 1.3, "farm"),
+             ("actions", first, "capital_cost", "uniform", 0.9, np.nan, 1.3, "cost")]
+    spec = _frame(TABLES["uncertainty"], {
+        "table": [r[0] for r in lines], "row": [r[1] for r in lines],
+        "column": [r[2] for r in lines], "distribution": [r[3] for r in lines],
+        "apply": ["scale"] * len(lines), "low": [r[4] for r in lines],
+        "mode": [r[5] for r in lines], "high": [r[6] for r in lines],
+        "sd": [np.nan] * len(lines), "group": [r[7] for r in lines],
+        "source": ["synthetic"] * len(lines)})
+    years = [("typical", 0.6, 1.0), ("wet", 0.25, 1.35), ("dry", 0.15, 0.7)]
+    scenarios = _frame(TABLES["uncertainty_scenarios"], {
+        "scenario": [y[0] for y in years], "probability": [y[1] for y in years],
+        "table": ["subunits"] * 3, "row": ["*"] * 3, "column": ["usle_r"] * 3,
+        "apply": ["scale"] * 3, "value": [y[2] for y in years],
+        "description": ["synthetic rainfall year"] * 3})
+    return {"uncertainty": spec, "uncertainty_scenarios": scenarios}
+
+
 def _actions(n_actions: int, species0: str | None) -> pd.DataFrame:
     """``n_actions`` actions from :data:`ACTION_TEMPLATES`, cycled as dearer, stronger variants.
 
@@ -682,6 +711,7 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
         "barriers": _barriers(rngs["barriers"], x["ids"], x["stream_km"]),
         "actions": _actions(n_actions, SPECIES_ROWS[chosen[0]]["species"]),
     }
+    tables.update(_uncertainty(tables["actions"]))
     logger.info("generated synthetic study: %d subunits (tree depth max %d, mean %.1f), "
                 "%d land-cover rows, %d point sources, %d habitat rows, %d barriers, "
                 "%d actions", n, int(x["depth"].max()), float(x["depth"].mean()),
