@@ -14,8 +14,9 @@ written to a temporary folder, then solved
 
 Prints a Markdown table: the time to build (which includes making the scenarios'
 coefficients, one ``make_context`` per scenario, also timed alone) and to solve (HiGHS, one
-thread, ``--time-limit``), the model's columns and rows, the status, gap and objective. The decisions are the same in every scenario: the columns grow by one or two per
-scenario, never by a copy of the options.
+thread, ``--time-limit``), the model's columns and rows, the status, gap and objective.
+The decisions are the same in every scenario: the columns grow by one or two per scenario,
+never by a copy of the options.
 """
 
 from __future__ import annotations

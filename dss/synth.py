@@ -635,6 +635,25 @@ def _uncertainty(actions: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {"uncertainty": spec, "uncertainty_scenarios": scenarios}
 
 
+def _action_livelihoods(actions: pd.DataFrame) -> pd.DataFrame:
+    """Livelihood figures of the synthetic actions: cropland conversion loses 8,250 CNY/ha/yr
+    of crops and is compensated 3,600 CNY/ha/yr for 5 years (as Grain for Green); every
+    action's annual cost is paid as local wages, a quarter of its capital cost as local works
+    (one job-year per 30,000 CNY)."""
+    n = len(actions)
+    cropland = (actions["applies_to"] == "cropland").to_numpy()
+    annual = actions["annual_cost"].to_numpy(float)
+    works = 0.25 * actions["capital_cost"].to_numpy(float)
+    return _frame(TABLES["action_livelihoods"], {
+        "action_id": actions["action_id"].to_numpy(),
+        "income_lost": np.where(cropland, 8250.0, 0.0), "income_lost_core": np.zeros(n),
+        "compensation": np.where(cropland, 3600.0, 0.0),
+        "compensation_years": np.full(n, 5.0),
+        "wages": annual, "jobs": np.round(annual / 30000.0, 6),
+        "works_wages": works, "works_job_years": np.round(works / 30000.0, 6),
+        "tourism": np.zeros(n), "source": ["synthetic"] * n})
+
+
 def _actions(n_actions: int, species0: str | None) -> pd.DataFrame:
     """``n_actions`` actions from :data:`ACTION_TEMPLATES`, cycled as dearer, stronger variants.
 
@@ -712,6 +731,7 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
         "actions": _actions(n_actions, SPECIES_ROWS[chosen[0]]["species"]),
     }
     tables.update(_uncertainty(tables["actions"]))
+    tables["action_livelihoods"] = _action_livelihoods(tables["actions"])
     logger.info("generated synthetic study: %d subunits (tree depth max %d, mean %.1f), "
                 "%d land-cover rows, %d point sources, %d habitat rows, %d barriers, "
                 "%d actions", n, int(x["depth"].max()), float(x["depth"].mean()),

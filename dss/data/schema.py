@@ -380,11 +380,46 @@ UNCERTAINTY_SCENARIOS = Table(
     ),
 )
 
+ACTION_LIVELIHOODS = Table(
+    "action_livelihoods",
+    "What each action does to the income of the people who live where it is done "
+    "(livelihoods component): income lost, eco-compensation, wages, jobs and tourism, per "
+    "unit of the action.",
+    key=("action_id",),
+    required=False,
+    columns=(
+        Column("action_id", "str", "-", "Action id (actions.csv).", required=True),
+        Column("income_lost", "float", "CNY/(unit yr)", "Farm or use income households lose "
+               "(crops on converted cropland, grazing, collection).", default=0.0,
+               minimum=0.0),
+        Column("income_lost_core", "float", "CNY/(unit yr)", "Extra income lost where the "
+               "subunit lies in the national park core zone (times its core share): "
+               "restricted use.", default=0.0, minimum=0.0),
+        Column("compensation", "float", "CNY/(unit yr)", "Eco-compensation paid to the "
+               "households (Grain for Green, forest ecological compensation).", default=0.0,
+               minimum=0.0),
+        Column("compensation_years", "float", "yr", "Legal period of the compensation; "
+               "empty: the whole planning horizon.", nullable=True, minimum=0.0),
+        Column("wages", "float", "CNY/(unit yr)", "Recurring local wages (ranger posts, "
+               "upkeep).", default=0.0, minimum=0.0),
+        Column("jobs", "float", "posts/unit", "Recurring local posts (full-time equivalent).",
+               default=0.0, minimum=0.0),
+        Column("works_wages", "float", "CNY/unit", "One-off local wages of the works.",
+               default=0.0, minimum=0.0),
+        Column("works_job_years", "float", "person-years/unit", "One-off local work of the "
+               "works.", default=0.0, minimum=0.0),
+        Column("tourism", "float", "CNY/(unit yr)", "Tourism income the action brings to "
+               "the township.", default=0.0, minimum=0.0),
+        Column("source", "str", "-", "Where the numbers come from.", default=""),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SUBUNITS, LAND_CLASSES, LAND_COVER, POINT_SOURCES, SPECIES, SPECIES_HABITAT,
         CONTROL_POINTS, BARRIERS, ACTIONS, UNCERTAINTY, UNCERTAINTY_SCENARIOS,
+        ACTION_LIVELIHOODS,
     )
 }
 """Every table of a study, by name, in reading order."""

@@ -51,6 +51,7 @@ class Study:
     actions: pd.DataFrame
     uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     uncertainty_scenarios: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    action_livelihoods: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     hashes: dict[str, str] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Spreadsheet row number of each frame row, by table name (for located messages after
@@ -275,6 +276,8 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
                 "land class", known, found)
     _check_refs(frames, issues, where, "actions", "habitat_species", "species", "species",
                 "species", known, found)
+    _check_refs(frames, issues, where, "action_livelihoods", "action_id", "actions",
+                "action_id", "action", known, found)
     _check_action_targets(frames, issues, where)
     _check_land_cover_totals(frames, issues, where, area_tolerance)
     _check_habitat_area(frames, issues, where)
