@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from dss.api import run_solve
@@ -218,3 +219,39 @@ def test_montecarlo_without_uncertainty_or_plan_is_a_clear_error(tmp_path: Path)
     result = invoke("montecarlo", tmp_path, "--draws", 5)
     assert result.exit_code == 2
     assert "no manifest.yaml" in result.output
+
+
+def test_dask_cluster_gives_the_same_outcomes(solved: Path) -> None:
+    distributed = pytest.importorskip(
+        "distributed", reason="dask[distributed] is not installed (pip install 'dss[dask]')")
+    _run, serial = montecarlo(solved, draws=12, seed=2)
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        _run, remote = montecarlo(solved, draws=12, seed=2, dask=cluster.scheduler_address)
+    assert remote.backend == "dask"
+    pd.testing.assert_frame_equal(remote.table(), serial.table())
+
+
+def test_limits_of_a_stochastic_plan_are_judged_on_every_draw(tmp_path: Path) -> None:
+    """A robust limit over the named scenarios, then the plan on draws: the probability
+    that the limit is met is the share of draws whose load after the plan is within it."""
+    folder = study_copy(tmp_path / "robust")
+    (folder / "uncertainty_scenarios.csv").write_text(
+        "scenario,probability,table,row,column,apply,value\n"
+        "wet,0.5,subunits,*,usle_r,scale,1.3\nusual,0.5,,,,scale,\n", encoding="utf-8")
+    model = yaml.safe_load((folder / "model.yaml").read_text(encoding="utf-8"))
+    model["components"]["robust"] = {"type": "chance_limits", "scenarios": "named",
+                                      "reductions": {"outlet": {"sediment": 0.05}}}
+    (folder / "model.yaml").write_text(yaml.safe_dump(model, allow_unicode=True),
+                                       encoding="utf-8")
+    run = run_solve(folder / "model.yaml", None, None, tmp_path / "results")
+    assert run.result.status == "optimal"
+    _run, result = montecarlo(run.folder, draws=50, seed=1)
+    o = result.outcomes
+    key = ("outlet", "sediment")
+    np.testing.assert_allclose(o.limits[key], 0.95 * o.before[key])
+    share = float(np.mean(o.after[key] <= o.limits[key] * (1 + 1e-9) + 1e-9))
+    table = result.table()
+    met = table.query("quantity == 'limit_met' and item == 'outlet' and pollutant == "
+                      "'sediment' and statistic == 'probability'")["value"].iloc[0]
+    assert met == pytest.approx(share)

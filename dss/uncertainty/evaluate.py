@@ -28,6 +28,7 @@ from dss.indicators.loads import retention
 from dss.optimize.build import make_context
 from dss.optimize.components.base import Role
 from dss.optimize.components.benefits import Habitat, LoadLimits
+from dss.optimize.components.stochastic import ChanceLimits
 from dss.optimize.context import BuildContext
 from dss.optimize.presolve import objective_coefficients
 from dss.optimize.problem import Problem
@@ -59,9 +60,14 @@ def benefit_coefficients(problem: Problem, ctx: BuildContext) -> dict[str, np.nd
 
 
 def limit_targets(problem: Problem, ctx: BuildContext) -> dict[Key, float]:
-    """The tightest load limit per (point, pollutant) over the load-limit components."""
+    """The tightest load limit per (point, pollutant) over the load-limit components and the
+    stochastic ones (``chance_limits``: their limits as they stand in this scenario)."""
     out: dict[Key, float] = {}
     for comp in problem.components:
+        if isinstance(comp, ChanceLimits):
+            q = comp.params
+            comp = LoadLimits(comp.name, limits=q.limits, reductions=q.reductions,
+                              use_table_limits=q.use_table_limits)
         if isinstance(comp, LoadLimits):
             for key, value in comp.targets(ctx).items():
                 out[key] = min(out.get(key, np.inf), value)
