@@ -255,3 +255,19 @@ def test_limits_of_a_stochastic_plan_are_judged_on_every_draw(tmp_path: Path) ->
     met = table.query("quantity == 'limit_met' and item == 'outlet' and pollutant == "
                       "'sediment' and statistic == 'probability'")["value"].iloc[0]
     assert met == pytest.approx(share)
+
+
+def test_a_plan_never_treats_more_than_a_draw_has(tmp_path: Path) -> None:
+    """With the cropland the plan converts gone in every draw, that conversion cannot be
+    placed: it is reported as dropped."""
+    folder = study_copy(tmp_path / "gone")
+    run = run_solve(folder / "model.yaml", None, None, tmp_path / "results")
+    alloc = pd.read_csv(run.folder / "allocation.csv")
+    converted = alloc[alloc["action_id"] == "gfg_forest"]
+    assert len(converted)
+    where = str(converted["subunit_id"].iat[0])
+    (folder / "uncertainty.csv").write_text(
+        UNCERTAINTY + f"land_cover,{where}/cropland,area_ha,uniform,value,0,,0,,,test\n",
+        encoding="utf-8")
+    _run, result = montecarlo(run.folder, draws=3, seed=1)
+    np.testing.assert_allclose(result.outcomes.dropped, converted["amount"].iat[0])

@@ -64,7 +64,12 @@ class ScenarioData:
 
 def option_map(options: pd.DataFrame, among: pd.DataFrame) -> np.ndarray:
     """Row of each option of ``options`` among the options ``among``, by (subunit, action)
-    (-1 where ``among`` has no such option)."""
+    (-1 where ``among`` has no such option). Option tables are sorted by (subunit,
+    action), so two tables with the same keys map row to row."""
+    if len(options) == len(among) and np.array_equal(
+            options["subunit_id"].to_numpy(), among["subunit_id"].to_numpy()) and \
+            np.array_equal(options["action_id"].to_numpy(), among["action_id"].to_numpy()):
+        return np.arange(len(options))
     index = pd.MultiIndex.from_arrays([among["subunit_id"], among["action_id"]])
     return index.get_indexer(pd.MultiIndex.from_arrays([options["subunit_id"],
                                                         options["action_id"]]))
