@@ -27,6 +27,7 @@ from dss.uncertainty.evaluate import evaluate_plan
 from dss.uncertainty.scenarios import drawn_scenarios
 
 TINY = Path(__file__).resolve().parent / "data" / "tiny"
+ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("action_id,name,name_zh,applies_to,unit,leads_to,usle_c_after,capital_cost,"
           "annual_cost,fixed_cost,integer,agency,sediment_removal,tn_removal,tp_removal,"
           "sediment_trap,habitat_species,habitat_gain,reconnected_km\n")
@@ -239,3 +240,56 @@ def test_value_of_stochastic_solution_and_perfect_information_are_never_negative
     vss = table.get("value_of_stochastic_solution")
     if vss is not None and np.isfinite(vss):
         assert vss >= -1e-7 * scale
+
+
+def test_factor_rows_give_the_same_optimum_as_one_row_per_scenario(instance, monkeypatch
+                                                                   ) -> None:
+    """The scenarios' benefit rows have a low rank here (three uncertain numbers, eight
+    draws): they go through shared factor rows; without them the optimum is the same."""
+    from dss.optimize import scenario_data
+
+    model, enum = instance
+    limit = float(np.median([np.sort(load)[5] for load in enum.load]))
+    objective = {"type": "stochastic_benefit", "measure": "cvar", "level": 0.7, **SCENARIOS}
+    extra = {"cap": {"type": "chance_limits", "limits": {"reservoir": {"sediment": limit}},
+                     "share": 0.75, **SCENARIOS}}
+    value, result = solve(model, objective, extra)
+    assert hasattr(result.built.blocks["objective"], "benefit_factor")
+    monkeypatch.setattr(scenario_data, "factorised", lambda matrix: None)
+    plain, result = solve(model, objective, extra)
+    assert not hasattr(result.built.blocks["objective"], "benefit_factor")
+    assert value == pytest.approx(plain, rel=1e-8)
+
+
+def test_baoxing_chance_limit_through_factor_rows(monkeypatch) -> None:
+    from dss.optimize import scenario_data
+    from dss.optimize.problem import components_from_config
+
+    scen = {"scenarios": "drawn", "draws": 16, "seed": 2}
+    spec = {"objective": {"type": "stochastic_benefit", **scen},
+            "cap": {"type": "chance_limits", "limits": {
+                "qiaoqi_reservoir": {"sediment": 42000}}, "share": 0.8, **scen}}
+    problem = Problem.from_model(ROOT / "models" / "baoxing.yaml")
+    for comp in components_from_config(spec):
+        problem = problem.add(comp)
+    result = problem.solve()
+    assert result.status == "optimal"
+    assert hasattr(result.built.blocks["cap"], "reduction_0_factor")
+    table = result.built.problem.component("cap").plan_tables(result.built, result)[
+        "scenario_limits"]
+    assert table["probability"][table["met"]].sum() >= 0.8 - 1e-9
+    monkeypatch.setattr(scenario_data, "factorised", lambda matrix: None)
+    plain = problem.solve()
+    assert not hasattr(plain.built.blocks["cap"], "reduction_0_factor")
+    assert result.objective == pytest.approx(plain.objective, rel=1e-7)
+
+
+def test_factorised_is_exact_or_declines() -> None:
+    from dss.optimize.scenario_data import factorised
+
+    rng = np.random.default_rng(1)
+    low = rng.normal(size=(30, 3)) @ rng.normal(size=(3, 200))
+    weights, basis = factorised(low)
+    assert basis.shape[0] == 3
+    np.testing.assert_allclose(weights @ basis, low, atol=1e-10)
+    assert factorised(rng.normal(size=(30, 200))) is None

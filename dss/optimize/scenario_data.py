@@ -122,3 +122,36 @@ def _compute(ctx: BuildContext, source: str, draws: int, seed: int,
         contexts.append(sctx)
         maps.append(where)
     return ScenarioData(scenarios.names, scenarios.probabilities, benefit, contexts, maps)
+
+
+LOW_RANK_TOLERANCE = 1e-11
+"""Singular values below this share of the largest are taken as zero."""
+LOW_RANK_CHECK = 1e-9
+"""Largest reconstruction error of a factorisation, as a share of the largest entry."""
+
+
+def factorised(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:math:`M = W V` with few rows of :math:`V` (singular value decomposition), when the
+    scenarios' rows of :math:`M` (scenarios x options) have a rank :math:`r` below half their
+    number, exact to rounding (checked); else None.
+
+    A few uncertain factors drive every scenario's coefficients, so their rank is small:
+    the model then holds :math:`r` shared rows :math:`y = V x` and each scenario's value as
+    :math:`\\sum_j W_{sj} y_j` (:math:`r` terms), instead of one dense row per scenario.
+    """
+    rows, _cols = matrix.shape
+    if rows < 4:
+        return None
+    u, sigma, vt = np.linalg.svd(matrix, full_matrices=False)
+    if not len(sigma) or sigma[0] <= 0:
+        return None
+    rank = int((sigma > LOW_RANK_TOLERANCE * sigma[0]).sum())
+    if 2 * rank >= rows:
+        return None
+    weights = u[:, :rank] * sigma[:rank]
+    basis = vt[:rank].copy()
+    basis[:, ~np.any(matrix != 0, axis=0)] = 0.0  # options no scenario involves
+    scale = float(np.abs(matrix).max())
+    if np.abs(weights @ basis - matrix).max() > LOW_RANK_CHECK * scale:
+        return None
+    return weights, basis

@@ -118,16 +118,19 @@ class StochasticBenefit(Component):
         data = _scenarios(self.params, ctx)
         n = len(data.names)
         measure = self.params.measure
+        if measure == "expected":
+            return
+        rows = scenario_rows(block, "benefit", ctx, data.benefit)
         if measure == "worst":
             block.worst = pyo.Var()
             block.floor = pyo.Constraint(range(n), rule=lambda _b, s: ctx.linear(
-                *_nonzero(data.benefit[s]), others=[(block.worst, -1.0)]) >= 0.0)
-        elif measure == "cvar":
+                rows[s][0], rows[s][1], others=rows[s][2] + [(block.worst, -1.0)]) >= 0.0)
+        else:
             block.eta = pyo.Var()
             block.shortfall = pyo.Var(range(n), within=pyo.NonNegativeReals)
             block.floor = pyo.Constraint(range(n), rule=lambda _b, s: ctx.linear(
-                *_nonzero(data.benefit[s]), others=[(block.shortfall[s], 1.0),
-                                                   (block.eta, -1.0)]) >= 0.0)
+                rows[s][0], rows[s][1], others=rows[s][2] + [(block.shortfall[s], 1.0),
+                                                             (block.eta, -1.0)]) >= 0.0)
 
     def benefit_objective(self, block: pyo.Block, ctx: BuildContext) -> Any:
         data = _scenarios(self.params, ctx)
@@ -187,6 +190,31 @@ def risk_measure(values: np.ndarray, probabilities: np.ndarray, measure: str,
 def _nonzero(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     idx = np.flatnonzero(row)
     return idx, row[idx]
+
+
+RowSpec = tuple[np.ndarray, np.ndarray, list[tuple[Any, float]]]
+"""A row's option indices, their coefficients and other (variable, coefficient) terms."""
+
+
+def scenario_rows(block: pyo.Block, name: str, ctx: BuildContext, matrix: np.ndarray
+                  ) -> list[RowSpec]:
+    """The value :math:`M_s x` of every scenario ``s`` as row terms: directly, or through
+    shared factor rows when :math:`M` has a low rank (:func:`factorised`; Pyomo:
+    ``<name>_factor[j]`` and ``<name>_factor_def[j]``: :math:`y_j = V_j x`)."""
+    from dss.optimize.scenario_data import factorised
+
+    found = factorised(matrix)
+    if found is None:
+        return [(*_nonzero(row), []) for row in matrix]
+    weights, basis = found
+    rank = range(basis.shape[0])
+    factor = pyo.Var(rank)
+    block.add_component(f"{name}_factor", factor)
+    block.add_component(f"{name}_factor_def", pyo.Constraint(rank, rule=lambda _b, j: ctx.linear(
+        *_nonzero(basis[j]), others=[(factor[j], -1.0)]) == 0.0))
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    return [(*empty, [(factor[j], float(w[j])) for j in rank if w[j] != 0.0])
+            for w in weights]
 
 
 class ChanceLimitsParams(ScenarioParams):
@@ -263,8 +291,10 @@ class ChanceLimits(Component):
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         data = _scenarios(self.params, ctx)
         cap = ctx.options["capacity"].to_numpy(float)
+        n = ctx.n_options
         robust = self.params.share >= 1.0 - TOLERANCE
-        rows: dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray, float, float]] = {}
+        bounds: dict[tuple[int, str, str], tuple[float, float]] = {}
+        by_key: dict[tuple[str, str], dict[int, np.ndarray]] = {}
         for s in range(len(data.names)):
             for (t, p), limit in self.targets(ctx, s).items():
                 idx, coef = data.reduction(s, t, p)
@@ -272,17 +302,27 @@ class ChanceLimits(Component):
                 worst = excess + float(np.clip(-coef, 0.0, None) @ cap[idx])
                 if worst <= TOLERANCE * max(1.0, abs(limit)):
                     continue  # holds for every plan
-                rows[(s, t, p)] = (idx, coef, excess, worst)
-        self.rows = rows
-        keys = sorted(rows)
+                bounds[(s, t, p)] = (excess, worst)
+                row = np.zeros(n)
+                row[idx] = coef
+                by_key.setdefault((t, p), {})[s] = row
+        terms: dict[tuple[int, str, str], RowSpec] = {}
+        for number, ((t, p), rows) in enumerate(sorted(by_key.items())):
+            scen = sorted(rows)
+            specs = scenario_rows(block, f"reduction_{number}", ctx,
+                                  np.array([rows[s] for s in scen]))
+            terms.update({(s, t, p): spec for s, spec in zip(scen, specs, strict=True)})
+        keys = sorted(bounds)
         if robust:
             block.limit = pyo.Constraint(keys, rule=lambda _b, s, t, p: ctx.linear(
-                rows[s, t, p][0], rows[s, t, p][1]) >= rows[s, t, p][2])
+                terms[s, t, p][0], terms[s, t, p][1], others=terms[s, t, p][2])
+                >= bounds[s, t, p][0])
             return
         block.met = pyo.Var(range(len(data.names)), within=pyo.Binary)
         block.limit = pyo.Constraint(keys, rule=lambda _b, s, t, p: ctx.linear(
-            rows[s, t, p][0], rows[s, t, p][1], others=[(block.met[s], -rows[s, t, p][3])])
-            >= rows[s, t, p][2] - rows[s, t, p][3])
+            terms[s, t, p][0], terms[s, t, p][1],
+            others=terms[s, t, p][2] + [(block.met[s], -bounds[s, t, p][1])])
+            >= bounds[s, t, p][0] - bounds[s, t, p][1])
         block.enough = pyo.Constraint(expr=ctx.linear([], [], others=[
             (block.met[s], float(p)) for s, p in enumerate(data.probabilities)])
             >= self.params.share - TOLERANCE)
