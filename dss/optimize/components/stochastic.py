@@ -96,7 +96,9 @@ class StochasticBenefit(Component):
 
     (Rockafellar and Uryasev: at the optimum :math:`\\eta` is the :math:`(1-\\alpha)`
     quantile of the benefit and the objective the mean of the worst :math:`(1-\\alpha)`
-    share.) Pyomo: ``worst`` (w), ``eta``, ``shortfall[s]`` (:math:`z_s`), ``floor[s]``.
+    share.) The scenarios' rows :math:`B_s(x)` go through shared factor rows when they have
+    a low rank (:func:`scenario_rows`). Pyomo: ``worst`` (w), ``eta``, ``shortfall[s]``
+    (:math:`z_s`), ``floor[s]``, ``benefit_factor[j]``.
     """
 
     type_name = "stochastic_benefit"
@@ -248,8 +250,10 @@ class ChanceLimits(Component):
     scenario, joint over the limits) and :math:`M_{s,tp} = L^0_{s,tp} - \\bar L_{s,tp} +
     \\sum_k \\max(-a^{tp}_{sk}, 0)\\,\\bar x_k` is the largest violation any plan can have.
     With :math:`\\pi = 1` (``share: 1``) every :math:`y_s` is 1 and there are no binaries
-    (robust limits). Rows that hold for every plan are left out. Pyomo: ``limit[s, t, p]``,
-    ``met[s]``, ``enough``.
+    (robust limits). Rows that hold for every plan are left out. When the scenarios'
+    reduction rows of one limit have a low rank they go through shared factor rows
+    (:func:`scenario_rows`). Pyomo: ``limit[s, t, p]``, ``met[s]``, ``enough``,
+    ``reduction_<i>_factor[j]``.
     """
 
     type_name = "chance_limits"
