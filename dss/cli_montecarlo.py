@@ -77,15 +77,15 @@ def montecarlo(
     for rec in loads.itertuples(index=False):
         low = stat("load_after", rec.item, rec.pollutant, "p05")
         high = stat("load_after", rec.item, rec.pollutant, "p95")
-        text = f"mean {fmt(rec.value)}, 5-95 % {fmt(low)} to {fmt(high)}"
+        text = f"mean {fmt(rec.value)}, 5-95 % {fmt(low)} to {fmt(high)} {rec.unit}"
         prob = stat("limit_met", rec.item, rec.pollutant, "probability")
         if prob == prob:
             text += (f"; limit {fmt(stat('limit', rec.item, rec.pollutant, 'nominal'))} met "
-                     f"in {prob:.1%}")
-        rows.append((f"{rec.item} {rec.pollutant}", text, rec.unit))
+                     f"in {prob:.1%} of the draws")
+        rows.append((f"{rec.item} {rec.pollutant}", text))
     width = max((len(r[0]) for r in rows), default=0)
-    for label, text, unit in rows:
-        typer.echo(f"  {label:<{width}}  {text} {unit}")
+    for label, text in rows:
+        typer.echo(f"  {label:<{width}}  {text}")
     targets = table[(table["quantity"] == "habitat_target_met")
                     & (table["statistic"] == "probability")]
     for rec in targets.itertuples(index=False):

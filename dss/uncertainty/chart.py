@@ -38,6 +38,7 @@ def montecarlo_figure(result: MonteCarloResult, title: str) -> bytes:
 def _figure(result: MonteCarloResult, title: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     table = result.table()
     loads = table[table["quantity"] == "load_after"]
@@ -69,6 +70,10 @@ def _figure(result: MonteCarloResult, title: str) -> bytes:
         ax.set_yticks(y, points if ax is axes[0] else [""] * len(points))
         ax.grid(axis="x", color="#dddddd")
         ax.set_axisbelow(True)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        for tick in ax.get_xticklabels():
+            tick.set_rotation(30)
+            tick.set_ha("right")
     benefit = result.outcomes.total_benefit
     ax = axes[-1]
     ax.hist(benefit / 1e6, bins=min(40, max(5, len(benefit) // 10)), color="#7fb77e")
