@@ -131,26 +131,37 @@ LOW_RANK_CHECK = 1e-9
 
 
 def factorised(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """:math:`M = W V` with few rows of :math:`V` (singular value decomposition), when the
-    scenarios' rows of :math:`M` (scenarios x options) have a rank :math:`r` below half their
+    """:math:`M = W V` where the rows of :math:`V` are a few of the scenarios' own rows,
+    when the rows of :math:`M` (scenarios x options) have a rank :math:`r` below half their
     number, exact to rounding (checked); else None.
 
-    A few uncertain factors drive every scenario's coefficients, so their rank is small:
-    the model then holds :math:`r` shared rows :math:`y = V x` and each scenario's value as
-    :math:`\\sum_j W_{sj} y_j` (:math:`r` terms), instead of one dense row per scenario.
+    A few uncertain factors drive every scenario's coefficients, so their rank is small
+    (found from the singular values). :math:`r` spanning rows are picked greedily (largest
+    remaining norm, Gram-Schmidt), so the shared rows :math:`y_j = V_j x` are a basis
+    scenario's value, in its units, and :math:`W` (least squares) holds modest weights: the
+    model holds :math:`r` shared rows and each scenario's value as
+    :math:`\\sum_j W_{sj} y_j`, instead of one dense row per scenario.
     """
     rows, _cols = matrix.shape
     if rows < 4:
         return None
-    u, sigma, vt = np.linalg.svd(matrix, full_matrices=False)
+    sigma = np.linalg.svd(matrix, compute_uv=False)
     if not len(sigma) or sigma[0] <= 0:
         return None
     rank = int((sigma > LOW_RANK_TOLERANCE * sigma[0]).sum())
     if 2 * rank >= rows:
         return None
-    weights = u[:, :rank] * sigma[:rank]
-    basis = vt[:rank].copy()
-    basis[:, ~np.any(matrix != 0, axis=0)] = 0.0  # options no scenario involves
+    residual = matrix.copy()
+    chosen = []
+    for _ in range(rank):
+        k = int(np.argmax(np.einsum("ij,ij->i", residual, residual)))
+        chosen.append(k)
+        q = residual[k] / np.linalg.norm(residual[k])
+        residual -= np.outer(residual @ q, q)
+    basis = matrix[chosen]
+    weights = np.linalg.lstsq(basis.T, matrix.T, rcond=None)[0].T
+    weights[np.abs(weights) < 1e-12] = 0.0
+    weights[chosen] = np.eye(rank)
     scale = float(np.abs(matrix).max())
     if np.abs(weights @ basis - matrix).max() > LOW_RANK_CHECK * scale:
         return None
