@@ -19,7 +19,6 @@ hash of the uncertainty table: the same seed gives the same files) and, with mat
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import uuid
@@ -253,7 +252,3 @@ def write_montecarlo(run: RunFolder, result: MonteCarloResult, seed: int,
                 temp.unlink()
     return [final for _, final in staged]
 
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file (for tests comparing two runs)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
