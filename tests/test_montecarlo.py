@@ -271,3 +271,18 @@ def test_a_plan_never_treats_more_than_a_draw_has(tmp_path: Path) -> None:
         encoding="utf-8")
     _run, result = montecarlo(run.folder, draws=3, seed=1)
     np.testing.assert_allclose(result.outcomes.dropped, converted["amount"].iat[0])
+
+
+@pytest.mark.parametrize("cells", [
+    "subunits,*,usle_r,/etc/passwd,scale,0.7,1,1.3,,,",
+    "subunits,*,usle_r,triangular,sideways,0.7,1,1.3,,,",
+    ",,,triangular,scale,x,y,z,,,",
+    "land_cover,E1/cropland/x,area_ha,uniform,value,1,,2,,,",
+])
+def test_garbled_uncertainty_lines_are_located_errors(tmp_path: Path, cells: str) -> None:
+    folder = study_copy(tmp_path / "garbled", "table,row,column,distribution,apply,low,"
+                                              "mode,high,sd,group,source\n" + cells + "\n")
+    result = invoke("validate", folder / "model.yaml")
+    assert result.exit_code == 2, result.output
+    assert "uncertainty.csv, row 2" in result.output
+    assert "internal error" not in result.output

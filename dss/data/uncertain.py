@@ -101,9 +101,11 @@ def _check_distribution(rec: pd.Series, row: int, issues: list[Issue]) -> None:
     low, mode, high, sd = (rec.get(k) for k in ("low", "mode", "high", "sd"))
     given = {k: v is not None and not pd.isna(v)
              for k, v in (("low", low), ("mode", mode), ("high", high), ("sd", sd))}
-    kind = rec["distribution"]
     need = {"triangular": ("low", "mode", "high"), "uniform": ("low", "high"),
-            "normal": ("mode", "sd"), "lognormal": ("mode", "sd")}[kind]
+            "normal": ("mode", "sd"), "lognormal": ("mode", "sd")}.get(rec["distribution"])
+    if need is None:
+        return  # an unknown distribution is reported with the column's allowed values
+    kind = rec["distribution"]
     missing = [k for k in need if not given[k]]
     for k in missing:
         issues.append(Issue(file, f"a {kind} distribution needs {', '.join(need)} "
