@@ -205,6 +205,28 @@ def synth(out_dir: Annotated[Path, typer.Argument(help="Folder to write the stud
                f"in {time.perf_counter() - start:.1f} s; run: dss baseline {path}")
 
 
+def _echo_extra_tables(tables: dict) -> None:
+    """Short console lines for the tables of the stochastic and livelihoods components."""
+    from dss.results.report import fmt
+
+    if "scenario_benefit" in tables:
+        typer.echo("Benefit in each scenario of the uncertain inputs:")
+        echo_rows([(f"{r.scenario} (p {r.probability:.3g})", fmt(r.benefit), r.unit)
+                   for r in tables["scenario_benefit"].head(MAX_CONSOLE_POINTS).itertuples()])
+    if "stochastic_value" in tables:
+        value = tables["stochastic_value"]
+        echo_rows([(r.metric, fmt(r.value), r.unit) for r in value.itertuples(index=False)])
+        if value["meaning"].str.contains("breaks").any():
+            typer.echo("  the plan made on the average numbers breaks a limit in some "
+                       "scenario (stochastic_value.csv)")
+    if "livelihoods" in tables:
+        wide = tables["livelihoods"].pivot(index="township", columns="metric",
+                                           values="value")
+        typer.echo("Livelihoods (net income change per resident and year, job-years):")
+        echo_rows([(str(g), fmt(r["net_per_resident_year"]), f"CNY/(person yr), "
+                    f"{fmt(r['job_years'])} job-years") for g, r in wide.iterrows()])
+
+
 @app.command()
 @_guard
 def solve(model: ModelArg = DEFAULT_MODEL,
@@ -249,7 +271,9 @@ def solve(model: ModelArg = DEFAULT_MODEL,
     echo_solve(run, lang, show_all, echo_rows)
     if result.status == "infeasible":
         _echo_infeasibility(result.shortfalls)
+    _echo_extra_tables(run.tables)
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
+
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
@@ -454,6 +478,7 @@ from dss import (  # noqa: E402,F401  (register their commands)
     cli_example,
     cli_fish,
     cli_import,
+    cli_montecarlo,
     cli_report,
     cli_verify,
     cli_workplan,

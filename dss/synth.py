@@ -647,6 +647,54 @@ def _fish_habitat(ids: np.ndarray, stream_km: np.ndarray, species: str) -> pd.Da
         "quality": np.ones(n)})
 
 
+def _uncertainty(actions: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Uncertain numbers of a synthetic study (the same for every size and seed): one basin
+    rainfall factor, delivery ratios, landslide and cropland yields, the first action's
+    cost (each line its own group but rainfall and the cropland yields); and three named
+    rainfall years."""
+    first = str(actions["action_id"].iat[0])
+    lines = [("subunits", "*", "usle_r", "triangular", 0.7, 1.0, 1.4, "rainfall"),
+             ("subunits", "*", "sdr", "triangular", 0.75, 1.0, 1.25, "delivery"),
+             ("land_classes", "landslide_scar", "mass_yield", "triangular", 0.4, 1.0, 2.0,
+              "landslides"),
+             ("land_classes", "cropland", "tn_export", "triangular", 0.7, 1.0, 1.3, "farm"),
+             ("land_classes", "cropland", "tp_export", "triangular", 0.7, 1.0, 1.3, "farm"),
+             ("actions", first, "capital_cost", "uniform", 0.9, np.nan, 1.3, "cost")]
+    spec = _frame(TABLES["uncertainty"], {
+        "table": [r[0] for r in lines], "row": [r[1] for r in lines],
+        "column": [r[2] for r in lines], "distribution": [r[3] for r in lines],
+        "apply": ["scale"] * len(lines), "low": [r[4] for r in lines],
+        "mode": [r[5] for r in lines], "high": [r[6] for r in lines],
+        "sd": [np.nan] * len(lines), "group": [r[7] for r in lines],
+        "source": ["synthetic"] * len(lines)})
+    years = [("typical", 0.6, 1.0), ("wet", 0.25, 1.35), ("dry", 0.15, 0.7)]
+    scenarios = _frame(TABLES["uncertainty_scenarios"], {
+        "scenario": [y[0] for y in years], "probability": [y[1] for y in years],
+        "table": ["subunits"] * 3, "row": ["*"] * 3, "column": ["usle_r"] * 3,
+        "apply": ["scale"] * 3, "value": [y[2] for y in years],
+        "description": ["synthetic rainfall year"] * 3})
+    return {"uncertainty": spec, "uncertainty_scenarios": scenarios}
+
+
+def _action_livelihoods(actions: pd.DataFrame) -> pd.DataFrame:
+    """Livelihood figures of the synthetic actions: cropland conversion loses 8,250 CNY/ha/yr
+    of crops and is compensated 3,600 CNY/ha/yr for 5 years (as Grain for Green); every
+    action's annual cost is paid as local wages, a quarter of its capital cost as local works
+    (one job-year per 30,000 CNY)."""
+    n = len(actions)
+    cropland = (actions["applies_to"] == "cropland").to_numpy()
+    annual = actions["annual_cost"].to_numpy(float)
+    works = 0.25 * actions["capital_cost"].to_numpy(float)
+    return _frame(TABLES["action_livelihoods"], {
+        "action_id": actions["action_id"].to_numpy(),
+        "income_lost": np.where(cropland, 8250.0, 0.0), "income_lost_core": np.zeros(n),
+        "compensation": np.where(cropland, 3600.0, 0.0),
+        "compensation_years": np.full(n, 5.0),
+        "wages": annual, "jobs": np.round(annual / 30000.0, 6),
+        "works_wages": works, "works_job_years": np.round(works / 30000.0, 6),
+        "tourism": np.zeros(n), "source": ["synthetic"] * n})
+
+
 def _actions(n_actions: int, species0: str | None) -> pd.DataFrame:
     """``n_actions`` actions from :data:`ACTION_TEMPLATES`, cycled as dearer, stronger variants.
 
@@ -747,6 +795,10 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
     tables["barrier_options"] = _barrier_options(tables["barriers"])
     tables["fish_habitat"] = _fish_habitat(x["ids"], x["stream_km"],
                                            str(tables["species"]["species"].iloc[0]))
+
+
+    tables.update(_uncertainty(tables["actions"]))
+    tables["action_livelihoods"] = _action_livelihoods(tables["actions"])
     logger.info("generated synthetic study: %d subunits (tree depth max %d, mean %.1f), "
                 "%d land-cover rows, %d point sources, %d habitat rows, %d barriers, "
                 "%d actions", n, int(x["depth"].max()), float(x["depth"].mean()),

@@ -421,11 +421,102 @@ AGENCIES = Table(
     ),
 )
 
+UNCERTAINTY = Table(
+    "uncertainty",
+    "Uncertain input numbers: one line per value (or per column with row *), with its "
+    "distribution; lines sharing a group move together (dss montecarlo, stochastic "
+    "components).",
+    key=("table", "row", "column"),
+    required=False,
+    columns=(
+        Column("table", "str", "-", "Input table holding the uncertain number.",
+               required=True),
+        Column("row", "str", "-", "Id of the row (the table's key; two-part keys as "
+               "`first/second`, e.g. E1/cropland), or * for every row.", required=True),
+        Column("column", "str", "-", "Numeric column of the table.", required=True),
+        Column("distribution", "str", "-", "Distribution: triangular (low, mode, high), "
+               "uniform (low, high), normal (mean = mode, sd), lognormal (median = mode, "
+               "sd of the log).", default="triangular",
+               allowed=("triangular", "uniform", "normal", "lognormal")),
+        Column("apply", "str", "-", "scale: the draw multiplies the table's value (low, "
+               "mode, high are factors such as 0.7, 1, 1.4); value: the draw is the value "
+               "itself.", default="scale", allowed=("scale", "value")),
+        Column("low", "float", "-", "Lowest value (triangular, uniform; a lower clip for "
+               "normal and lognormal).", nullable=True),
+        Column("mode", "float", "-", "Most likely value (triangular), mean (normal) or "
+               "median (lognormal).", nullable=True),
+        Column("high", "float", "-", "Highest value (triangular, uniform; an upper clip "
+               "for normal and lognormal).", nullable=True),
+        Column("sd", "float", "-", "Standard deviation (normal) or of the log (lognormal).",
+               nullable=True, minimum=0.0),
+        Column("group", "str", "-", "Correlation group: lines of one group take the same "
+               "quantile in every draw (one rainfall factor for the whole basin); empty: "
+               "independent.", default=""),
+        Column("source", "str", "-", "Where the range comes from.", default=""),
+    ),
+)
+
+UNCERTAINTY_SCENARIOS = Table(
+    "uncertainty_scenarios",
+    "Named scenarios of the uncertain numbers, with probabilities: one line per changed "
+    "value (a line with an empty table changes nothing).",
+    key=("scenario", "table", "row", "column"),
+    required=False,
+    columns=(
+        Column("scenario", "str", "-", "Scenario name.", required=True),
+        Column("probability", "float", "fraction", "Probability of the scenario (the same "
+               "on each of its lines; all scenarios sum to 1).", required=True,
+               minimum=0.0, maximum=1.0),
+        Column("table", "str", "-", "Input table holding the number.", default=""),
+        Column("row", "str", "-", "Id of the row, or * for every row.", default=""),
+        Column("column", "str", "-", "Numeric column of the table.", default=""),
+        Column("apply", "str", "-", "scale: multiply the table's value; value: replace it.",
+               default="scale", allowed=("scale", "value")),
+        Column("value", "float", "-", "Factor or value.", nullable=True),
+        Column("description", "str", "-", "What the scenario stands for.", default=""),
+    ),
+)
+
+ACTION_LIVELIHOODS = Table(
+    "action_livelihoods",
+    "What each action does to the income of the people who live where it is done "
+    "(livelihoods component): income lost, eco-compensation, wages, jobs and tourism, per "
+    "unit of the action.",
+    key=("action_id",),
+    required=False,
+    columns=(
+        Column("action_id", "str", "-", "Action id (actions.csv).", required=True),
+        Column("income_lost", "float", "CNY/(unit yr)", "Farm or use income households lose "
+               "(crops on converted cropland, grazing, collection).", default=0.0,
+               minimum=0.0),
+        Column("income_lost_core", "float", "CNY/(unit yr)", "Extra income lost where the "
+               "subunit lies in the national park core zone (times its core share): "
+               "restricted use.", default=0.0, minimum=0.0),
+        Column("compensation", "float", "CNY/(unit yr)", "Eco-compensation paid to the "
+               "households (Grain for Green, forest ecological compensation).", default=0.0,
+               minimum=0.0),
+        Column("compensation_years", "float", "yr", "Legal period of the compensation; "
+               "empty: the whole planning horizon.", nullable=True, minimum=0.0),
+        Column("wages", "float", "CNY/(unit yr)", "Recurring local wages (ranger posts, "
+               "upkeep).", default=0.0, minimum=0.0),
+        Column("jobs", "float", "posts/unit", "Recurring local posts (full-time equivalent).",
+               default=0.0, minimum=0.0),
+        Column("works_wages", "float", "CNY/unit", "One-off local wages of the works.",
+               default=0.0, minimum=0.0),
+        Column("works_job_years", "float", "person-years/unit", "One-off local work of the "
+               "works.", default=0.0, minimum=0.0),
+        Column("tourism", "float", "CNY/(unit yr)", "Tourism income the action brings to "
+               "the township.", default=0.0, minimum=0.0),
+        Column("source", "str", "-", "Where the numbers come from.", default=""),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SUBUNITS, LAND_CLASSES, LAND_COVER, POINT_SOURCES, SPECIES, SPECIES_HABITAT,
         CONTROL_POINTS, BARRIERS, ACTIONS, TOWNSHIPS, AGENCIES, BARRIER_OPTIONS, FISH_HABITAT,
+        UNCERTAINTY, UNCERTAINTY_SCENARIOS, ACTION_LIVELIHOODS,
     )
 }
 """Every table of a study, by name, in reading order."""

@@ -20,6 +20,7 @@ from dss.data.keys import IdIndex
 from dss.data.mandates import check_agencies
 from dss.data.schema import ACTION_TARGETS, TABLES, ZONES
 from dss.data.tables import read_table
+from dss.data.uncertain import check_uncertainty
 from dss.errors import InputError, Issue, did_you_mean
 from dss.network.barriers import check_barrier_network
 from dss.network.graph import build_graph, check_network
@@ -56,6 +57,9 @@ class Study:
     """What can be done at each barrier (None: a study made without the table)."""
     fish_habitat: pd.DataFrame | None = None
     """Fish habitat per reach and species, between barriers (None: as above)."""
+    uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    uncertainty_scenarios: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    action_livelihoods: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     hashes: dict[str, str] = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Spreadsheet row number of each frame row, by table name (for located messages after
@@ -289,10 +293,13 @@ def cross_check(frames: dict[str, pd.DataFrame | None], issues: list[Issue],
         _check_refs(frames, issues, where, table, column, target, target_col, hint, known,
                     found)
     issues.extend(check_barrier_network(frames, where.of))
+    _check_refs(frames, issues, where, "action_livelihoods", "action_id", "actions",
+                "action_id", "action", known, found)
     _check_action_targets(frames, issues, where)
     check_agencies(frames, issues, where.of)
     _check_land_cover_totals(frames, issues, where, area_tolerance)
     _check_habitat_area(frames, issues, where)
+    check_uncertainty(frames, issues, where.of)
 
 
 def _check_action_targets(frames, issues: list[Issue], rows: _Rows) -> None:

@@ -115,11 +115,17 @@ class Routing:
         return self._positions
 
     def route(self, local: np.ndarray, retention: np.ndarray) -> RoutingResult:
-        """Route one pollutant through the tree (see module docstring for the equations)."""
+        """Route one pollutant through the tree (see module docstring for the equations).
+
+        ``local`` has shape ``(n,)``, or ``(n, k)`` for ``k`` load sets routed at once (e.g.
+        Monte Carlo draws); ``retention`` has shape ``(n,)`` or the shape of ``local``.
+        """
         local = np.asarray(local, dtype=float)
         passing = 1.0 - np.asarray(retention, dtype=float)
-        inflow = np.zeros(self.n)
-        outflow = np.zeros(self.n)
+        if local.ndim > 1 and passing.ndim == 1:
+            passing = passing[:, None]
+        inflow = np.zeros(local.shape)
+        outflow = np.zeros(local.shape)
         for level in self.levels:  # deepest level first; loop count = tree height
             outflow[level] = passing[level] * (local[level] + inflow[level])
             targets = self.down[level]

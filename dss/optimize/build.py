@@ -82,7 +82,7 @@ def make_context(problem: Problem) -> BuildContext:
     options = build_options(study, problem.config.settings.horizon_years, barrier_options=fish)
     local = local_loads(study)
     return BuildContext(study=study, config=problem.config, options=options, local=local,
-                        routed=route_all(study, local))
+                        routed=route_all(study, local), components=problem.components)
 
 
 def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -262,7 +262,8 @@ def _compile(problem: Problem, elastic: bool, progress: ProgressFn | None) -> Bu
             t0 = time.perf_counter()
             comp.build(block, ctx)
             total = comp.benefit_objective(block, ctx)
-            if total is not None:
+            if total is not None and not (comp.role is Role.BENEFIT and getattr(
+                    objective, "replaces_benefits", False)):  # e.g. a stochastic objective
                 objective_parts.append(total)
             for label, term in comp.penalty_terms(block, ctx).items():
                 penalties[f"{comp.name}: {label}"] = term

@@ -64,6 +64,9 @@ class BuildContext:
     local: pd.DataFrame
     routed: dict[str, RoutingResult]
     model: pyo.ConcreteModel | None = None
+    components: tuple[Any, ...] = ()
+    """The problem's components (for a component that reads the others, such as the
+    stochastic objective re-evaluating the benefit components on scenarios)."""
     amount_vars: list[Any] = field(default_factory=list)
     used_vars: dict[int, Any] = field(default_factory=dict)
     township_spend: dict[str, Any] = field(default_factory=dict)

@@ -16,6 +16,10 @@ metric                        sense  unit             expression
                                                       :math:`\\sum_j B_j - \\lambda C` (for a
                                                       ``min_cost`` model: :math:`\\sum_j B_j`)
 ``cost``                      min    currency         :math:`C = \\sum_g \\text{spend}_g`
+``jobs``                      max    job-years        :math:`\\sum_k j_k x_k` (local job-years,
+                                                      :mod:`~dss.optimize.components.livelihoods`)
+``livelihood``                max    currency         :math:`\\sum_g N_g`, the townships' net
+                                                      income change over the horizon
 ============================  =====  ===============  ===========================================
 
 A metric with sense *min* is "better" when smaller; :meth:`Metric.sign` turns every metric
@@ -39,6 +43,8 @@ KINDS: dict[str, str] = {
     "carbon": "carbon  carbon stock gained (t C)",
     "benefit": "benefit  the max_benefit objective (currency)",
     "cost": "cost  total cost (currency, minimised)",
+    "jobs": "jobs  local job-years created (action_livelihoods.csv)",
+    "livelihood": "livelihood  net income change of the townships (currency)",
 }
 """Metric kinds and their syntax, for help texts and error messages."""
 
@@ -79,7 +85,7 @@ class Metric:
         """The metric's unit."""
         if self.kind == "reduction":
             return POLLUTANT_UNITS[self.args[1]]
-        return {"habitat": "ha", "carbon": "t C"}.get(self.kind, currency)
+        return {"habitat": "ha", "carbon": "t C", "jobs": "job-years"}.get(self.kind, currency)
 
     def check(self, built: Built) -> list[Issue]:
         """Problems with the metric's arguments against the study (unknown ids)."""
@@ -122,6 +128,12 @@ class Metric:
             return ctx.linear(np.arange(ctx.n_options), d)
         if self.kind == "cost":
             return built.model.cost
+        if self.kind in ("jobs", "livelihood"):
+            from dss.optimize.components.livelihoods import option_livelihoods
+
+            values = option_livelihoods(ctx)["job_years" if self.kind == "jobs" else "net"]
+            idx = np.flatnonzero(values.to_numpy())
+            return ctx.linear(idx, values.to_numpy()[idx])
         # benefit
         from pyomo.environ import maximize
 
@@ -140,7 +152,8 @@ def parse_metric(text: str) -> Metric:
     """
     parts = [p.strip() for p in str(text).strip().split(":")]
     kind, args = parts[0].lower(), tuple(parts[1:])
-    arity = {"reduction": 2, "habitat": 1, "carbon": 0, "benefit": 0, "cost": 0}
+    arity = {"reduction": 2, "habitat": 1, "carbon": 0, "benefit": 0, "cost": 0, "jobs": 0,
+             "livelihood": 0}
     if kind not in arity:
         hint = did_you_mean(kind, arity, quote=True)
         raise InputError([Issue("metric", f"unknown metric {text!r} ("

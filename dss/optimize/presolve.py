@@ -266,6 +266,8 @@ def objective_coefficients(problem: Problem, ctx: BuildContext) -> dict[str, np.
             out[comp.name] = coef
         elif isinstance(comp, Carbon):
             out[comp.name] = comp.params.value * opts["d_carbon"].to_numpy(float)
+        elif comp.type_name == "livelihoods":
+            out[comp.name] = comp.coefficients(ctx)
         elif comp.role is Role.OBJECTIVE and getattr(comp.params, "cost_weight", 0.0):
             out[comp.name] = comp.params.cost_weight * opts["unit_cost"].to_numpy(float)
     return out

@@ -14,6 +14,7 @@ from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
 from dss.optimize.components.benefits import Habitat, LoadLimits
+from dss.optimize.context import BuildContext
 from dss.optimize.solve import Result
 
 
@@ -21,8 +22,13 @@ def option_costs(result: Result) -> np.ndarray:
     """Cost of each option in the plan (variable plus fixed cost where used)."""
     opts = result.built.ctx.options
     x = result.amounts if result.amounts is not None else np.zeros(len(opts))
-    return opts["unit_cost"].to_numpy(float) * x + np.where(
-        x > 1e-9, opts["fixed_cost"].to_numpy(float), 0.0)
+    return costs_at(opts, x)
+
+
+def costs_at(options: pd.DataFrame, x: np.ndarray) -> np.ndarray:
+    """Cost of each option at the amounts ``x``: :math:`c_k x_k + f_k [x_k > 0]`."""
+    return options["unit_cost"].to_numpy(float) * x + np.where(
+        x > 1e-9, options["fixed_cost"].to_numpy(float), 0.0)
 
 
 def allocation_table(result: Result) -> pd.DataFrame:
@@ -91,6 +97,12 @@ def after_local_loads(result: Result) -> dict[str, np.ndarray]:
     """Local loads per subunit after the plan (subunits row order)."""
     ctx = result.built.ctx
     x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    return local_loads_after(ctx, x)
+
+
+def local_loads_after(ctx: BuildContext, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Local loads per subunit (subunits row order) when the options of ``ctx`` take the
+    amounts ``x``: :math:`L_{ip} - \\sum_{k \\in K(i)} \\Delta_{kp} x_k`."""
     pos = ctx.option_subunit_pos
     after = {}
     for p in POLLUTANTS:
@@ -269,10 +281,8 @@ def plan_tables(result: Result) -> dict[str, pd.DataFrame]:
         "species": species_table(result),
     }
     built = result.built
-    for comp in built.problem.components:  # components' own plan tables (e.g. barriers)
-        extra = getattr(comp, "plan_tables", None)
-        if extra is not None:
-            tables.update(extra(built.blocks[comp.name], built.ctx, result.amounts))
+    for comp in built.problem.components:  # components' own plan tables (barriers, scenarios)
+        tables.update(comp.plan_tables(built, result))
     return tables
 
 

@@ -160,6 +160,24 @@ def solve_report(title: str, scenario: str, tables: dict[str, pd.DataFrame],
     if "species" in tables:
         out += ["## Habitat", "", markdown_table(tables["species"], [
             "species", "before", "gain", "after", "required_gain", "unit"]), ""]
+    if "scenario_benefit" in tables:
+        out += ["## Benefit in each scenario of the uncertain inputs", "",
+                markdown_table(tables["scenario_benefit"]), ""]
+    if "stochastic_value" in tables:
+        out += ["## Value of the stochastic solution and of perfect information", "",
+                markdown_table(tables["stochastic_value"]), ""]
+    if "scenario_limits" in tables:
+        out += ["## Limits in each scenario", "", markdown_table(tables["scenario_limits"]),
+                ""]
+    if "livelihoods" in tables:
+        wide = tables["livelihoods"].pivot(index="township", columns="metric",
+                                           values="value").reset_index()
+        out += ["## Livelihoods per township", "",
+                "Over the planning horizon, in currency (job-years for jobs); the last column "
+                "is the net income change per resident and year.", "",
+                markdown_table(wide, ["township", "income_lost", "compensation", "wages",
+                                      "tourism", "net", "job_years", "residents",
+                                      "net_per_resident_year"]), ""]
     if "shortfalls" in tables:
         short = tables["shortfalls"]
         kind = short["kind"] if "kind" in short else pd.Series("requirement", short.index)

@@ -5,10 +5,12 @@ from dss.optimize.components import (
     constraints,
     fish_passage,
     habitat,
+    livelihoods,
     objectives,
     scope,
+    stochastic,
 )
 from dss.optimize.components.base import Component, Params, Role, available, get, register
 
 __all__ = ["Component", "Params", "Role", "available", "benefits", "constraints", "fish_passage",
-           "get", "habitat", "objectives", "register", "scope"]
+           "get", "habitat", "livelihoods", "objectives", "register", "scope", "stochastic"]

@@ -155,6 +155,18 @@ class Component(abc.ABC):
         to re-check a saved plan; default: the component has none)."""
         return None
 
+    def plan_tables(self, built: Any, result: Any) -> dict[str, pd.DataFrame]:
+        """Result tables this component adds to a run with a plan (file stem -> tidy table),
+        e.g. ``barriers.csv`` or ``scenario_benefit.csv``.
+
+        Args:
+            built: The compiled model (:class:`dss.optimize.build.Built`); this component's
+                block is ``built.blocks[self.name]``.
+            result: The solve result (:class:`dss.optimize.solve.Result`); the plan is
+                ``result.amounts``.
+        """
+        return {}
+
     def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, Any]:
         """Currency-valued penalty expressions, always minimised (elastic slacks)."""
         return {}

@@ -346,11 +346,11 @@ class FishPassage(Component):
                 vvar[position + j].set_value(pv if j == picked else 0.0, skip_validation=True)
             position += n_choice
 
-    def plan_tables(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
-                    ) -> dict[str, pd.DataFrame]:
+    def plan_tables(self, built: Any, result: Any) -> dict[str, pd.DataFrame]:
         """``barriers.csv`` (one row per barrier and species) and ``fish.csv``."""
         from dss.optimize.fish_report import barrier_table, fish_table
 
+        ctx, amounts = built.ctx, np.asarray(result.amounts, dtype=float)
         net = self.network(ctx)
         cost = option_cost(net.options, ctx.config.settings.horizon_years)
         return {"barriers": barrier_table(ctx.study, net, net.chosen(amounts), cost,
