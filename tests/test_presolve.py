@@ -107,9 +107,17 @@ def test_coefficient_the_solver_cannot_use_is_an_error(tmp_path: Path) -> None:
     set_cell(folder, "actions", "gfg_forest", "capital_cost", "1e16")
     result = RUNNER.invoke(app, ["solve", str(folder / "model.yaml"), "--out",
                                  str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output  # no input number may reach 1e15
+    assert ("actions.csv, row 2, column capital_cost: 1e+16 is too large: the solver cannot "
+            "use values of 1e+15 or more") in result.stderr
+    # representable parts whose sum is not: 2e14 a year over the 10-year horizon
+    set_cell(folder, "actions", "gfg_forest", "capital_cost", "0")
+    set_cell(folder, "actions", "gfg_forest", "annual_cost", "2e14")
+    result = RUNNER.invoke(app, ["solve", str(folder / "model.yaml"), "--out",
+                                 str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     assert ("actions.csv, row 2: the cost per unit (one-off plus annual over the horizon) of "
-            "'gfg_forest' in 'B' (and 2 more) is 1e+16 CNY: the solver cannot use values of "
+            "'gfg_forest' in 'B' (and 2 more) is 2e+15 CNY: the solver cannot use values of "
             "1e+15 or more") in result.stderr
     assert not (tmp_path / "out").exists()
 

@@ -24,6 +24,8 @@ from dss.errors import Issue, did_you_mean
 
 LOGGER = logging.getLogger(__name__)
 
+LARGEST_NUMBER = 1e15
+"""HiGHS treats values of this size or more as infinite, so no input number may reach it."""
 MAX_ISSUES_PER_COLUMN = 10
 """Cap on reported problems per column and kind, so one bad column cannot flood the report."""
 
@@ -436,6 +438,11 @@ def _check_numbers(col: Column, arr: np.ndarray, empty: np.ndarray, index: pd.In
     _report(issues, file, col.name, infinite, rows,
             lambda p: f"infinite value is not allowed ({col.rule()})")
     finite = np.isfinite(arr)
+    huge = finite & (np.abs(np.where(finite, arr, 0.0)) >= LARGEST_NUMBER)
+    _report(issues, file, col.name, huge, rows,
+            lambda p: f"{arr[p]:g} is too large: the solver cannot use values of "
+                      f"{LARGEST_NUMBER:g} or more (rescale the column: use larger units)")
+    finite &= ~huge
     if col.minimum is not None:
         low = finite & (arr < col.minimum)
         _report(issues, file, col.name, low, rows,
