@@ -286,3 +286,28 @@ def test_garbled_uncertainty_lines_are_located_errors(tmp_path: Path, cells: str
     assert result.exit_code == 2, result.output
     assert "uncertainty.csv, row 2" in result.output
     assert "internal error" not in result.output
+
+
+def test_benefits_valued_by_curves_count_at_their_curve(tmp_path: Path) -> None:
+    """The bundled model values water and habitat through concave curves: the plan's
+    nominal benefit in the Monte Carlo table is the solve's objective (curved benefits are
+    evaluated by their components, not by linear coefficients that leave them out)."""
+    root = Path(__file__).resolve().parents[1]
+    run = run_solve(root / "models" / "baoxing.yaml", None, None, tmp_path)
+    assert run.result.status == "optimal"
+    _run, result = montecarlo(run.folder, draws=3, seed=1)
+    table = result.table()
+    benefit = table[(table["quantity"] == "benefit") & (table["item"] == "total")
+                    & (table["statistic"] == "nominal")]["value"].iloc[0]
+    assert benefit == pytest.approx(run.result.objective, rel=1e-9)
+
+
+def test_a_stochastic_objective_refuses_curved_benefits() -> None:
+    """Scenario coefficients are linear: a curved benefit would be left out silently, so
+    validation names each curve instead."""
+    result = invoke("validate", Path(__file__).resolve().parents[1] / "models" / "baoxing.yaml",
+                    "--set", "components.objective={type: stochastic_benefit, "
+                             "scenarios: named}")
+    assert result.exit_code == 2, result.output
+    assert "components.water.curves" in result.output
+    assert "components.habitat.species.giant_panda.curve" in result.output

@@ -269,8 +269,8 @@ def test_baoxing_chance_limit_through_factor_rows(monkeypatch) -> None:
     spec = {"objective": {"type": "stochastic_benefit", **scen},
             "cap": {"type": "chance_limits", "limits": {
                 "qiaoqi_reservoir": {"sediment": 42000}}, "share": 0.8, **scen}}
-    problem = Problem.from_model(ROOT / "models" / "baoxing.yaml",  # one pooled budget
-                                 sets=["components.budget.per_agency={}"])
+    problem = Problem.from_model(ROOT / "models" / "baoxing.yaml",  # as robust_sediment
+                                 scenarios=["robust_sediment"])
     for comp in components_from_config(spec):
         problem = problem.add(comp)
     result = problem.solve()

@@ -59,6 +59,22 @@ def benefit_coefficients(problem: Problem, ctx: BuildContext) -> dict[str, np.nd
             if roles.get(name) is Role.BENEFIT}
 
 
+def benefit_at(problem: Problem, ctx: BuildContext, amounts: np.ndarray) -> dict[str, float]:
+    """Benefit of a plan per benefit component (currency) in the scenario of ``ctx``: the
+    objective's coefficients for linear benefits, and the component's own evaluation
+    (:meth:`~dss.optimize.components.base.Component.benefit_values`) for one valued by a
+    curve, whose value is not linear in the plan."""
+    from dss.optimize.components.stochastic import curved_benefits
+
+    out = {name: float(coef @ amounts)
+           for name, coef in benefit_coefficients(problem, ctx).items()}
+    curved = {key.split(".")[1] for key in curved_benefits(problem.components)}
+    for comp in problem.components:
+        if comp.name in curved:
+            out[comp.name] = float(sum(comp.benefit_values(None, ctx, amounts).values()))
+    return out
+
+
 def limit_targets(problem: Problem, ctx: BuildContext) -> dict[Key, float]:
     """The tightest load limit per (point, pollutant) over the load-limit components and the
     stochastic ones (``chance_limits``: their limits as they stand in this scenario)."""
@@ -174,8 +190,7 @@ def evaluate_plan(problem: Problem, amounts: np.ndarray, scenarios: ScenarioSet,
                     else res.outflow[t]
         records["before"].append(before)
         records["limits"].append(limit_targets(problem, ctx))
-        records["benefit"].append({name: float(coef @ capped) for name, coef in
-                                   benefit_coefficients(problem, ctx).items()})
+        records["benefit"].append(benefit_at(problem, ctx, capped))
         sp = ctx.options["habitat_species"].to_numpy()
         gain = ctx.options["habitat_gain"].to_numpy(float) * capped
         need = habitat_targets(problem, ctx)

@@ -108,7 +108,12 @@ class StochasticBenefit(Component):
     replaces_benefits = True
 
     def check(self, ctx: BuildContext) -> list[Issue]:
-        return _check_scenarios(self, ctx)
+        return _check_scenarios(self, ctx) + [
+            Issue("model", f"{self.type_name} values every benefit linearly in each scenario "
+                           "and would leave out a benefit valued by a curve (diminishing "
+                           "returns); remove the curve for this model (set it to null)",
+                  None, key)
+            for key in curved_benefits(ctx.components)]
 
     def scenario_benefit(self, ctx: BuildContext, s: int) -> Any:
         """:math:`B_s(x)` as one linear expression."""
@@ -217,6 +222,22 @@ def scenario_rows(block: pyo.Block, name: str, ctx: BuildContext, matrix: np.nda
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
     return [(*empty, [(factor[j], float(w[j])) for j in rank if w[j] != 0.0])
             for w in weights]
+
+
+def curved_benefits(components: Any) -> list[str]:
+    """Model keys of the benefits valued by a curve (``curves`` of a delivered reduction,
+    ``curve`` of a species), which scenario coefficients do not cover."""
+    keys = []
+    for comp in components or ():
+        if comp.role is not Role.BENEFIT:
+            continue
+        if getattr(comp.params, "curves", None):
+            keys.append(f"components.{comp.name}.curves")
+        species = getattr(comp.params, "species", None)
+        if isinstance(species, dict):
+            keys += [f"components.{comp.name}.species.{name}.curve"
+                     for name, spec in species.items() if getattr(spec, "curve", None)]
+    return keys
 
 
 class ChanceLimitsParams(ScenarioParams):
