@@ -25,6 +25,7 @@ from dss.indicators.loads import local_loads
 from dss.optimize.components.base import Component, Role
 from dss.optimize.context import BuildContext
 from dss.optimize.options import build_options
+from dss.optimize.phasing import phase
 from dss.optimize.presolve import presolve
 from dss.optimize.problem import Problem, relocate
 
@@ -78,10 +79,14 @@ class Built:
 def make_context(problem: Problem) -> BuildContext:
     """Precompute the sparse data every component builds from."""
     study = problem.study
-    options = build_options(study, problem.config.settings.horizon_years)
+    settings = problem.config.settings
+    options = build_options(study, settings.horizon_years)
+    phasing = None
+    if settings.years is not None:  # one option per (subunit, action, start year)
+        options, phasing = phase(study, settings, options)
     local = local_loads(study)
     return BuildContext(study=study, config=problem.config, options=options, local=local,
-                        routed=route_all(study, local))
+                        routed=route_all(study, local), phasing=phasing)
 
 
 def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:

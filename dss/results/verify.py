@@ -302,8 +302,14 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
     if missing:
         report.add("allocation", [f"allocation.csv has no column {', '.join(missing)}"], "")
         return None
-    key = {(s, a): k for k, (s, a) in enumerate(zip(opts["subunit_id"], opts["action_id"],
-                                                    strict=True))}
+    phased = built.ctx.phasing is not None  # with planning years, options are per year too
+    if phased and "year" not in alloc:
+        report.add("allocation", ["allocation.csv has no column year (the model has planning "
+                                  "years)"], "")
+        return None
+    years = opts["year"].tolist() if phased else [None] * len(opts)
+    key = {(s, a, y): k for k, (s, a, y) in enumerate(zip(
+        opts["subunit_id"], opts["action_id"], years, strict=True))}
     cap = opts["capacity"].to_numpy(float)
     integer = opts["integer"].to_numpy(bool)
     unit_cost = opts["unit_cost"].to_numpy(float)
@@ -312,9 +318,12 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
     problems = []
     seen: set[int] = set()
     for row, rec in enumerate(alloc.itertuples(index=False), start=2):
-        k = key.get((rec.subunit_id, rec.action_id))
+        year = _num(rec.year) if phased else None
+        k = key.get((rec.subunit_id, rec.action_id,
+                     int(year) if year is not None and math.isfinite(year) else year))
         amount = _num(rec.amount)
-        where = f"allocation.csv row {row} ({rec.subunit_id} {rec.action_id})"
+        where = (f"allocation.csv row {row} ({rec.subunit_id} {rec.action_id}"
+                 + (f" {rec.year})" if phased else ")"))
         if k is None:
             problems.append(f"{where}: not a possible option of the model")
             continue
@@ -426,6 +435,15 @@ def _check_spend(report: Verification, built, x: np.ndarray, summary: dict[str, 
                 spend > comp.params.total * (1 + REL_TOL) + 1e-6:
             problems.append(f"the plan costs {_g(spend)}, above the budget "
                             f"{_g(comp.params.total)} ({comp.name}.total)")
+    phasing = built.ctx.phasing
+    for year in phasing.years if phasing is not None else ():
+        coef, fixed_now = phasing.spend_coefficients(year)
+        paid = float((coef * x).sum() + np.where((x > 1e-9) & fixed_now, built.ctx.options[
+            "fixed_cost"].to_numpy(float), 0.0).sum())
+        listed = _num(summary.get(f"spend year {year}"))
+        if listed is None or not _close(listed, paid):
+            problems.append(f"summary.csv spend year {year} is {summary.get(f'spend year {year}')}"
+                            f" but the plan spends {_g(paid)} that year")
     agencies = pd.Series(costs).groupby(built.ctx.options["agency"].to_numpy()).sum()
     for agency, value in agencies.items():
         listed = _num(summary.get(f"spend agency {agency}"))
@@ -445,41 +463,50 @@ def _check_loads(report: Verification, built, x: np.ndarray) -> None:
     ctx = built.ctx
     study = ctx.study
     pos = ctx.option_subunit_pos
-    routed = {}
-    for p in POLLUTANTS:
-        reduction = np.zeros(study.routing.n)
-        np.add.at(reduction, pos, ctx.options[f"d_{p}"].to_numpy(float) * x)
-        routed[p] = study.routing.route(ctx.local[p].to_numpy(float) - reduction,
-                                        retention(study, p))
-    limits: dict[tuple[str, str], float] = {}
+    phasing = ctx.phasing
+    years = [None] if phasing is None else phasing.state_years
+    limits: dict[tuple[str, str, int | None], float] = {}
     for comp in built.problem.components:
         if isinstance(comp, LoadLimits):
-            for key, value in comp.targets(ctx).items():
-                limits[key] = min(limits.get(key, np.inf), value)
+            when = None if phasing is None else (comp.params.year or phasing.end)
+            for (t, p), value in comp.targets(ctx).items():
+                limits[t, p, when] = min(limits.get((t, p, when), np.inf), value)
     path = report.folder / "control_points.csv"
     reported = {}
     if path.is_file():
         table = pd.read_csv(path, dtype={"point_id": str}, keep_default_na=False,
                             na_values=[""])
         if {"point_id", "pollutant", "after"} <= set(table.columns):
-            reported = {(r.point_id, r.pollutant): _num(r.after)
-                        for r in table.itertuples(index=False)}
+            when = table["year"] if "year" in table and phasing is not None else [None] * len(
+                table)
+            reported = {(r.point_id, r.pollutant, None if y is None else int(y)): _num(r.after)
+                        for r, y in zip(table.itertuples(index=False), when, strict=True)}
     problems = []
     count = 0
-    for cp in study.control_points.itertuples(index=False):
-        target = int(study.routing.index([cp.subunit_id])[0])
-        inflow = getattr(cp, "measures", "outflow") == "inflow"
+    for year in years:
+        routed = {}
         for p in POLLUTANTS:
-            count += 1
-            after = study.routing.load_at(routed[p], target, inflow)
-            limit = limits.get((cp.point_id, p))
-            if limit is not None and after > limit + 1e-6 * max(1.0, abs(limit)):
-                problems.append(f"{p} at {cp.point_id}: routed load {_g(after)} is above its "
-                                f"limit {_g(limit)}")
-            listed = reported.get((cp.point_id, p))
-            if reported and (listed is None or not _close(listed, after)):
-                problems.append(f"control_points.csv {p} at {cp.point_id}: after is {listed} but "
-                                f"routing the plan gives {_g(after)}")
+            effect = ctx.options[f"d_{p}"].to_numpy(float) if phasing is None else \
+                phasing.effect_at(f"d_{p}", year)  # with years: effects in that year
+            reduction = np.zeros(study.routing.n)
+            np.add.at(reduction, pos, effect * x)
+            routed[p] = study.routing.route(ctx.local[p].to_numpy(float) - reduction,
+                                            retention(study, p))
+        in_year = "" if year is None else f" in {year}"
+        for cp in study.control_points.itertuples(index=False):
+            target = int(study.routing.index([cp.subunit_id])[0])
+            inflow = getattr(cp, "measures", "outflow") == "inflow"
+            for p in POLLUTANTS:
+                count += 1
+                after = study.routing.load_at(routed[p], target, inflow)
+                limit = limits.get((cp.point_id, p, year))
+                if limit is not None and after > limit + 1e-6 * max(1.0, abs(limit)):
+                    problems.append(f"{p} at {cp.point_id}{in_year}: routed load {_g(after)} "
+                                    f"is above its limit {_g(limit)}")
+                listed = reported.get((cp.point_id, p, year))
+                if reported and (listed is None or not _close(listed, after)):
+                    problems.append(f"control_points.csv {p} at {cp.point_id}{in_year}: after "
+                                    f"is {listed} but routing the plan gives {_g(after)}")
     report.add("routed loads", problems, f"{count} loads at control points, routed from the "
                                          "plan, match the table and the limits")
 
@@ -493,10 +520,16 @@ def _check_habitat(report: Verification, built, x: np.ndarray) -> None:
         report.add("habitat", ["species.csv has no species/gain columns"], "")
         return
     opts = built.ctx.options
-    gain = opts["habitat_gain"].to_numpy(float) * x
+    phasing = built.ctx.phasing
     species = opts["habitat_species"].to_numpy()
+    if phasing is not None and "year" not in table:
+        report.add("habitat", ["species.csv has no year column (the model has planning "
+                               "years)"], "")
+        return
     problems = []
     for rec in table.itertuples(index=False):
+        gain = (opts["habitat_gain"].to_numpy(float) if phasing is None else
+                phasing.effect_at("habitat_gain", int(rec.year))) * x  # with years: that year's
         expected = float(gain[species == rec.species].sum())
         listed = _num(rec.gain)
         if listed is None or not _close(listed, expected):
