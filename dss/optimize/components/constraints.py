@@ -78,7 +78,7 @@ class Budget(Component):
     :math:`C_t(K_g) = \\sum_{k \\in K_g} (c^{cap}_k [y_k = t] + c^{ann}_k [y_k \\le t]) x_k
     + \\sum_{k \\in K_g, y_k = t} f_k u_k`, and
 
-    .. math:: C_t(K_g) \\le B_{g,t} \\quad\text{or, with carry-over,}\\quad
+    .. math:: C_t(K_g) \\le B_{g,t} \\quad\\text{or, with carry-over,}\\quad
               \\sum_{s \\le t} C_s(K_g) \\le \\sum_{s \\le t} B_{g,s}
 
     Pyomo: ``year[t]``, ``agency_year[g, t]``, ``township_year[g, t]``.
