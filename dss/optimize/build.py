@@ -146,6 +146,9 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
 
     .. math:: \\sum_{k \\in K(i)} \\Delta_{kp} x_k \\le L_{ip}
 
+    With planning years, :math:`\\Delta_{kp}` is the full effect (every start at
+    maturity), so the balance holds in every year.
+
     Pyomo: ``local_balance[p, i]`` (only where it can bind).
     """
     opts = ctx.options
@@ -154,7 +157,8 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     rows: dict[tuple[str, int], np.ndarray] = {}
     coefs: dict[str, np.ndarray] = {}
     for p in ctx.pollutants():
-        d = opts[f"d_{p}"].to_numpy(float)
+        d = opts[f"d_{p}"].to_numpy(float) if ctx.phasing is None else \
+            ctx.phasing.full[f"d_{p}"]
         coefs[p] = d
         most = np.zeros(ctx.study.routing.n)
         np.add.at(most, pos, np.clip(d, 0.0, None) * cap)

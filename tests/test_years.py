@@ -1,0 +1,314 @@
+"""Planning years (multi-period phasing): regression without years, hand-solved cases,
+enumeration of small instances, and invariants recomputed from the result tables.
+
+The enumeration tests compute, independently of :mod:`dss.optimize.phasing`, each start's
+discounted, maturity-weighted benefit, the money it spends in each year, the land it uses
+and the precedence shares, list every integer plan, and compare the best with the solver's.
+Per-unit full effects come from the model without years (tested elsewhere).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from test_optimality import action_row, class_row, point_row, subunit_row, write_study
+
+from dss.api import run_solve
+from dss.errors import InputError
+from dss.optimize.problem import Problem
+from dss.results.verify import verify_run
+from dss.synth import write_study as write_synthetic_study
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).parent / "data" / "baoxing_no_years"
+TINY = Path(__file__).parent / "data" / "tiny"
+
+
+# ---------------------------------------------------------------------------------------------
+# Without years: exactly as before
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", ["base", "reservoir_target"])
+def test_without_years_the_bundled_tables_are_unchanged_byte_for_byte(tmp_path, scenario):
+    """tests/data/baoxing_no_years holds the tables dss wrote before planning years existed
+    (regenerate only for an intended change of the bundled study)."""
+    run = run_solve(ROOT / "models" / "baoxing.yaml",
+                    None if scenario == "base" else [scenario], results_root=tmp_path)
+    for golden in sorted((GOLDEN / scenario).glob("*.csv")):
+        assert (run.folder / golden.name).read_bytes() == golden.read_bytes(), golden.name
+
+
+def _tiny_model(tmp_path: Path, settings: dict, components: dict | None = None) -> Path:
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    model = yaml.safe_load((folder / "model.yaml").read_text(encoding="utf-8"))
+    model["settings"].update(settings)
+    model["components"].update(components or {})
+    (folder / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False), encoding="utf-8")
+    return folder / "model.yaml"
+
+
+def test_one_year_without_maturation_gives_the_plan_without_years(tmp_path):
+    plain = Problem.from_model(_tiny_model(tmp_path / "a", {})).solve()
+    one = Problem.from_model(_tiny_model(tmp_path / "b", {"years": [2017]})).solve()
+    assert one.built.ctx.phasing is not None
+    assert one.objective == pytest.approx(plain.objective, rel=1e-9)
+    np.testing.assert_allclose(one.amounts, plain.amounts, atol=1e-7)
+    cols = ["subunit_id", "action_id", "unit_cost", "d_sediment", "d_tn", "habitat_gain"]
+    pd.testing.assert_frame_equal(one.built.ctx.options[cols], plain.built.ctx.options[cols])
+
+
+@pytest.mark.parametrize(("settings", "component", "needle"), [
+    ({"years": [2017, 2019]}, None, "consecutive"),
+    ({"discount_rate": 0.03}, None, "need settings.years"),
+    ({"years": [2017, 2018], "benefit_horizon": 2017}, None, "before the last planning year"),
+    ({}, {"budget": {"type": "budget", "per_year": {2017: 1.0}}}, "need planning years"),
+    ({"years": [2017, 2018]}, {"budget": {"type": "budget", "per_year": {2017: 1.0}}},
+     "one budget for each planning year"),
+    ({"years": [2017]}, {"p": {"type": "precedence", "rules": [
+        {"action": "sewage", "requires": "nope"}]}}, "unknown action 'nope'"),
+    ({}, {"c": {"type": "yearly_capacity", "per_action": {"sewage": 1}}}, "need planning"),
+    ({"years": [2017]}, {"limits": {"type": "load_limits", "year": 2050}}, "outside"),
+])
+def test_bad_year_settings_are_clear_errors(tmp_path, settings, component, needle):
+    with pytest.raises(InputError) as err:
+        Problem.from_model(_tiny_model(tmp_path, settings, component)).solve()
+    assert needle in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-solved cases
+# ---------------------------------------------------------------------------------------------
+#
+# One subunit S (outlet point at S, no retention, R K LS SDR = 100). Land: 2 ha crop
+# (C 0.5 -> forest C 0.1: 40 t/yr kept out per ha), 1 ha scar (mass yield 100 t/ha/yr,
+# revegetated to forest: 100 + 50 - 10 = 140 t/yr per ha), 1 hazard site (dam traps
+# min(100, local sediment) = 100 t/yr). Sediment is worth 1 CNY/t, horizon H.
+
+
+def one_subunit(actions: list[dict]) -> dict[str, list[dict]]:
+    return {
+        "subunits": [subunit_row("S", None, 3.0, sites=1)],
+        "land_classes": [class_row("crop", 0.5), class_row("forest", 0.1),
+                         class_row("scar", 0.5, mass=100.0)],
+        "land_cover": [{"subunit_id": "S", "land_class": "crop", "area_ha": 2.0},
+                       {"subunit_id": "S", "land_class": "scar", "area_ha": 1.0}],
+        "actions": actions,
+        "control_points": [point_row("out", "S")],
+    }
+
+
+def solve_years(tmp_path: Path, tables: dict, components: dict, settings: dict,
+                horizon: float) -> tuple[object, dict[tuple[str, str, int], float]]:
+    path = write_study(tmp_path, tables, {"objective": {"type": "max_benefit"},
+                                          "land": {"type": "land"},
+                                          "water": {"type": "delivered_reduction",
+                                                    "values": {"sediment": 1.0}},
+                                          **components}, horizon=horizon)
+    model = yaml.safe_load(path.read_text(encoding="utf-8"))
+    model["settings"].update(settings)
+    path.write_text(yaml.safe_dump(model, sort_keys=False), encoding="utf-8")
+    result = Problem.from_model(path).solve()
+    opts = result.built.ctx.options
+    plan = {(s, a, int(y)): float(x) for s, a, y, x in zip(
+        opts["subunit_id"], opts["action_id"], opts["year"], result.amounts, strict=True)
+        if x > 1e-9}
+    return result, plan
+
+
+def test_maturation_starts_the_slow_action_first_by_hand(tmp_path):
+    # Years 1, 2, benefits to year 3, no discount, H = 3, one unit a year (cost 1 each,
+    # budget 1 a year). Scar revegetation (140 t/ha) matures over 2 years: started in year 1
+    # its shares are 0, 1/2, 1 (sum 1.5); in year 2: 0, 1/2 (sum 0.5). A dam (100 t) has
+    # its full effect at once: 3 years from year 1, 2 from year 2. Benefit = H * sum / 3:
+    #   revegetation in year 1, dam in year 2: 140 * 1.5 + 100 * 2 = 410
+    #   dam in year 1, revegetation in year 2: 100 * 3 + 140 * 0.5 = 370
+    # The slow action goes first (it would lose more by waiting).
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=1.0, integer=True),
+                "maturity_years": 2},
+               action_row("dam", "hazard_sites", unit="dam", capital=1.0, integer=True,
+                          trap=100.0)]
+    actions[1]["maturity_years"] = 0
+    result, plan = solve_years(tmp_path, one_subunit(actions),
+                               {"budget": {"type": "budget", "per_year": {1: 1.0, 2: 1.0}}},
+                               {"years": [1, 2], "benefit_horizon": 3}, horizon=3)
+    assert plan == {("S", "reveg", 1): 1.0, ("S", "dam", 2): 1.0}
+    assert result.objective == pytest.approx(410.0)
+
+
+def test_carry_over_lets_a_dearer_dam_wait_by_hand(tmp_path):
+    # A dam costs 150; the budget is 100 a year for two years. Without carry-over no year
+    # can pay for it; with carry-over year 2 has 200 and builds it (benefit 100 t * 1 year
+    # of effect in year 2 of 2, horizon 2: 100 * 1 / 2 * 2 = 100).
+    actions = [{**action_row("dam", "hazard_sites", unit="dam", capital=150.0, integer=True,
+                             trap=100.0), "maturity_years": 0}]
+    budget = {"type": "budget", "per_year": {1: 100.0, 2: 100.0}}
+    settings = {"years": [1, 2], "benefit_horizon": 2}
+    _, plan = solve_years(tmp_path / "a", one_subunit(actions), {"budget": budget}, settings, 2)
+    assert plan == {}
+    result, plan = solve_years(tmp_path / "b", one_subunit(actions),
+                               {"budget": {**budget, "carry_over": True}}, settings, 2)
+    assert plan == {("S", "dam", 2): 1.0}
+    assert result.objective == pytest.approx(100.0)
+
+
+def test_precedence_puts_the_dam_first_by_hand(tmp_path):
+    # Scar revegetation (140 t/ha, 1 ha) requires the dam a year before; plenty of money.
+    # Without the rule both start in year 1; with it revegetation waits for year 2.
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=1.0),
+                "maturity_years": 0},
+               {**action_row("dam", "hazard_sites", unit="dam", capital=1.0, integer=True,
+                             trap=100.0), "maturity_years": 0}]
+    settings = {"years": [1, 2], "benefit_horizon": 2}
+    _, plan = solve_years(tmp_path / "a", one_subunit(actions), {}, settings, 2)
+    assert plan == {("S", "reveg", 1): 1.0, ("S", "dam", 1): 1.0}
+    rule = {"type": "precedence", "rules": [{"action": "reveg", "requires": "dam"}]}
+    result, plan = solve_years(tmp_path / "b", one_subunit(actions), {"order": rule},
+                               settings, 2)
+    assert plan == {("S", "reveg", 2): 1.0, ("S", "dam", 1): 1.0}
+    assert result.objective == pytest.approx(100 * 2 + 140 * 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Enumeration of small instances
+# ---------------------------------------------------------------------------------------------
+
+
+def ramp(age: int, maturity: float) -> float:
+    """Share of the full effect ``age`` years after the start (written out again here)."""
+    if age < 0:
+        return 0.0
+    return 1.0 if maturity == 0 else min(1.0, age / maturity)
+
+
+def benefit_weight(start: int, maturity: float, first: int, end: int, rate: float) -> float:
+    discount = [(1 + rate) ** -(t - first) for t in range(first, end + 1)]
+    return sum(d * ramp(t - start, maturity)
+               for d, t in zip(discount, range(first, end + 1), strict=True)) / sum(discount)
+
+
+def random_phasing_instance(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    n_years = int(rng.integers(2, 4))
+    inst = {
+        "years": list(range(1, n_years + 1)),
+        "end": n_years + int(rng.integers(0, 3)),
+        "rate": float(rng.choice([0.0, 0.05, 0.1])),
+        "crop": {s: float(rng.integers(1, 3)) for s in ("U", "D")},
+        "carry": bool(rng.integers(0, 2)),
+        "lag": int(rng.integers(0, 2)) if rng.integers(0, 2) else None,  # None: no rule
+        "actions": {
+            "reforest": {"capital": float(rng.integers(1, 3)),
+                         "annual": float(rng.choice([0.0, 0.5])),
+                         "maturity": int(rng.integers(0, 4))},
+            "reveg": {"capital": float(rng.integers(1, 3)), "annual": 0.0,
+                      "maturity": int(rng.integers(0, 3))},
+            "dam": {"capital": float(rng.integers(1, 4)),
+                    "annual": float(rng.choice([0.0, 0.25])), "maturity": 0},
+        },
+    }
+    inst["budgets"] = {y: float(rng.integers(0, 4)) for y in inst["years"]}
+    return inst
+
+
+def phasing_tables(inst: dict) -> dict[str, list[dict]]:
+    acts = inst["actions"]
+
+    def row(aid: str, applies_to: str, **kw) -> dict:
+        a = acts[aid]
+        return {**action_row(aid, applies_to, capital=a["capital"], annual=a["annual"],
+                             integer=True, **kw), "maturity_years": a["maturity"]}
+
+    return {
+        "subunits": [subunit_row("U", "D", inst["crop"]["U"] + 1, sites=1),
+                     subunit_row("D", None, inst["crop"]["D"] + 1, sites=1)],
+        # scar: 100 * 0.5 + 200 = 250 t/ha/yr; revegetated to forest: 10 (240 kept out);
+        # a dam traps 20 t: every start at maturity stays within the local load
+        "land_classes": [class_row("crop", 0.5), class_row("forest", 0.1),
+                         class_row("scar", 0.5, mass=200.0)],
+        "land_cover": [{"subunit_id": s, "land_class": c, "area_ha": a}
+                       for s in ("U", "D")
+                       for c, a in (("crop", inst["crop"][s]), ("scar", 1.0))],
+        "actions": [row("reforest", "crop", leads_to="forest"),
+                    row("reveg", "scar", leads_to="forest"),
+                    row("dam", "hazard_sites", unit="dam", trap=20.0)],
+        "control_points": [point_row("out", "D")],
+    }
+
+
+def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
+                        capacity: dict[tuple[str, str], float]) -> float:
+    """The best plan's benefit, over every integer plan of starts per year."""
+    years, first, end, horizon = inst["years"], inst["years"][0], inst["end"], inst["end"]
+    acts = inst["actions"]
+    pairs = sorted(capacity)
+    choices = []
+    for s, a in pairs:  # every way to start at most the capacity over the years
+        cap = int(capacity[s, a])
+        choices.append([c for c in itertools.product(range(cap + 1), repeat=len(years))
+                        if sum(c) <= cap])
+    weight = {(a, y): benefit_weight(y, acts[a]["maturity"], first, end, inst["rate"])
+              for a in acts for y in years}
+    best = -1.0
+    for plan in itertools.product(*choices):
+        spent, ok = 0.0, True
+        for t in years:
+            spend = sum(x * (acts[a]["capital"] * (y == t) + acts[a]["annual"] * (y <= t))
+                        for (s, a), starts in zip(pairs, plan, strict=True)
+                        for y, x in zip(years, starts, strict=True))
+            spent = spent + spend if inst["carry"] else spend
+            limit = sum(b for y, b in inst["budgets"].items() if y <= t) if inst["carry"] \
+                else inst["budgets"][t]
+            if spent > limit + 1e-9:
+                ok = False
+                break
+        if ok and inst["lag"] is not None:
+            starts = dict(zip(pairs, plan, strict=True))
+            for s in ("U", "D"):
+                for t in years:
+                    done = sum(x for y, x in zip(years, starts[s, "reveg"], strict=True)
+                               if y <= t) / capacity[s, "reveg"]
+                    before = sum(x for y, x in zip(years, starts[s, "dam"], strict=True)
+                                 if y <= t - inst["lag"]) / capacity[s, "dam"]
+                    ok = ok and done <= before + 1e-9
+        if not ok:
+            continue
+        value = sum(horizon * weight[a, y] * full[s, a] * x
+                    for (s, a), starts in zip(pairs, plan, strict=True)
+                    for y, x in zip(years, starts, strict=True))
+        best = max(best, value)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_phasing_maturation_carry_over_and_precedence_match_enumeration(tmp_path, seed):
+    from dss.optimize.build import make_context
+
+    inst = random_phasing_instance(seed)
+    components = {"budget": {"type": "budget", "per_year": inst["budgets"],
+                             "carry_over": inst["carry"]}}
+    if inst["lag"] is not None:
+        components["order"] = {"type": "precedence", "rules": [
+            {"action": "reveg", "requires": "dam", "lag_years": inst["lag"]}]}
+    settings = {"years": inst["years"], "benefit_horizon": inst["end"],
+                "discount_rate": inst["rate"]}
+    result, _plan = solve_years(tmp_path / "years", phasing_tables(inst), components,
+                                settings, horizon=inst["end"])
+    # full effects per unit from the model without years (sediment at the outlet, T = 1)
+    plain = write_study(tmp_path / "plain", phasing_tables(inst),
+                        {"objective": {"type": "max_benefit"}}, horizon=inst["end"])
+    opts = make_context(Problem.from_model(plain)).options
+    full = {(s, a): d for s, a, d in zip(opts["subunit_id"], opts["action_id"],
+                                         opts["d_sediment"], strict=True)}
+    capacity = {(s, a): c for s, a, c in zip(opts["subunit_id"], opts["action_id"],
+                                             opts["capacity"], strict=True)}
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(best_by_enumeration(inst, full, capacity),
+                                             rel=1e-7, abs=1e-7)
