@@ -312,3 +312,119 @@ def test_phasing_maturation_carry_over_and_precedence_match_enumeration(tmp_path
     assert result.status == "optimal"
     assert result.objective == pytest.approx(best_by_enumeration(inst, full, capacity),
                                              rel=1e-7, abs=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Invariants recomputed from the result tables of random synthetic studies
+# ---------------------------------------------------------------------------------------------
+
+
+def phased_synthetic_study(folder: Path, seed: int) -> tuple[Path, dict]:
+    """A synthetic study with three planning years, random maturation, budgets per year and
+    agency, carry-over and a precedence rule."""
+    rng = np.random.default_rng(1000 + seed)
+    path = write_synthetic_study(folder, n_subunits=30, seed=seed)
+    actions = pd.read_csv(folder / "actions.csv", keep_default_na=False)
+    actions["maturity_years"] = rng.integers(0, 5, len(actions)).astype(float)
+    actions.to_csv(folder / "actions.csv", index=False)
+    model = yaml.safe_load(path.read_text(encoding="utf-8"))
+    total = model["components"]["budget"]["total"]
+    years = [2020, 2021, 2022]
+    shares = rng.dirichlet(np.ones(3))
+    carry = bool(seed % 2)
+    model["settings"] = {"horizon_years": 8, "years": years,
+                         "discount_rate": float(rng.choice([0.0, 0.04]))}
+    model["solver"]["mip_gap"] = 0.0
+    model["components"]["budget"].update({
+        "per_year": {y: float(round(s * total / 2)) for y, s in zip(years, shares, strict=True)},
+        "per_agency_year": {"forestry": {y: float(round(total / 10)) for y in years}},
+        "carry_over": carry})
+    model["components"]["order"] = {"type": "precedence", "rules": [
+        {"action": "scar_revegetation", "requires": "check_dam", "lag_years": 1}]}
+    model["components"]["teams"] = {"type": "yearly_capacity",
+                                    "per_action": {"reforest_cropland": 40.0}}
+    path.write_text(yaml.safe_dump(model, sort_keys=False), encoding="utf-8")
+    return path, model
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_phased_plans_hold_every_rule_recomputed_from_the_tables(tmp_path, seed):
+    path, model = phased_synthetic_study(tmp_path / "study", seed)
+    run = run_solve(path, results_root=tmp_path / "results")
+    assert run.result.status == "optimal"
+    folder = run.folder
+    alloc = pd.read_csv(folder / "allocation.csv", dtype={"subunit_id": str})
+    summary = dict(pd.read_csv(folder / "summary.csv")[["metric", "value"]].to_numpy())
+    actions = pd.read_csv(tmp_path / "study" / "actions.csv").set_index("action_id")
+    years, end = model["settings"]["years"], 2020 + 8 - 1
+    budget = model["components"]["budget"]
+    assert len(alloc) and set(alloc["year"]) <= set(years)
+    act = actions.loc[alloc["action_id"]]
+    capital, annual = act["capital_cost"].to_numpy(), act["annual_cost"].to_numpy()
+    fixed = act["fixed_cost"].to_numpy()
+    x, start = alloc["amount"].to_numpy(), alloc["year"].to_numpy()
+    # each start pays its capital and fixed cost in its year, its annual cost to the horizon
+    np.testing.assert_allclose(alloc["cost_cny"], (capital + (end - start + 1) * annual) * x
+                               + fixed, rtol=1e-9)
+    # money per year: as reported, within each year's budget (or the budgets so far)
+    spent = 0.0
+    forestry = 0.0
+    for t in years:
+        paid = capital * x * (start == t) + annual * x * (start <= t) + fixed * (start == t)
+        assert float(summary[f"spend year {t}"]) == pytest.approx(paid.sum(), rel=1e-9)
+        mine = (act["agency"] == "forestry").to_numpy()
+        spent = spent + paid.sum() if budget["carry_over"] else paid.sum()
+        forestry = forestry + paid[mine].sum() if budget["carry_over"] else paid[mine].sum()
+        upto = [y for y in years if y <= t] if budget["carry_over"] else [t]
+        assert spent <= sum(budget["per_year"][y] for y in upto) * (1 + 1e-7) + 1e-6
+        assert forestry <= sum(budget["per_agency_year"]["forestry"][y] for y in upto) \
+            * (1 + 1e-7) + 1e-6
+        teams = x[(alloc["action_id"] == "reforest_cropland").to_numpy() & (start == t)]
+        assert teams.sum() <= 40.0 + 1e-6
+    # land and other resources are shared across the years
+    total = alloc.groupby(["subunit_id", "action_id"]).agg(amount=("amount", "sum"),
+                                                           capacity=("capacity", "first"))
+    assert (total["amount"] <= total["capacity"] * (1 + 1e-9) + 1e-9).all()
+    # precedence: scar revegetation started by t is at most the dams' share by t - 1
+    capacity = run.result.built.ctx.options.groupby(["subunit_id", "action_id"])[
+        "capacity"].first()
+    for s in set(alloc["subunit_id"]):
+        if (s, "scar_revegetation") not in capacity or (s, "check_dam") not in capacity:
+            continue
+        mine = alloc[alloc["subunit_id"] == s]
+        for t in years:
+            reveg = mine[(mine["action_id"] == "scar_revegetation") & (mine["year"] <= t)]
+            dams = mine[(mine["action_id"] == "check_dam") & (mine["year"] <= t - 1)]
+            assert reveg["amount"].sum() / capacity[s, "scar_revegetation"] <= \
+                dams["amount"].sum() / capacity[s, "check_dam"] + 1e-7
+    # habitat trajectory: each start's full gain times its maturity in the year
+    species = pd.read_csv(folder / "species.csv")
+    assert sorted(set(species["year"])) == [*years, end]
+    for rec in species.itertuples(index=False):
+        rows = alloc[alloc["habitat_species"] == rec.species]
+        expected = sum(g * ramp(rec.year - y, m) for g, y, m in zip(
+            rows["habitat_gain_ha"], rows["year"], rows["maturity_years"], strict=True))
+        assert rec.gain == pytest.approx(expected, rel=1e-7, abs=1e-7)
+    # the benefit weight of each start, written out again
+    for rec in alloc.itertuples(index=False):
+        assert rec.benefit_weight == pytest.approx(benefit_weight(
+            rec.year, rec.maturity_years, 2020, end, model["settings"]["discount_rate"]))
+    assert verify_run(folder).ok
+
+
+def test_bundled_project_scenario_solves_and_verifies(tmp_path):
+    run = run_solve(ROOT / "models" / "baoxing.yaml", ["project_2017_2019"],
+                    results_root=tmp_path)
+    assert run.result.status == "optimal"
+    alloc = pd.read_csv(run.folder / "allocation.csv", dtype={"subunit_id": str})
+    assert set(alloc["year"]) <= {2017, 2018, 2019}
+    summary = dict(pd.read_csv(run.folder / "summary.csv")[["metric", "value"]].to_numpy())
+    assert sum(float(summary[f"spend year {y}"]) for y in (2017, 2018, 2019)) <= 2.0e7 + 1e-3
+    # the scars are revegetated only where (and after) the gully's check dam is built
+    for rec in alloc[alloc["action_id"] == "landslide_revegetation"].itertuples(index=False):
+        dams = alloc[(alloc["subunit_id"] == rec.subunit_id)
+                     & (alloc["action_id"] == "gabion_check_dam") & (alloc["year"] < rec.year)]
+        assert len(dams) or not (run.result.built.ctx.options["action_id"].eq(
+            "gabion_check_dam") & run.result.built.ctx.options["subunit_id"].eq(
+            rec.subunit_id)).any()
+    assert verify_run(run.folder).ok
