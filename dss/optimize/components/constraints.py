@@ -13,6 +13,7 @@ from dss.data.schema import ZONES
 from dss.errors import Issue
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.context import BuildContext
+from dss.optimize.year_budgets import assign_year_spend, build_year_budgets
 
 
 def _group_constraint(block: pyo.Block, name: str, ctx: BuildContext, groups: np.ndarray,
@@ -162,34 +163,11 @@ class Budget(Component):
 
             block.add_component(comp, pyo.Constraint(keys, rule=rule))
         if ctx.phasing is not None:
-            self._build_years(block, ctx)
+            build_year_budgets(block, ctx, self.year_budgets(), self.params.carry_over)
 
-    def _build_years(self, block: pyo.Block, ctx: BuildContext) -> None:
-        """The per-year rows (see the class docstring)."""
-        phasing = ctx.phasing
-        opts = ctx.options
-        fixed = opts["fixed_cost"].to_numpy(float)
-        column = {"year": None, "agency_year": opts["agency"].to_numpy(),
-                  "township_year": opts["township"].to_numpy()}
-        carry = self.params.carry_over
-        rows: dict[str, dict[tuple, tuple[np.ndarray, float]]] = {}
-        for (kind, g), by_year in self.year_budgets().items():
-            mine = np.ones(len(opts), bool) if column[kind] is None else column[kind] == g
-            for t in phasing.years:
-                coef, fixed_now = phasing.spend_coefficients(t, cumulative=carry)
-                limit = sum(b for y, b in by_year.items() if y <= t) if carry else by_year[t]
-                rows.setdefault(kind, {})[(g, t) if g else t] = (mine, coef, fixed_now, limit)
-
-        def rule(_b, *key, kind):
-            mine, coef, fixed_now, limit = rows[kind][key[0] if len(key) == 1 else key]
-            idx = np.flatnonzero(mine & (coef != 0))
-            used = [(ctx.used_vars[int(k)], float(fixed[k])) for k in
-                    np.flatnonzero(mine & fixed_now & (fixed > 0)) if int(k) in ctx.used_vars]
-            return ctx.linear(idx, coef[idx], others=used) <= float(limit)
-
-        for kind, by_key in rows.items():
-            block.add_component(kind, pyo.Constraint(
-                list(by_key), rule=lambda b, *key, kind=kind: rule(b, *key, kind=kind)))
+    def assign_auxiliary(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                         ) -> None:
+        assign_year_spend(block, ctx, amounts)
 
 
 class LandParams(Params):
