@@ -428,3 +428,20 @@ def test_bundled_project_scenario_solves_and_verifies(tmp_path):
             "gabion_check_dam") & run.result.built.ctx.options["subunit_id"].eq(
             rec.subunit_id)).any()
     assert verify_run(run.folder).ok
+
+
+def test_work_plans_of_the_project_scenario_give_years_and_the_year_rules(tmp_path):
+    from dss.results.workplan import write_work_plans
+
+    run = run_solve(ROOT / "models" / "baoxing.yaml", ["project_2017_2019"],
+                    results_root=tmp_path)
+    out, _plan = write_work_plans(run.folder, None, None)
+    plans = pd.concat([pd.read_csv(p) for p in sorted(out.glob("agency_*.csv"))])
+    alloc = pd.read_csv(run.folder / "allocation.csv")
+    assert sorted(plans["year"].unique()) == sorted(alloc["year"].unique())
+    assert plans["cost_cny"].sum() == pytest.approx(alloc["cost_cny"].sum())
+    rules = pd.read_csv(out / "rules.csv")
+    text = " ".join(rules["rule_en"])
+    assert "Spend in 2017: at most 6,000,000 CNY." in text
+    assert "may be spent in later years" in text
+    assert "Landslide-scar revegetation" in text and "a year" in text

@@ -161,7 +161,10 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
             ctx.phasing.full[f"d_{p}"]
         coefs[p] = d
         most = np.zeros(ctx.study.routing.n)
-        np.add.at(most, pos, np.clip(d, 0.0, None) * cap)
+        # with years a pair's starts share its capacity: count each pair once
+        once = cap if ctx.phasing is None else cap * (
+            ctx.phasing.option_year == ctx.phasing.years[0])
+        np.add.at(most, pos, np.clip(d, 0.0, None) * once)
         load = ctx.local[p].to_numpy(float)
         risky = np.flatnonzero(most > load * (1 + 1e-9) + 1e-9)
         if len(risky):
