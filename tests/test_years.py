@@ -361,7 +361,9 @@ def test_phased_plans_hold_every_rule_recomputed_from_the_tables(tmp_path, seed)
     assert len(alloc) and set(alloc["year"]) <= set(years)
     act = actions.loc[alloc["action_id"]]
     capital, annual = act["capital_cost"].to_numpy(), act["annual_cost"].to_numpy()
-    fixed = act["fixed_cost"].to_numpy()
+    # a fixed cost is paid once per (subunit, action), in its first start year
+    first = alloc["year"] == alloc.groupby(["subunit_id", "action_id"])["year"].transform("min")
+    fixed = act["fixed_cost"].to_numpy() * first.to_numpy()
     x, start = alloc["amount"].to_numpy(), alloc["year"].to_numpy()
     # each start pays its capital and fixed cost in its year, its annual cost to the horizon
     np.testing.assert_allclose(alloc["cost_cny"], (capital + (end - start + 1) * annual) * x

@@ -32,6 +32,7 @@ from dss.optimize.problem import Problem, relocate
 LOGGER = logging.getLogger(__name__)
 
 RESERVED_NAMES = frozenset({"OPTIONS", "FIXED", "TOWNSHIPS", "amount", "used", "used_link",
+                            "used_once",
                             "spend", "spend_def", "cost", "local_balance",
                             "objective_function"})
 """Names of core model parts; components cannot use them."""
@@ -105,11 +106,41 @@ def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     fixed = np.flatnonzero(opts["fixed_cost"].to_numpy(float) > 0).tolist()
     model.FIXED = pyo.Set(initialize=fixed, ordered=True)
     model.used = pyo.Var(model.FIXED, within=pyo.Binary)
-    model.used_link = pyo.Constraint(
-        model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
     ctx.used_vars = {k: model.used[k] for k in fixed}
+    if ctx.phasing is not None:
+        _first_start(model, ctx, fixed, cap)
+    else:
+        model.used_link = pyo.Constraint(
+            model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
     _spend(model, ctx)
     _local_mass_balance(model, ctx)
+
+
+def _first_start(model: pyo.ConcreteModel, ctx: BuildContext, fixed: list[int],
+                 cap: np.ndarray) -> None:
+    """With planning years, a fixed cost is paid once per (subunit, action), in the year the
+    action is first started there: :math:`u_k = 1` marks that year, and
+
+    .. math:: x_k \\le \\bar x_k \\sum_{k' \\in P(k),\\ y_{k'} \\le y_k} u_{k'}, \\qquad
+              \\sum_{k \\in P} u_k \\le 1
+
+    for the options :math:`P(k)` of the same pair (one binary per start year, but a
+    relaxation as tight as without years). Pyomo: ``used_link[k]``, ``used_once[pair]``.
+    """
+    pairs = ctx.phasing.pair
+    year = ctx.phasing.option_year
+    by_pair: dict[int, list[int]] = {}
+    for k in fixed:  # options of a pair are in year order
+        by_pair.setdefault(int(pairs[k]), []).append(k)
+
+    def link(_m, k):
+        earlier = [j for j in by_pair[int(pairs[k])] if year[j] <= year[k]]
+        return ctx.linear([k], [1.0], others=[(ctx.used_vars[j], -float(cap[k]))
+                                              for j in earlier]) <= 0.0
+
+    model.used_link = pyo.Constraint(model.FIXED, rule=link)
+    model.used_once = pyo.Constraint(sorted(by_pair), rule=lambda _m, p: pyo.quicksum(
+        ctx.used_vars[j] for j in by_pair[p]) <= 1)
 
 
 def _spend(model: pyo.ConcreteModel, ctx: BuildContext) -> None:

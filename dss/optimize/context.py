@@ -240,6 +240,13 @@ class BuildContext:
         return self.linear(idx, sign * unit_cost[idx],
                            others=[(v, sign * c) for v, c in used + list(others)])
 
+    def fixed_paid(self, amounts: np.ndarray) -> np.ndarray:
+        """Whether each option pays its fixed cost in a plan: where its amount is positive;
+        with planning years, only in the first start year of its (subunit, action)."""
+        if self.phasing is not None:
+            return self.phasing.fixed_paid(amounts)
+        return np.asarray(amounts) > 1e-9
+
     def pollutants(self) -> tuple[str, ...]:
         """Routed pollutants, in a fixed order."""
         return POLLUTANTS

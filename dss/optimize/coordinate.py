@@ -319,7 +319,7 @@ def evaluate_plan(reference: Result, amounts: np.ndarray) -> Result:
     weight = float(getattr(built.objective.params, "cost_weight", 0.0) or 0.0)
     opts = built.ctx.options
     cost = float((opts["unit_cost"].to_numpy(float) * amounts).sum()
-                 + opts["fixed_cost"].to_numpy(float)[amounts > 1e-9].sum())
+                 + opts["fixed_cost"].to_numpy(float)[built.ctx.fixed_paid(amounts)].sum())
     objective = sum(built.benefit_values(amounts).values()) - weight * cost
     return Result(status="optimal", termination="evaluated", objective=objective,
                   bound=None, gap=None, amounts=amounts, built=built,

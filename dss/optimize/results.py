@@ -23,7 +23,7 @@ def option_costs(result: Result) -> np.ndarray:
     opts = result.built.ctx.options
     x = result.amounts if result.amounts is not None else np.zeros(len(opts))
     return opts["unit_cost"].to_numpy(float) * x + np.where(
-        x > 1e-9, opts["fixed_cost"].to_numpy(float), 0.0)
+        result.built.ctx.fixed_paid(x), opts["fixed_cost"].to_numpy(float), 0.0)
 
 
 def allocation_table(result: Result) -> pd.DataFrame:
@@ -152,7 +152,8 @@ def spend_in_year(result: Result, year: int) -> np.ndarray:
     opts = result.built.ctx.options
     x = result.amounts if result.amounts is not None else np.zeros(len(opts))
     coef, fixed_now = phasing.spend_coefficients(year)
-    return coef * x + np.where((x > 1e-9) & fixed_now, opts["fixed_cost"].to_numpy(float), 0.0)
+    paid = result.built.ctx.fixed_paid(x) & fixed_now
+    return coef * x + np.where(paid, opts["fixed_cost"].to_numpy(float), 0.0)
 
 
 def _by_year(result: Result, table) -> pd.DataFrame:

@@ -86,5 +86,5 @@ def assign_year_spend(block: pyo.Block, ctx: BuildContext, amounts: np.ndarray) 
     """Set the spend variables of :func:`build_year_budgets` to what a plan spends."""
     fixed = ctx.options["fixed_cost"].to_numpy(float)
     for key, (idx, coef, pays) in getattr(block, "year_spend_parts", {}).items():
-        paid = float(coef @ amounts[idx]) + float(fixed[pays][amounts[pays] > 1e-9].sum())
+        paid = float(coef @ amounts[idx]) + float(fixed[pays][ctx.fixed_paid(amounts)[pays]].sum())
         block.year_spend[key].set_value(paid, skip_validation=True)

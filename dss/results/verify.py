@@ -317,6 +317,7 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
     x = np.zeros(len(opts))
     problems = []
     seen: set[int] = set()
+    listed_costs: list[tuple[str, int, object]] = []
     for row, rec in enumerate(alloc.itertuples(index=False), start=2):
         year = _num(rec.year) if phased else None
         k = key.get((rec.subunit_id, rec.action_id,
@@ -340,11 +341,13 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
         if integer[k] and abs(amount - round(amount)) > 1e-6:
             problems.append(f"{where}: amount {_g(amount)} is not a whole number")
         if "cost_cny" in alloc:
-            cost = unit_cost[k] * amount + (fixed[k] if amount > 1e-9 else 0.0)
-            listed = _num(rec.cost_cny)
-            if listed is None or not _close(listed, cost):
-                problems.append(f"{where}: cost_cny {rec.cost_cny} but the amount costs "
-                                f"{_g(cost)}")
+            listed_costs.append((where, k, rec.cost_cny))
+    paid = built.ctx.fixed_paid(x)  # with years, the first start of a pair pays it
+    for where, k, text in listed_costs:
+        cost = unit_cost[k] * x[k] + (fixed[k] if paid[k] else 0.0)
+        listed = _num(text)
+        if listed is None or not _close(listed, cost):
+            problems.append(f"{where}: cost_cny {text} but the amount costs {_g(cost)}")
     report.add("allocation", problems, f"{len(alloc)} rows name possible options, within "
                                        "capacity, with their costs")
     return x
@@ -357,8 +360,9 @@ def _assign(built, x: np.ndarray) -> None:
     ctx = built.ctx
     for var, value in zip(ctx.amount_vars, x, strict=True):
         var.set_value(float(value), skip_validation=True)
+    paid = ctx.fixed_paid(x)  # with years: the first start year of a pair
     for k, var in ctx.used_vars.items():
-        var.set_value(1.0 if x[k] > 1e-9 else 0.0, skip_validation=True)
+        var.set_value(1.0 if paid[k] else 0.0, skip_validation=True)
     costs = _costs(built, x)
     towns = ctx.options["township"].to_numpy()
     for g, var in ctx.township_spend.items():
@@ -375,7 +379,7 @@ def _assign(built, x: np.ndarray) -> None:
 def _costs(built, x: np.ndarray) -> np.ndarray:
     opts = built.ctx.options
     return opts["unit_cost"].to_numpy(float) * x + np.where(
-        x > 1e-9, opts["fixed_cost"].to_numpy(float), 0.0)
+        built.ctx.fixed_paid(x), opts["fixed_cost"].to_numpy(float), 0.0)
 
 
 def _check_constraints(report: Verification, built, x: np.ndarray) -> None:
@@ -438,8 +442,9 @@ def _check_spend(report: Verification, built, x: np.ndarray, summary: dict[str, 
     phasing = built.ctx.phasing
     for year in phasing.years if phasing is not None else ():
         coef, fixed_now = phasing.spend_coefficients(year)
-        paid = float((coef * x).sum() + np.where((x > 1e-9) & fixed_now, built.ctx.options[
-            "fixed_cost"].to_numpy(float), 0.0).sum())
+        paid = float((coef * x).sum() + np.where(built.ctx.fixed_paid(x) & fixed_now,
+                                                  built.ctx.options["fixed_cost"].to_numpy(
+                                                      float), 0.0).sum())
         listed = _num(summary.get(f"spend year {year}"))
         if listed is None or not _close(listed, paid):
             problems.append(f"summary.csv spend year {year} is {summary.get(f'spend year {year}')}"
