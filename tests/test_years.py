@@ -207,11 +207,12 @@ def random_phasing_instance(seed: int) -> dict:
         "actions": {
             "reforest": {"capital": float(rng.integers(1, 3)),
                          "annual": float(rng.choice([0.0, 0.5])),
-                         "maturity": int(rng.integers(0, 4))},
+                         "maturity": int(rng.integers(0, 4)),
+                         "fixed": float(rng.choice([0.0, 1.0]))},
             "reveg": {"capital": float(rng.integers(1, 3)), "annual": 0.0,
-                      "maturity": int(rng.integers(0, 3))},
+                      "maturity": int(rng.integers(0, 3)), "fixed": 0.0},
             "dam": {"capital": float(rng.integers(1, 4)),
-                    "annual": float(rng.choice([0.0, 0.25])), "maturity": 0},
+                    "annual": float(rng.choice([0.0, 0.25])), "maturity": 0, "fixed": 0.0},
         },
     }
     inst["budgets"] = {y: float(rng.integers(0, 4)) for y in inst["years"]}
@@ -224,7 +225,8 @@ def phasing_tables(inst: dict) -> dict[str, list[dict]]:
     def row(aid: str, applies_to: str, **kw) -> dict:
         a = acts[aid]
         return {**action_row(aid, applies_to, capital=a["capital"], annual=a["annual"],
-                             integer=True, **kw), "maturity_years": a["maturity"]}
+                             fixed=a["fixed"], integer=True, **kw),
+                "maturity_years": a["maturity"]}
 
     return {
         "subunits": [subunit_row("U", "D", inst["crop"]["U"] + 1, sites=1),
@@ -258,11 +260,18 @@ def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
               for a in acts for y in years}
     best = -1.0
     for plan in itertools.product(*choices):
+        # an action with a fixed cost starts in one year per subunit, and pays it then
+        if any(acts[a]["fixed"] and sum(1 for x in starts if x) > 1
+               for (s, a), starts in zip(pairs, plan, strict=True)):
+            continue
         spent, ok = 0.0, True
+        first = {pair: next((y for y, x in zip(years, starts, strict=True) if x), None)
+                 for pair, starts in zip(pairs, plan, strict=True)}
         for t in years:
             spend = sum(x * (acts[a]["capital"] * (y == t) + acts[a]["annual"] * (y <= t))
                         for (s, a), starts in zip(pairs, plan, strict=True)
                         for y, x in zip(years, starts, strict=True))
+            spend += sum(acts[a]["fixed"] for (s, a) in pairs if first[s, a] == t)
             spent = spent + spend if inst["carry"] else spend
             limit = sum(b for y, b in inst["budgets"].items() if y <= t) if inst["carry"] \
                 else inst["budgets"][t]
@@ -361,9 +370,10 @@ def test_phased_plans_hold_every_rule_recomputed_from_the_tables(tmp_path, seed)
     assert len(alloc) and set(alloc["year"]) <= set(years)
     act = actions.loc[alloc["action_id"]]
     capital, annual = act["capital_cost"].to_numpy(), act["annual_cost"].to_numpy()
-    # a fixed cost is paid once per (subunit, action), in its first start year
-    first = alloc["year"] == alloc.groupby(["subunit_id", "action_id"])["year"].transform("min")
-    fixed = act["fixed_cost"].to_numpy() * first.to_numpy()
+    # an action with a fixed cost starts in one year per subunit, and pays it then
+    fixed = act["fixed_cost"].to_numpy()
+    starts = alloc[fixed > 0].groupby(["subunit_id", "action_id"]).size()
+    assert (starts <= 1).all()
     x, start = alloc["amount"].to_numpy(), alloc["year"].to_numpy()
     # each start pays its capital and fixed cost in its year, its annual cost to the horizon
     np.testing.assert_allclose(alloc["cost_cny"], (capital + (end - start + 1) * annual) * x

@@ -107,38 +107,27 @@ def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     model.FIXED = pyo.Set(initialize=fixed, ordered=True)
     model.used = pyo.Var(model.FIXED, within=pyo.Binary)
     ctx.used_vars = {k: model.used[k] for k in fixed}
+    model.used_link = pyo.Constraint(
+        model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
     if ctx.phasing is not None:
-        _first_start(model, ctx, fixed, cap)
-    else:
-        model.used_link = pyo.Constraint(
-            model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
+        _one_start(model, ctx, fixed)
     _spend(model, ctx)
     _local_mass_balance(model, ctx)
 
 
-def _first_start(model: pyo.ConcreteModel, ctx: BuildContext, fixed: list[int],
-                 cap: np.ndarray) -> None:
-    """With planning years, a fixed cost is paid once per (subunit, action), in the year the
-    action is first started there: :math:`u_k = 1` marks that year, and
+def _one_start(model: pyo.ConcreteModel, ctx: BuildContext, fixed: list[int]) -> None:
+    """With planning years, an action with a fixed cost (a plant, a dam programme) is
+    started in one year per subunit, and pays its fixed cost in that year:
 
-    .. math:: x_k \\le \\bar x_k \\sum_{k' \\in P(k),\\ y_{k'} \\le y_k} u_{k'}, \\qquad
-              \\sum_{k \\in P} u_k \\le 1
+    .. math:: x_k \\le \\bar x_k u_k, \\qquad \\sum_{k \\in P} u_k \\le 1
 
-    for the options :math:`P(k)` of the same pair (one binary per start year, but a
-    relaxation as tight as without years). Pyomo: ``used_link[k]``, ``used_once[pair]``.
+    over the options :math:`P` of one (subunit, action) pair: one binary per start year, with
+    a relaxation as tight as without years. Pyomo: ``used_once[pair]``.
     """
     pairs = ctx.phasing.pair
-    year = ctx.phasing.option_year
     by_pair: dict[int, list[int]] = {}
-    for k in fixed:  # options of a pair are in year order
+    for k in fixed:
         by_pair.setdefault(int(pairs[k]), []).append(k)
-
-    def link(_m, k):
-        earlier = [j for j in by_pair[int(pairs[k])] if year[j] <= year[k]]
-        return ctx.linear([k], [1.0], others=[(ctx.used_vars[j], -float(cap[k]))
-                                              for j in earlier]) <= 0.0
-
-    model.used_link = pyo.Constraint(model.FIXED, rule=link)
     model.used_once = pyo.Constraint(sorted(by_pair), rule=lambda _m, p: pyo.quicksum(
         ctx.used_vars[j] for j in by_pair[p]) <= 1)
 

@@ -241,10 +241,9 @@ class BuildContext:
                            others=[(v, sign * c) for v, c in used + list(others)])
 
     def fixed_paid(self, amounts: np.ndarray) -> np.ndarray:
-        """Whether each option pays its fixed cost in a plan: where its amount is positive;
-        with planning years, only in the first start year of its (subunit, action)."""
-        if self.phasing is not None:
-            return self.phasing.fixed_paid(amounts)
+        """Whether each option pays its fixed cost in a plan: where its amount is positive
+        (with planning years an action with a fixed cost starts in one year per subunit, see
+        :func:`dss.optimize.build._one_start`)."""
         return np.asarray(amounts) > 1e-9
 
     def pollutants(self) -> tuple[str, ...]:

@@ -113,16 +113,6 @@ class Phasing:
         """Effect per unit of every option in a year (full effect times its share)."""
         return self.full[column] * self.share_at(year)
 
-    def fixed_paid(self, amounts: np.ndarray) -> np.ndarray:
-        """Whether each option pays its fixed cost in a plan: the first start year of its
-        (subunit, action) with a positive amount (see ``used_link`` in
-        :mod:`dss.optimize.build`)."""
-        used = np.asarray(amounts) > 1e-9
-        seen = np.cumsum(used)  # options of a pair are consecutive, in year order
-        first_of_pair = np.r_[True, self.pair[1:] != self.pair[:-1]]
-        before = np.maximum.accumulate(np.where(first_of_pair, np.arange(len(used)), 0))
-        return used & (seen - np.r_[0, seen][before] == 1)
-
     def spend_coefficients(self, year: int, cumulative: bool = False
                            ) -> tuple[np.ndarray, np.ndarray]:
         """Spend per unit of each option in planning year ``year`` (through ``year`` when
