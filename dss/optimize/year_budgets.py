@@ -1,18 +1,20 @@
 """Budgets per planning year (with optional carry-over), built from sparse rows.
 
-For each budget :math:`(g, t)` (all options, an agency's or a township's, in planning year
-:math:`t`) the spend is split by township :math:`h`, one variable each, so that no row runs
-over every option (a dense row makes HiGHS's presolve many times slower on large basins,
-see :func:`dss.optimize.build._spend`):
+The money of the starts of year :math:`y` in township :math:`h` within a budget's group
+:math:`K_g` (all options, an agency's, a township's) is gathered in two variables, each
+option in one of each:
 
-.. math:: s_{g,t,h} = \\sum_{k \\in K_g \\cap K_h} a_{k,t} x_k + \\sum_{k \\in K_g \\cap K_h}
-          b_{k,t} f_k u_k, \\qquad \\sum_h s_{g,t,h} \\le \\bar B_{g,t}
+.. math:: c_{g,y,h} = \\sum_{k \\in K_{g,y,h}} c^{cap}_k x_k + f_k u_k, \\qquad
+          a_{g,y,h} = \\sum_{k \\in K_{g,y,h}} c^{ann}_k x_k
 
-with :math:`a_{k,t}, b_{k,t}` from :meth:`dss.optimize.phasing.Phasing.spend_coefficients`
-(the year's spend, or with carry-over the spend up to :math:`t`, against
-:math:`\\bar B_{g,t} = \\sum_{s \\le t} B_{g,s}`). Pyomo (on the budget's block):
-``year_spend[kind, g, t, h]``, ``year_spend_def[...]``, and ``year[t]``,
-``agency_year[g, t]``, ``township_year[g, t]``.
+(capital and fixed cost, paid in :math:`y`; the annual cost, paid every year from
+:math:`y`). The spend of year :math:`t` is :math:`\\sum_h c_{g,t,h} + \\sum_{y \\le t} a_{g,y,h}`
+and must stay within :math:`B_{g,t}`; with carry-over, the spend up to :math:`t`,
+:math:`\\sum_h \\sum_{y \\le t} c_{g,y,h} + (t - y + 1)\\, a_{g,y,h}`, within
+:math:`\\sum_{s \\le t} B_{g,s}`. No row runs over every option: a dense row makes HiGHS
+many times slower on large basins (see :func:`dss.optimize.build._spend`). Pyomo (on the
+budget's block): ``year_spend[kind, g, y, h, stream]``, ``year_spend_def[...]``, and
+``year[t]``, ``agency_year[g, t]``, ``township_year[g, t]``.
 """
 
 from __future__ import annotations
@@ -44,21 +46,25 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
     town_code, towns = pd.factorize(opts["township"].astype(str))
     column = {"year": None, "agency_year": opts["agency"].to_numpy(),
               "township_year": opts["township"].to_numpy()}
+    streams = {"capital": (phasing.capital, fixed > 0),
+               "annual": (phasing.annual, np.zeros(len(opts), bool))}
     parts: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    rows: dict[str, dict[object, tuple[float, list[tuple]]]] = {}
+    rows: dict[str, dict[object, tuple[float, list[tuple[tuple, float]]]]] = {}
     for (kind, g), by_year in budgets.items():
         mine = np.ones(len(opts), bool) if column[kind] is None else column[kind] == g
+        keys = []
+        for y in phasing.years:
+            for stream, (coef, pays) in streams.items():
+                sel = mine & (phasing.option_year == y) & ((coef != 0) | pays)
+                for h, idx in _members(np.where(sel, town_code, -1)).items():
+                    key = (kind, g, int(y), str(towns[h]), stream)
+                    parts[key] = (idx, coef[idx], idx[pays[idx]])
+                    keys.append(key)
         for t in phasing.years:
-            coef, fixed_now = phasing.spend_coefficients(t, cumulative=carry)
-            pays_fixed = fixed_now & (fixed > 0)
-            keys = []
-            for h, idx in _members(np.where(mine & ((coef != 0) | pays_fixed),
-                                             town_code, -1)).items():
-                key = (kind, g, int(t), str(towns[h]))
-                parts[key] = (idx, coef[idx], idx[pays_fixed[idx]])
-                keys.append(key)
+            terms = [(key, _paid_by(key[2], key[4], int(t), carry)) for key in keys]
             limit = sum(b for y, b in by_year.items() if y <= t) if carry else by_year[t]
-            rows.setdefault(kind, {})[(g, int(t)) if g else int(t)] = (float(limit), keys)
+            rows.setdefault(kind, {})[(g, int(t)) if g else int(t)] = (
+                float(limit), [(key, m) for key, m in terms if m])
     block.year_spend_parts = parts
     block.year_spend = pyo.Var(list(parts), within=pyo.NonNegativeReals)
 
@@ -75,11 +81,21 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
                 block, by_key[key[0] if len(key) == 1 else key])))
 
 
-def _row(block: pyo.Block, row: tuple[float, list[tuple]]) -> object:
-    limit, keys = row
-    if not keys:
+def _paid_by(start: int, stream: str, year: int, carry: bool) -> float:
+    """How many times a start year's capital or annual stream counts in the spend of
+    ``year`` (up to ``year`` with carry-over)."""
+    if stream == "capital":
+        return 1.0 if start == year or (carry and start <= year) else 0.0
+    if start > year:
+        return 0.0
+    return float(year - start + 1) if carry else 1.0
+
+
+def _row(block: pyo.Block, row: tuple[float, list[tuple[tuple, float]]]) -> object:
+    limit, terms = row
+    if not terms:
         return pyo.Constraint.Feasible if limit >= 0 else pyo.Constraint.Infeasible
-    return pyo.quicksum(block.year_spend[k] for k in keys) <= limit
+    return pyo.quicksum(m * block.year_spend[k] for k, m in terms) <= limit
 
 
 def assign_year_spend(block: pyo.Block, ctx: BuildContext, amounts: np.ndarray) -> None:
