@@ -457,3 +457,12 @@ def test_work_plans_of_the_project_scenario_give_years_and_the_year_rules(tmp_pa
     assert "Spend in 2017: at most 6,000,000 CNY." in text
     assert "may be spent in later years" in text
     assert "Landslide-scar revegetation" in text and "a year" in text
+
+
+def test_coordinate_refuses_planning_years_clearly():
+    from dss.optimize.coordinate import coordinate
+
+    problem = Problem.from_model(ROOT / "models" / "baoxing.yaml", ["project_2017_2019"])
+    with pytest.raises(InputError) as err:
+        coordinate(problem)
+    assert "planning years" in str(err.value)

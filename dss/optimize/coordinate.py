@@ -284,6 +284,11 @@ def coordinate(problem: Problem, pooled: bool = True) -> Coordination:
         InputError: if the study has no agencies or budgets per agency.
         CoordinationError: if a plan has no solution (exit code of its status).
     """
+    if problem.config.settings.years is not None:  # siloed plans fix amounts per pair
+        raise InputError([Issue(problem.source, "dss coordinate does not handle planning "
+                                "years yet; run it on a scenario without settings.years "
+                                "(the yearly plan is dss solve's)", None, "settings.years")],
+                         "planning years not supported by dss coordinate")
     agencies, others = agencies_of(problem)
     results: dict[str, Result] = {}
     integrated = problem.solve()
