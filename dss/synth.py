@@ -121,6 +121,7 @@ _ACTION_DEFAULTS: dict[str, Any] = dict(
     name_zh="", leads_to=None, usle_c_after=np.nan, capital_cost=0.0, annual_cost=0.0,
     fixed_cost=0.0, integer=False, sediment_removal=0.0, tn_removal=0.0, tp_removal=0.0,
     sediment_trap=0.0, habitat_species=None, habitat_gain=0.0, reconnected_km=0.0,
+    maturity_years=0.0,
 )
 
 ACTION_TEMPLATES: tuple[dict[str, Any], ...] = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dss.names import PLAIN_NAME_RULE, plain_name_problem
 from dss.planning.spec import PlanningSpec
@@ -31,6 +31,35 @@ class Settings(Strict):
     """Allowed relative gap between a subunit's area and the sum of its land cover."""
     currency: str = "CNY"
     """Currency of every cost and budget."""
+    years: list[int] | None = None
+    """Planning years, consecutive and increasing (e.g. [2017, 2018, 2019]): each action may
+    be started in each of them (see :mod:`dss.optimize.phasing`); none: one plan, as before."""
+    benefit_horizon: int | None = None
+    """Last year whose effects are counted (e.g. 2035); default: the first planning year plus
+    ``horizon_years`` minus one. Only with ``years``."""
+    discount_rate: float = Field(0.0, ge=0, lt=1)
+    """Yearly discount rate of future effects (0.03 = 3 %). Only with ``years``."""
+
+    @field_validator("years")
+    @classmethod
+    def _consecutive(cls, years: list[int] | None) -> list[int] | None:
+        if years is None:
+            return None
+        if not years:
+            raise ValueError("give at least one planning year, or leave years out")
+        if any(b != a + 1 for a, b in zip(years, years[1:], strict=False)):
+            raise ValueError(f"planning years must be consecutive and increasing (got {years})")
+        return years
+
+    @model_validator(mode="after")
+    def _horizon_after_years(self) -> Settings:
+        if self.years is None:
+            if self.benefit_horizon is not None or self.discount_rate:
+                raise ValueError("benefit_horizon and discount_rate need settings.years")
+        elif self.benefit_horizon is not None and self.benefit_horizon < self.years[-1]:
+            raise ValueError(f"benefit_horizon {self.benefit_horizon} is before the last "
+                             f"planning year {self.years[-1]}")
+        return self
 
 
 class SolverConfig(Strict):

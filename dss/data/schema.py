@@ -380,6 +380,9 @@ ACTIONS = Table(
                default=0.0, minimum=0.0),
         Column("reconnected_km", "float", "km/unit", "River length reconnected per unit "
                "(barrier actions).", default=0.0, minimum=0.0),
+        Column("maturity_years", "float", "yr", "Years after its start year until the action "
+               "has its full effect (linear ramp; 0: full effect from the start year). Used "
+               "only with settings.years.", default=0.0, minimum=0.0),
     ),
 )
 

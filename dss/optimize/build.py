@@ -25,12 +25,14 @@ from dss.indicators.loads import local_loads
 from dss.optimize.components.base import Component, Role
 from dss.optimize.context import BuildContext
 from dss.optimize.options import build_options
+from dss.optimize.phasing import phase
 from dss.optimize.presolve import presolve
 from dss.optimize.problem import Problem, relocate
 
 LOGGER = logging.getLogger(__name__)
 
 RESERVED_NAMES = frozenset({"OPTIONS", "FIXED", "TOWNSHIPS", "amount", "used", "used_link",
+                            "used_once",
                             "spend", "spend_def", "cost", "local_balance",
                             "objective_function"})
 """Names of core model parts; components cannot use them."""
@@ -78,11 +80,16 @@ class Built:
 def make_context(problem: Problem) -> BuildContext:
     """Precompute the sparse data every component builds from."""
     study = problem.study
+    settings = problem.config.settings
     fish = any(c.type_name == "fish_passage" for c in problem.components)
-    options = build_options(study, problem.config.settings.horizon_years, barrier_options=fish)
+    options = build_options(study, settings.horizon_years, barrier_options=fish)
+    phasing = None
+    if settings.years is not None:  # one option per (subunit, action, start year)
+        options, phasing = phase(study, settings, options)
     local = local_loads(study)
     return BuildContext(study=study, config=problem.config, options=options, local=local,
-                        routed=route_all(study, local), components=problem.components)
+                        routed=route_all(study, local), components=problem.components,
+                        phasing=phasing)
 
 
 def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -101,11 +108,30 @@ def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     fixed = np.flatnonzero(opts["fixed_cost"].to_numpy(float) > 0).tolist()
     model.FIXED = pyo.Set(initialize=fixed, ordered=True)
     model.used = pyo.Var(model.FIXED, within=pyo.Binary)
+    ctx.used_vars = {k: model.used[k] for k in fixed}
     model.used_link = pyo.Constraint(
         model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
-    ctx.used_vars = {k: model.used[k] for k in fixed}
+    if ctx.phasing is not None:
+        _one_start(model, ctx, fixed)
     _spend(model, ctx)
     _local_mass_balance(model, ctx)
+
+
+def _one_start(model: pyo.ConcreteModel, ctx: BuildContext, fixed: list[int]) -> None:
+    """With planning years, an action with a fixed cost (a plant, a dam programme) is
+    started in one year per subunit, and pays its fixed cost in that year:
+
+    .. math:: x_k \\le \\bar x_k u_k, \\qquad \\sum_{k \\in P} u_k \\le 1
+
+    over the options :math:`P` of one (subunit, action) pair: one binary per start year, with
+    a relaxation as tight as without years. Pyomo: ``used_once[pair]``.
+    """
+    pairs = ctx.phasing.pair
+    by_pair: dict[int, list[int]] = {}
+    for k in fixed:
+        by_pair.setdefault(int(pairs[k]), []).append(k)
+    model.used_once = pyo.Constraint(sorted(by_pair), rule=lambda _m, p: pyo.quicksum(
+        ctx.used_vars[j] for j in by_pair[p]) <= 1)
 
 
 def _spend(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
@@ -142,6 +168,9 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
 
     .. math:: \\sum_{k \\in K(i)} \\Delta_{kp} x_k \\le L_{ip}
 
+    With planning years, :math:`\\Delta_{kp}` is the full effect (every start at
+    maturity), so the balance holds in every year.
+
     Pyomo: ``local_balance[p, i]`` (only where it can bind).
     """
     opts = ctx.options
@@ -150,10 +179,14 @@ def _local_mass_balance(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     rows: dict[tuple[str, int], np.ndarray] = {}
     coefs: dict[str, np.ndarray] = {}
     for p in ctx.pollutants():
-        d = opts[f"d_{p}"].to_numpy(float)
+        d = opts[f"d_{p}"].to_numpy(float) if ctx.phasing is None else \
+            ctx.phasing.full[f"d_{p}"]
         coefs[p] = d
         most = np.zeros(ctx.study.routing.n)
-        np.add.at(most, pos, np.clip(d, 0.0, None) * cap)
+        # with years a pair's starts share its capacity: count each pair once
+        once = cap if ctx.phasing is None else cap * (
+            ctx.phasing.option_year == ctx.phasing.years[0])
+        np.add.at(most, pos, np.clip(d, 0.0, None) * once)
         load = ctx.local[p].to_numpy(float)
         risky = np.flatnonzero(most > load * (1 + 1e-9) + 1e-9)
         if len(risky):

@@ -30,6 +30,7 @@ from dss.data.study import Study
 from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
 from dss.optimize.lazy_linear import array_linear
+from dss.optimize.phasing import Phasing
 
 
 class LinearTerms(NamedTuple):
@@ -67,6 +68,8 @@ class BuildContext:
     components: tuple[Any, ...] = ()
     """The problem's components (for a component that reads the others, such as the
     stochastic objective re-evaluating the benefit components on scenarios)."""
+    phasing: Phasing | None = None
+    """Planning years and what they imply per option (None: one plan, no years)."""
     amount_vars: list[Any] = field(default_factory=list)
     used_vars: dict[int, Any] = field(default_factory=dict)
     township_spend: dict[str, Any] = field(default_factory=dict)
@@ -128,11 +131,16 @@ class BuildContext:
         return hit[1]
 
     def option_index(self) -> tuple[dict[tuple[str, str], int], dict[str, list[int]]]:
-        """``(subunit, action) -> option`` and ``subunit -> its options`` (computed once)."""
+        """``(subunit, action) -> option`` and ``subunit -> its options`` (computed once).
+
+        With years, the option of a pair is its first start year's (its other years share
+        its :meth:`pairs` number); a subunit's options are those of every year."""
         def compute() -> tuple[dict[tuple[str, str], int], dict[str, list[int]]]:
             subs = self.options["subunit_id"].tolist()
-            key = {(s, a): k for k, (s, a) in enumerate(zip(
-                subs, self.options["action_id"].tolist(), strict=True))}
+            key: dict[tuple[str, str], int] = {}
+            for k, pair in enumerate(zip(subs, self.options["action_id"].tolist(),
+                                         strict=True)):
+                key.setdefault(pair, k)
             by_sub: dict[str, list[int]] = {}
             for k, s in enumerate(subs):
                 by_sub.setdefault(s, []).append(k)
@@ -166,16 +174,41 @@ class BuildContext:
         """
         key = (point_id, pollutant)
         if key not in self._transfer_cache:
-            target = self.point_position(point_id)
-            sources, coef = self.study.routing.transfer(target, retention(self.study, pollutant),
-                                                        self.point_inflow(point_id))
-            coef_by_pos = np.zeros(self.study.routing.n)
-            coef_by_pos[sources] = coef
-            per_option = coef_by_pos[self.option_subunit_pos] * self.options[
+            per_option = self._delivery(point_id, pollutant) * self.options[
                 f"d_{pollutant}"].to_numpy(dtype=float)
             idx = np.flatnonzero(per_option != 0)
             self._transfer_cache[key] = (idx, per_option[idx])
         return self._transfer_cache[key]
+
+    def _delivery(self, point_id: str, pollutant: str) -> np.ndarray:
+        """:math:`T_{i(k),t}` of every option: the share of a local reduction that arrives
+        at the point."""
+        target = self.point_position(point_id)
+        sources, coef = self.study.routing.transfer(target, retention(self.study, pollutant),
+                                                    self.point_inflow(point_id))
+        coef_by_pos = np.zeros(self.study.routing.n)
+        coef_by_pos[sources] = coef
+        return coef_by_pos[self.option_subunit_pos]
+
+    def reduction_in(self, point_id: str, pollutant: str, year: int | None) -> Any:
+        r"""The reduction delivered to ``point_id`` in ``year`` (the benefit horizon when
+        None): :math:`\sum_k T_{i(k),t}\,\Delta_{k,p}\,m_{a(k)}(t - y_k)\,x_k` with the
+        full effects :math:`\Delta` (see :mod:`dss.optimize.phasing`); without years, the
+        same as :meth:`reduction`."""
+        if self.phasing is None:
+            return self.reduction(point_id, pollutant)
+        key = ("reduction_in", point_id, pollutant, year)
+        if key not in self._memo:
+            per_option = self._delivery(point_id, pollutant) * self.phasing.effect_at(
+                f"d_{pollutant}", year)
+            idx = np.flatnonzero(per_option != 0)
+            self._memo[key] = self.linear(idx, per_option[idx])
+        return self._memo[key]
+
+    def pairs(self) -> np.ndarray:
+        """Each option's (subunit, action) pair as a number: options of the same pair in
+        different start years share it (without years, the option's own index)."""
+        return np.arange(self.n_options) if self.phasing is None else self.phasing.pair
 
     def baseline_load(self, point_id: str, pollutant: str) -> float:
         """Routed baseline load at a control point."""
@@ -209,6 +242,12 @@ class BuildContext:
                 for k in idx[fixed_cost[idx] > 0] if int(k) in self.used_vars]
         return self.linear(idx, sign * unit_cost[idx],
                            others=[(v, sign * c) for v, c in used + list(others)])
+
+    def fixed_paid(self, amounts: np.ndarray) -> np.ndarray:
+        """Whether each option pays its fixed cost in a plan: where its amount is positive
+        (with planning years an action with a fixed cost starts in one year per subunit, see
+        :func:`dss.optimize.build._one_start`)."""
+        return np.asarray(amounts) > 1e-9
 
     def pollutants(self) -> tuple[str, ...]:
         """Routed pollutants, in a fixed order."""

@@ -284,6 +284,11 @@ def coordinate(problem: Problem, pooled: bool = True) -> Coordination:
         InputError: if the study has no agencies or budgets per agency.
         CoordinationError: if a plan has no solution (exit code of its status).
     """
+    if problem.config.settings.years is not None:  # siloed plans fix amounts per pair
+        raise InputError([Issue(problem.source, "dss coordinate does not handle planning "
+                                "years yet; run it on a scenario without settings.years "
+                                "(the yearly plan is dss solve's)", None, "settings.years")],
+                         "planning years not supported by dss coordinate")
     agencies, others = agencies_of(problem)
     results: dict[str, Result] = {}
     integrated = problem.solve()
@@ -319,7 +324,7 @@ def evaluate_plan(reference: Result, amounts: np.ndarray) -> Result:
     weight = float(getattr(built.objective.params, "cost_weight", 0.0) or 0.0)
     opts = built.ctx.options
     cost = float((opts["unit_cost"].to_numpy(float) * amounts).sum()
-                 + opts["fixed_cost"].to_numpy(float)[amounts > 1e-9].sum())
+                 + opts["fixed_cost"].to_numpy(float)[built.ctx.fixed_paid(amounts)].sum())
     objective = sum(built.benefit_values(amounts).values()) - weight * cost
     return Result(status="optimal", termination="evaluated", objective=objective,
                   bound=None, gap=None, amounts=amounts, built=built,

@@ -119,14 +119,19 @@ def option_bounds(problem: Problem, ctx: BuildContext) -> OptionBounds:
             everything = np.arange(n)
             cut(everything, np.where(integer, np.floor(resource * permitted + 1e-9),
                                      cap * permitted), comp.name)
-            need(everything, np.where(integer, np.ceil(cap * required - 1e-9),
-                                      cap * required), comp.name)
+            if ctx.phasing is None:  # with years a requirement binds the sum over years
+                need(everything, np.where(integer, np.ceil(cap * required - 1e-9),
+                                          cap * required), comp.name)
         elif isinstance(comp, Locks):
             key, by_sub = ctx.option_index()
+            pairs = ctx.pairs()
             for s, what in comp.params.locked_out.items():
                 ks = by_sub.get(s, []) if what == "all" else \
                     [key[(s, a)] for a in what if (s, a) in key]
-                cut(ks, 0.0, comp.name)
+                cut(np.flatnonzero(np.isin(pairs, pairs[np.asarray(ks, dtype=np.int64)])),
+                    0.0, comp.name)
+            if ctx.phasing is not None:
+                continue
             for s, what in comp.params.locked_in.items():
                 pairs = ({a: "all" for a in opts.loc[by_sub.get(s, []), "action_id"]}
                          if what == "all" else what)

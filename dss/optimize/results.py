@@ -15,6 +15,7 @@ from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
 from dss.optimize.components.benefits import Habitat, LoadLimits
 from dss.optimize.context import BuildContext
+from dss.optimize.phasing import Phasing
 from dss.optimize.solve import Result
 
 
@@ -22,11 +23,13 @@ def option_costs(result: Result) -> np.ndarray:
     """Cost of each option in the plan (variable plus fixed cost where used)."""
     opts = result.built.ctx.options
     x = result.amounts if result.amounts is not None else np.zeros(len(opts))
-    return costs_at(opts, x)
+    return opts["unit_cost"].to_numpy(float) * x + np.where(
+        result.built.ctx.fixed_paid(x), opts["fixed_cost"].to_numpy(float), 0.0)
 
 
 def costs_at(options: pd.DataFrame, x: np.ndarray) -> np.ndarray:
-    """Cost of each option at the amounts ``x``: :math:`c_k x_k + f_k [x_k > 0]`."""
+    """Cost of each option at the amounts ``x`` (one plan, no planning years):
+    :math:`c_k x_k + f_k [x_k > 0]`."""
     return options["unit_cost"].to_numpy(float) * x + np.where(
         x > 1e-9, options["fixed_cost"].to_numpy(float), 0.0)
 
@@ -65,8 +68,30 @@ def allocation_table(result: Result) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         table["benefit_per_cny"] = np.where(table["cost_cny"] > 0,
                                             table["benefit_cny"] / table["cost_cny"], np.nan)
+    if ctx.phasing is not None:
+        _phase_allocation(table, ctx.phasing, keep, amount)
+        return table.sort_values(["year", "cost_cny", "subunit_id", "action_id"],
+                                 ascending=[True, False, True, True],
+                                 kind="stable").reset_index(drop=True)
     return table.sort_values(["cost_cny", "subunit_id", "action_id"],
                              ascending=[False, True, True], kind="stable").reset_index(drop=True)
+
+
+_FULL_EFFECTS = {"sediment_reduction_local_t_yr": "d_sediment",
+                 "tn_reduction_local_kg_yr": "d_tn", "tp_reduction_local_kg_yr": "d_tp",
+                 "habitat_gain_ha": "habitat_gain", "carbon_gain_t": "d_carbon"}
+
+
+def _phase_allocation(table: pd.DataFrame, phasing: Phasing, keep: np.ndarray,
+                      amount: np.ndarray) -> None:
+    """With planning years: the start year after the action, the effects at full strength
+    (after maturation; the option columns hold the discounted, maturity-weighted ones), and
+    the benefit weight :math:`w_k` (see :mod:`dss.optimize.phasing`)."""
+    table.insert(table.columns.get_loc("action") + 1, "year", phasing.option_year[keep])
+    for column, effect in _FULL_EFFECTS.items():
+        table[column] = phasing.full[effect][keep] * amount
+    table["maturity_years"] = phasing.maturity_years[keep]
+    table["benefit_weight"] = phasing.weight[keep]
 
 
 def _option_benefit(result: Result) -> np.ndarray:
@@ -93,10 +118,12 @@ def _option_benefit(result: Result) -> np.ndarray:
     return out
 
 
-def after_local_loads(result: Result) -> dict[str, np.ndarray]:
-    """Local loads per subunit after the plan (subunits row order)."""
+def after_local_loads(result: Result, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Local loads per subunit after the plan (subunits row order); ``x``: the amounts, if
+    not the plan's (see :func:`amounts_in_year`)."""
     ctx = result.built.ctx
-    x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    if x is None:
+        x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
     return local_loads_after(ctx, x)
 
 
@@ -112,25 +139,72 @@ def local_loads_after(ctx: BuildContext, x: np.ndarray) -> dict[str, np.ndarray]
     return after
 
 
-def routed_after_plan(result: Result) -> dict[str, RoutingResult]:
-    """Each pollutant routed through the network from the local loads after the plan."""
+def routed_after_plan(result: Result, x: np.ndarray | None = None
+                      ) -> dict[str, RoutingResult]:
+    """Each pollutant routed through the network from the local loads after the plan (or
+    after the amounts ``x``)."""
     study = result.built.ctx.study
-    after_local = after_local_loads(result)
+    after_local = after_local_loads(result, x)
     return {p: study.routing.route(after_local[p], retention(study, p)) for p in POLLUTANTS}
+
+
+def amounts_in_year(result: Result, year: int) -> np.ndarray:
+    """With planning years: amounts that, times the options' (weighted) effects, give each
+    option's effect in ``year``: :math:`x_k m_{a(k)}(t - y_k) / w_k` (0 where
+    :math:`w_k = 0`, whose effect is 0 in every year up to the benefit horizon)."""
+    phasing = result.built.ctx.phasing
+    x = result.amounts if result.amounts is not None else np.zeros(len(phasing.weight))
+    w = phasing.weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(w > 0, x * phasing.share_at(year) / np.where(w > 0, w, 1.0), 0.0)
+
+
+def spend_in_year(result: Result, year: int) -> np.ndarray:
+    """With planning years: what each option of the plan spends in ``year`` (capital and
+    fixed cost in its start year, annual cost from then on)."""
+    phasing = result.built.ctx.phasing
+    opts = result.built.ctx.options
+    x = result.amounts if result.amounts is not None else np.zeros(len(opts))
+    coef, fixed_now = phasing.spend_coefficients(year)
+    paid = result.built.ctx.fixed_paid(x) & fixed_now
+    return coef * x + np.where(paid, opts["fixed_cost"].to_numpy(float), 0.0)
+
+
+def _by_year(result: Result, table) -> pd.DataFrame:
+    """One table per year of the trajectory (planning years and benefit horizon), stacked
+    with a leading ``year`` column; ``table(x, costs, year)`` makes one."""
+    parts = []
+    for year in result.built.ctx.phasing.state_years:
+        part = table(amounts_in_year(result, year), spend_in_year(result, year), year)
+        part.insert(0, "year", year)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 def subunit_table(result: Result, routed: dict[str, RoutingResult] | None = None
                   ) -> pd.DataFrame:
     """Indicators per subunit before and after the plan (long format); ``routed``: the
-    plan's :func:`routed_after_plan`, if already made."""
+    plan's :func:`routed_after_plan`, if already made. With planning years, one block per
+    year of the trajectory (``year`` column): the state in that year, and the spend of
+    that year."""
+    if result.built.ctx.phasing is not None:
+        return _by_year(result, lambda x, costs, _year: _subunit_rows(result, x, costs))
+    return _subunit_rows(result, None, None, routed)
+
+
+def _subunit_rows(result: Result, x: np.ndarray | None, costs: np.ndarray | None,
+                  routed: dict[str, RoutingResult] | None = None) -> pd.DataFrame:
+    """:func:`subunit_table` for amounts ``x`` and option costs (the plan's when None)."""
     ctx = result.built.ctx
     study = ctx.study
-    after_local = after_local_loads(result)
-    routed = routed if routed is not None else routed_after_plan(result)
+    after_local = after_local_loads(result, x)
+    routed = routed if routed is not None else routed_after_plan(result, x)
     ids = study.subunits["subunit_id"].to_numpy()
     zone = study.zone().to_numpy()
     town = study.subunits["township"].to_numpy()
-    x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    if x is None:
+        x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    costs = option_costs(result) if costs is None else costs
     pos = ctx.option_subunit_pos
     parts = []
 
@@ -147,7 +221,7 @@ def subunit_table(result: Result, routed: dict[str, RoutingResult] | None = None
     def per_subunit(values: np.ndarray) -> np.ndarray:
         return np.bincount(pos, weights=values, minlength=len(ids))
 
-    add("spend", np.zeros(len(ids)), per_subunit(option_costs(result)), "CNY")
+    add("spend", np.zeros(len(ids)), per_subunit(costs), "CNY")
     add("carbon_stock", ctx.local["carbon_t"].to_numpy(),
         ctx.local["carbon_t"].to_numpy()
         + per_subunit(ctx.options["d_carbon"].to_numpy(float) * x), "t C")
@@ -158,7 +232,17 @@ def subunit_table(result: Result, routed: dict[str, RoutingResult] | None = None
 
 def control_point_table(result: Result, routed: dict[str, RoutingResult] | None = None
                         ) -> pd.DataFrame:
-    """Routed loads at control points before and after, with limits and slack."""
+    """Routed loads at control points before and after, with limits and slack (with
+    planning years: in each year of the trajectory, ``year`` column)."""
+    if result.built.ctx.phasing is not None:
+        return _by_year(result, lambda x, _costs, _year: _control_point_rows(
+            result, routed_after_plan(result, x)))
+    return _control_point_rows(result, routed)
+
+
+def _control_point_rows(result: Result, routed: dict[str, RoutingResult] | None
+                        ) -> pd.DataFrame:
+    """:func:`control_point_table` after the routing ``routed`` (the plan's when None)."""
     ctx = result.built.ctx
     study = ctx.study
     limits: dict[tuple[str, str], float] = {}
@@ -187,9 +271,18 @@ def control_point_table(result: Result, routed: dict[str, RoutingResult] | None 
 
 
 def species_table(result: Result) -> pd.DataFrame:
-    """Quality-weighted habitat per species before and after, with targets."""
+    """Quality-weighted habitat per species before and after, with targets (with planning
+    years: in each year of the trajectory, ``year`` column)."""
+    if result.built.ctx.phasing is not None:
+        return _by_year(result, lambda x, _costs, _year: _species_rows(result, x))
+    return _species_rows(result, None)
+
+
+def _species_rows(result: Result, x: np.ndarray | None) -> pd.DataFrame:
+    """:func:`species_table` for amounts ``x`` (the plan's when None)."""
     ctx = result.built.ctx
-    x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
+    if x is None:
+        x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
     hab = ctx.study.species_habitat
     targets: dict[str, float] = {}
     for comp in result.built.problem.components:
@@ -241,6 +334,9 @@ def summary_table(result: Result) -> pd.DataFrame:
     by_agency = pd.Series(costs).groupby(ctx.options["agency"].to_numpy()).sum()
     for agency, v in by_agency.items():
         rows.append((f"spend agency {agency}", float(v), "CNY"))
+    if ctx.phasing is not None:
+        for year in ctx.phasing.years:
+            rows.append((f"spend year {year}", float(spend_in_year(result, year).sum()), "CNY"))
     duals = result.duals
     named = duals[duals["constraint"].isin(["total", "limit", "target"])
                   & (duals["dual"].astype(float).abs() > 0)]
@@ -273,7 +369,8 @@ def plan_tables(result: Result) -> dict[str, pd.DataFrame]:
     subunits, control points and species, keyed by file stem."""
     if not result.has_plan:
         return {}
-    routed = routed_after_plan(result)
+    # with planning years every table routes each year of its own trajectory
+    routed = routed_after_plan(result) if result.built.ctx.phasing is None else None
     tables = {
         "allocation": allocation_table(result),
         "subunits": subunit_table(result, routed),

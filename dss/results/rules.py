@@ -19,6 +19,7 @@ import pandas as pd
 from dss.data.schema import POLLUTANT_UNITS, ZONES
 from dss.data.study import Study
 from dss.results.runs import RunFolder
+from dss.results.year_rules import year_rules
 
 ZONE_NAMES: dict[str, tuple[str, str]] = {
     "core": ("核心保护区", "core protection zone"),
@@ -37,6 +38,7 @@ KIND_TITLES: dict[str, tuple[str, str]] = {
     "lock": ("锁定", "Locks"),
     "equity": ("公平分配", "Equity"),
     "budget": ("预算", "Budgets"),
+    "sequence": ("实施顺序与年度能力", "Order and pace of work"),
     "limit": ("负荷限值", "Load limits"),
     "target": ("保护目标", "Targets"),
 }
@@ -49,7 +51,7 @@ class Rule:
 
     Attributes:
         rule_id: Short id (``R1``, ``R2``, ...), in the order of :data:`KIND_TITLES`.
-        kind: Section: zone, lock, equity, budget, limit or target.
+        kind: Section: zone, lock, equity, budget, sequence, limit or target.
         text_zh: The rule in Chinese.
         text_en: The rule in English.
         source: Where it comes from: model file key, scenario override or table cell.
@@ -308,7 +310,8 @@ def implementation_rules(run: RunFolder, study: Study) -> list[Rule]:
     """Every implementation rule of a run, numbered R1, R2, ... section by section."""
     names = _Names(study)
     found = (_zone_rules(run, names) + _lock_rules(run, names) + _equity_rules(run)
-             + _budget_rules(run, names) + _limit_rules(run, study, names)
+             + _budget_rules(run, names) + year_rules(run, names, _source, _components)
+             + _limit_rules(run, study, names)
              + _target_rules(run, study, names))
     order = list(KIND_TITLES)
     found.sort(key=lambda r: order.index(r["kind"]))

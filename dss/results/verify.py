@@ -306,8 +306,14 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
     if missing:
         report.add("allocation", [f"allocation.csv has no column {', '.join(missing)}"], "")
         return None
-    key = {(s, a): k for k, (s, a) in enumerate(zip(opts["subunit_id"], opts["action_id"],
-                                                    strict=True))}
+    phased = built.ctx.phasing is not None  # with planning years, options are per year too
+    if phased and "year" not in alloc:
+        report.add("allocation", ["allocation.csv has no column year (the model has planning "
+                                  "years)"], "")
+        return None
+    years = opts["year"].tolist() if phased else [None] * len(opts)
+    key = {(s, a, y): k for k, (s, a, y) in enumerate(zip(
+        opts["subunit_id"], opts["action_id"], years, strict=True))}
     cap = opts["capacity"].to_numpy(float)
     integer = opts["integer"].to_numpy(bool)
     unit_cost = opts["unit_cost"].to_numpy(float)
@@ -315,10 +321,14 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
     x = np.zeros(len(opts))
     problems = []
     seen: set[int] = set()
+    listed_costs: list[tuple[str, int, object]] = []
     for row, rec in enumerate(alloc.itertuples(index=False), start=2):
-        k = key.get((rec.subunit_id, rec.action_id))
+        year = _num(rec.year) if phased else None
+        k = key.get((rec.subunit_id, rec.action_id,
+                     int(year) if year is not None and math.isfinite(year) else year))
         amount = _num(rec.amount)
-        where = f"allocation.csv row {row} ({rec.subunit_id} {rec.action_id})"
+        where = (f"allocation.csv row {row} ({rec.subunit_id} {rec.action_id}"
+                 + (f" {rec.year})" if phased else ")"))
         if k is None:
             problems.append(f"{where}: not a possible option of the model")
             continue
@@ -335,11 +345,13 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
         if integer[k] and abs(amount - round(amount)) > 1e-6:
             problems.append(f"{where}: amount {_g(amount)} is not a whole number")
         if "cost_cny" in alloc:
-            cost = unit_cost[k] * amount + (fixed[k] if amount > 1e-9 else 0.0)
-            listed = _num(rec.cost_cny)
-            if listed is None or not _close(listed, cost):
-                problems.append(f"{where}: cost_cny {rec.cost_cny} but the amount costs "
-                                f"{_g(cost)}")
+            listed_costs.append((where, k, rec.cost_cny))
+    paid = built.ctx.fixed_paid(x)  # with years, the first start of a pair pays it
+    for where, k, text in listed_costs:
+        cost = unit_cost[k] * x[k] + (fixed[k] if paid[k] else 0.0)
+        listed = _num(text)
+        if listed is None or not _close(listed, cost):
+            problems.append(f"{where}: cost_cny {text} but the amount costs {_g(cost)}")
     report.add("allocation", problems, f"{len(alloc)} rows name possible options, within "
                                        "capacity, with their costs")
     return x
@@ -352,8 +364,9 @@ def _assign(built, x: np.ndarray) -> None:
     ctx = built.ctx
     for var, value in zip(ctx.amount_vars, x, strict=True):
         var.set_value(float(value), skip_validation=True)
+    paid = ctx.fixed_paid(x)  # with years: the first start year of a pair
     for k, var in ctx.used_vars.items():
-        var.set_value(1.0 if x[k] > 1e-9 else 0.0, skip_validation=True)
+        var.set_value(1.0 if paid[k] else 0.0, skip_validation=True)
     costs = _costs(built, x)
     towns = ctx.options["township"].to_numpy()
     for g, var in ctx.township_spend.items():
@@ -370,7 +383,7 @@ def _assign(built, x: np.ndarray) -> None:
 def _costs(built, x: np.ndarray) -> np.ndarray:
     opts = built.ctx.options
     return opts["unit_cost"].to_numpy(float) * x + np.where(
-        x > 1e-9, opts["fixed_cost"].to_numpy(float), 0.0)
+        built.ctx.fixed_paid(x), opts["fixed_cost"].to_numpy(float), 0.0)
 
 
 def _check_constraints(report: Verification, built, x: np.ndarray) -> None:
@@ -430,6 +443,16 @@ def _check_spend(report: Verification, built, x: np.ndarray, summary: dict[str, 
                 spend > comp.params.total * (1 + REL_TOL) + 1e-6:
             problems.append(f"the plan costs {_g(spend)}, above the budget "
                             f"{_g(comp.params.total)} ({comp.name}.total)")
+    phasing = built.ctx.phasing
+    for year in phasing.years if phasing is not None else ():
+        coef, fixed_now = phasing.spend_coefficients(year)
+        paid = float((coef * x).sum() + np.where(built.ctx.fixed_paid(x) & fixed_now,
+                                                  built.ctx.options["fixed_cost"].to_numpy(
+                                                      float), 0.0).sum())
+        listed = _num(summary.get(f"spend year {year}"))
+        if listed is None or not _close(listed, paid):
+            problems.append(f"summary.csv spend year {year} is {summary.get(f'spend year {year}')}"
+                            f" but the plan spends {_g(paid)} that year")
     agencies = pd.Series(costs).groupby(built.ctx.options["agency"].to_numpy()).sum()
     for agency, value in agencies.items():
         listed = _num(summary.get(f"spend agency {agency}"))
@@ -449,41 +472,50 @@ def _check_loads(report: Verification, built, x: np.ndarray) -> None:
     ctx = built.ctx
     study = ctx.study
     pos = ctx.option_subunit_pos
-    routed = {}
-    for p in POLLUTANTS:
-        reduction = np.zeros(study.routing.n)
-        np.add.at(reduction, pos, ctx.options[f"d_{p}"].to_numpy(float) * x)
-        routed[p] = study.routing.route(ctx.local[p].to_numpy(float) - reduction,
-                                        retention(study, p))
-    limits: dict[tuple[str, str], float] = {}
+    phasing = ctx.phasing
+    years = [None] if phasing is None else phasing.state_years
+    limits: dict[tuple[str, str, int | None], float] = {}
     for comp in built.problem.components:
         if isinstance(comp, LoadLimits):
-            for key, value in comp.targets(ctx).items():
-                limits[key] = min(limits.get(key, np.inf), value)
+            when = None if phasing is None else (comp.params.year or phasing.end)
+            for (t, p), value in comp.targets(ctx).items():
+                limits[t, p, when] = min(limits.get((t, p, when), np.inf), value)
     path = report.folder / "control_points.csv"
     reported = {}
     if path.is_file():
         table = pd.read_csv(path, dtype={"point_id": str}, keep_default_na=False,
                             na_values=[""])
         if {"point_id", "pollutant", "after"} <= set(table.columns):
-            reported = {(r.point_id, r.pollutant): _num(r.after)
-                        for r in table.itertuples(index=False)}
+            when = table["year"] if "year" in table and phasing is not None else [None] * len(
+                table)
+            reported = {(r.point_id, r.pollutant, None if y is None else int(y)): _num(r.after)
+                        for r, y in zip(table.itertuples(index=False), when, strict=True)}
     problems = []
     count = 0
-    for cp in study.control_points.itertuples(index=False):
-        target = int(study.routing.index([cp.subunit_id])[0])
-        inflow = getattr(cp, "measures", "outflow") == "inflow"
+    for year in years:
+        routed = {}
         for p in POLLUTANTS:
-            count += 1
-            after = study.routing.load_at(routed[p], target, inflow)
-            limit = limits.get((cp.point_id, p))
-            if limit is not None and after > limit + 1e-6 * max(1.0, abs(limit)):
-                problems.append(f"{p} at {cp.point_id}: routed load {_g(after)} is above its "
-                                f"limit {_g(limit)}")
-            listed = reported.get((cp.point_id, p))
-            if reported and (listed is None or not _close(listed, after)):
-                problems.append(f"control_points.csv {p} at {cp.point_id}: after is {listed} but "
-                                f"routing the plan gives {_g(after)}")
+            effect = ctx.options[f"d_{p}"].to_numpy(float) if phasing is None else \
+                phasing.effect_at(f"d_{p}", year)  # with years: effects in that year
+            reduction = np.zeros(study.routing.n)
+            np.add.at(reduction, pos, effect * x)
+            routed[p] = study.routing.route(ctx.local[p].to_numpy(float) - reduction,
+                                            retention(study, p))
+        in_year = "" if year is None else f" in {year}"
+        for cp in study.control_points.itertuples(index=False):
+            target = int(study.routing.index([cp.subunit_id])[0])
+            inflow = getattr(cp, "measures", "outflow") == "inflow"
+            for p in POLLUTANTS:
+                count += 1
+                after = study.routing.load_at(routed[p], target, inflow)
+                limit = limits.get((cp.point_id, p, year))
+                if limit is not None and after > limit + 1e-6 * max(1.0, abs(limit)):
+                    problems.append(f"{p} at {cp.point_id}{in_year}: routed load {_g(after)} "
+                                    f"is above its limit {_g(limit)}")
+                listed = reported.get((cp.point_id, p, year))
+                if reported and (listed is None or not _close(listed, after)):
+                    problems.append(f"control_points.csv {p} at {cp.point_id}{in_year}: after "
+                                    f"is {listed} but routing the plan gives {_g(after)}")
     report.add("routed loads", problems, f"{count} loads at control points, routed from the "
                                          "plan, match the table and the limits")
 
@@ -497,10 +529,16 @@ def _check_habitat(report: Verification, built, x: np.ndarray) -> None:
         report.add("habitat", ["species.csv has no species/gain columns"], "")
         return
     opts = built.ctx.options
-    gain = opts["habitat_gain"].to_numpy(float) * x
+    phasing = built.ctx.phasing
     species = opts["habitat_species"].to_numpy()
+    if phasing is not None and "year" not in table:
+        report.add("habitat", ["species.csv has no year column (the model has planning "
+                               "years)"], "")
+        return
     problems = []
     for rec in table.itertuples(index=False):
+        gain = (opts["habitat_gain"].to_numpy(float) if phasing is None else
+                phasing.effect_at("habitat_gain", int(rec.year))) * x  # with years: that year's
         expected = float(gain[species == rec.species].sum())
         listed = _num(rec.gain)
         if listed is None or not _close(listed, expected):

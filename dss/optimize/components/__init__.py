@@ -8,9 +8,11 @@ from dss.optimize.components import (
     livelihoods,
     objectives,
     scope,
+    sequencing,
     stochastic,
 )
 from dss.optimize.components.base import Component, Params, Role, available, get, register
 
 __all__ = ["Component", "Params", "Role", "available", "benefits", "constraints", "fish_passage",
-           "get", "habitat", "livelihoods", "objectives", "register", "scope", "stochastic"]
+           "get", "habitat", "livelihoods", "objectives", "register", "scope", "sequencing",
+           "stochastic"]

@@ -30,6 +30,7 @@ from dss.optimize.components.habitat import (  # re-exported: they lived here be
     SpeciesSpec,
 )
 from dss.optimize.context import BuildContext
+from dss.optimize.phasing import year_problems
 
 Pollutant = Literal["sediment", "tn", "tp"]
 
@@ -242,6 +243,9 @@ class LoadLimitsParams(Params):
     """Control point -> pollutant -> required reduction as a share of the baseline load."""
     use_table_limits: bool = True
     """Also apply the limit_* columns of control_points.csv."""
+    year: int | None = None
+    """With planning years: the year by which the limits must hold (the effects of that year,
+    after maturation); default: the benefit horizon."""
 
 
 @register
@@ -256,6 +260,10 @@ class LoadLimits(Component):
     mode (explaining infeasibility), penalised by
     :math:`M s / \\max(\\overline{L}, 1)`. Pyomo: ``limit[t, p]`` (dual: value of relaxing
     the limit by one unit), ``slack[t, p]``.
+
+    With planning years, :math:`\\Delta L` is the reduction delivered in the year ``year``
+    (default: the benefit horizon), each start counted at its maturity then
+    (:meth:`~dss.optimize.context.BuildContext.reduction_in`).
     """
 
     type_name = "load_limits"
@@ -271,7 +279,7 @@ class LoadLimits(Component):
                 if not 0 <= share <= 1:
                     issues.append(Issue("model", "a required reduction is a share in [0, 1]",
                                         None, f"components.{self.name}.reductions.{point}.{p}"))
-        return issues
+        return issues + year_problems(self, ctx)
 
     def targets(self, ctx: BuildContext) -> dict[tuple[str, str], float]:
         """(point, pollutant) -> limit, the tightest of all sources."""
@@ -300,8 +308,8 @@ class LoadLimits(Component):
         block.slack = pyo.Var(keys, bounds=(0, 0 if not self.elastic else None))
 
         def rule(_b, t, p):
-            return (ctx.baseline_load(t, p) - ctx.reduction(t, p) - block.slack[t, p]
-                    <= self.limits[t, p])
+            return (ctx.baseline_load(t, p) - ctx.reduction_in(t, p, self.params.year)
+                    - block.slack[t, p] <= self.limits[t, p])
 
         block.limit = pyo.Constraint(keys, rule=rule)
 

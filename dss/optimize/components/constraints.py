@@ -13,6 +13,7 @@ from dss.data.schema import ZONES
 from dss.errors import Issue
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.context import BuildContext
+from dss.optimize.year_budgets import assign_year_spend, build_year_budgets
 
 
 def _group_constraint(block: pyo.Block, name: str, ctx: BuildContext, groups: np.ndarray,
@@ -49,6 +50,15 @@ class BudgetParams(Params):
     """Budget per owning agency (currency), e.g. forestry: 2.0e7."""
     per_township: dict[str, NonNegativeFloat] = Field(default_factory=dict)
     """Budget per township (currency)."""
+    per_year: dict[int, NonNegativeFloat] = Field(default_factory=dict)
+    """Budget of each planning year (currency; needs settings.years, one per year)."""
+    per_agency_year: dict[str, dict[int, NonNegativeFloat]] = Field(default_factory=dict)
+    """Agency -> planning year -> budget (currency)."""
+    per_township_year: dict[str, dict[int, NonNegativeFloat]] = Field(default_factory=dict)
+    """Township -> planning year -> budget (currency)."""
+    carry_over: bool = False
+    """Money a year leaves unspent may be spent in later years (each year's budget then
+    limits the spend up to that year against the budgets up to that year)."""
 
 
 @register
@@ -63,6 +73,16 @@ class Budget(Component):
 
     Pyomo: ``total`` (scalar constraint; its dual is the marginal value of the budget),
     ``agency[g]``, ``township[g]``.
+
+    With planning years (:mod:`dss.optimize.phasing`), the spend of year :math:`t` of a
+    group :math:`K_g` (all options, an agency's, a township's) is
+    :math:`C_t(K_g) = \\sum_{k \\in K_g} (c^{cap}_k [y_k = t] + c^{ann}_k [y_k \\le t]) x_k
+    + \\sum_{k \\in K_g, y_k = t} f_k u_k`, and
+
+    .. math:: C_t(K_g) \\le B_{g,t} \\quad\\text{or, with carry-over,}\\quad
+              \\sum_{s \\le t} C_s(K_g) \\le \\sum_{s \\le t} B_{g,s}
+
+    Pyomo: ``year[t]``, ``agency_year[g, t]``, ``township_year[g, t]``.
     """
 
     type_name = "budget"
@@ -84,6 +104,43 @@ class Budget(Component):
                     issues.append(Issue("model", f"unknown {column} {key!r} (known: "
                                                  f"{', '.join(sorted(known))})", None,
                                         f"components.{self.name}.{field_name}.{key}"))
+        return issues + self._check_years(ctx)
+
+    def year_budgets(self) -> dict[tuple[str, str], dict[int, float]]:
+        """(kind, group) -> year -> budget: kind ``year`` (group ""), ``agency_year`` or
+        ``township_year``."""
+        p = self.params
+        out: dict[tuple[str, str], dict[int, float]] = {}
+        if p.per_year:
+            out["year", ""] = dict(p.per_year)
+        for kind, given in (("agency_year", p.per_agency_year),
+                            ("township_year", p.per_township_year)):
+            for g, by_year in sorted(given.items()):
+                out[kind, g] = dict(by_year)
+        return out
+
+    def _check_years(self, ctx: BuildContext) -> list[Issue]:
+        budgets = self.year_budgets()
+        if not budgets and not self.params.carry_over:
+            return []
+        loc = f"components.{self.name}"
+        if ctx.phasing is None:
+            return [Issue("model", "budgets per year and carry_over need planning years (set "
+                                   "settings.years, e.g. [2017, 2018, 2019])", None, loc)]
+        years = set(ctx.phasing.years)
+        known = {"agency_year": set(ctx.study.actions["agency"])
+                 | set(ctx.study.agencies["agency_id"]),
+                 "township_year": set(ctx.study.subunits["township"])}
+        issues = []
+        for (kind, g), by_year in budgets.items():
+            where = f"{loc}.per_{kind}" + (f".{g}" if g else "")
+            if g and g not in known[kind]:
+                issues.append(Issue("model", f"unknown {kind.split('_')[0]} {g!r} (known: "
+                                             f"{', '.join(sorted(known[kind]))})", None, where))
+            if set(by_year) != years:
+                issues.append(Issue("model", f"give one budget for each planning year "
+                                             f"{sorted(years)} (got {sorted(by_year)})", None,
+                                    where))
         return issues
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
@@ -105,6 +162,12 @@ class Budget(Component):
                 return ctx.cost_of(_mask(ctx.n_options, members.get(g))) <= limits[g]
 
             block.add_component(comp, pyo.Constraint(keys, rule=rule))
+        if ctx.phasing is not None:
+            build_year_budgets(block, ctx, self.year_budgets(), self.params.carry_over)
+
+    def assign_auxiliary(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
+                         ) -> None:
+        assign_year_spend(block, ctx, amounts)
 
 
 class LandParams(Params):
@@ -244,6 +307,17 @@ class ZoneRules(Component):
         resource = ctx.options["resource_capacity"].to_numpy(float)
         upper = np.where(integer, np.floor(resource * permitted + 1e-9), cap * permitted)
         lower = np.where(integer, np.ceil(cap * required - 1e-9), cap * required)
+        if ctx.phasing is not None:  # the bounds hold for the sum over start years
+            pairs = ctx.pairs()
+            ones = np.ones(len(pairs))
+            by_pair = np.zeros(int(pairs.max()) + 1 if len(pairs) else 0)
+            by_pair[pairs] = upper
+            _group_constraint(block, "permitted", ctx, np.where(
+                permitted < 1 - 1e-12, pairs, -1), ones, by_pair.copy())
+            by_pair[pairs] = lower
+            _group_constraint(block, "required", ctx, np.where(
+                required > 1e-12, pairs, -1), ones, by_pair, sense=">=")
+            return
         block.permitted = pyo.Constraint(limit_idx.tolist(),
                                          rule=lambda _b, k: av[k] <= float(upper[k]))
         block.required = pyo.Constraint(need_idx.tolist(),
@@ -321,6 +395,16 @@ class Locks(Component):
                     k = key[(s, a)]
                     minimum[k] = cap[k] if amount == "all" else float(amount)
         av = ctx.amount_vars
+        if ctx.phasing is not None:  # out in every start year; in: over the years together
+            pairs = ctx.pairs()
+            out = set(np.flatnonzero(np.isin(pairs, pairs[sorted(out)])).tolist())
+            rhs = np.zeros(int(pairs.max()) + 1 if len(pairs) else 0)
+            rhs[pairs[sorted(minimum)]] = [minimum[k] for k in sorted(minimum)]
+            block.out = pyo.Constraint(sorted(out), rule=lambda _b, k: av[k] == 0)
+            _group_constraint(block, "in_", ctx, np.where(
+                np.isin(pairs, pairs[sorted(minimum)]), pairs, -1), np.ones(len(pairs)), rhs,
+                sense=">=")
+            return
         block.out = pyo.Constraint(sorted(out), rule=lambda _b, k: av[k] == 0)
         block.in_ = pyo.Constraint(sorted(minimum), rule=lambda _b, k: av[k] >= minimum[k])
 

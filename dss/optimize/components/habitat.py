@@ -18,6 +18,7 @@ from dss.optimize.components.curves import (
     pro_rata,
 )
 from dss.optimize.context import BuildContext
+from dss.optimize.phasing import year_problems
 
 
 class SpeciesSpec(Params):
@@ -40,6 +41,9 @@ class HabitatParams(Params):
 
     species: dict[str, SpeciesSpec] = Field(default_factory=dict)
     """Species id -> value and targets."""
+    year: int | None = None
+    """With planning years: the year by which the targets must hold (the gains of that
+    year, after maturation); default: the benefit horizon."""
 
 
 @register
@@ -59,6 +63,11 @@ class Habitat(Component):
 
     Pyomo: ``gain[s]``, ``target[s]`` (dual: cost of one more hectare), ``slack[s]``
     (elastic mode only), ``curve_seg``, ``curve_neg``, ``curve_split`` (curved species).
+
+    With planning years, :math:`G_s` (valued) is the discounted, maturity-weighted gain, and
+    the targets hold for the gain in the year ``year`` (default: the benefit horizon),
+    :math:`\\sum_k \\bar h_k m_{a(k)}(t - y_k) x_k` with the full gains :math:`\\bar h`
+    (``in_year[s]``; see :mod:`dss.optimize.phasing`).
     """
 
     type_name = "habitat"
@@ -77,7 +86,7 @@ class Habitat(Component):
             if problem:
                 issues.append(Issue("model", problem, None,
                                     f"components.{self.name}.species.{s}.curve"))
-        return issues
+        return issues + year_problems(self, ctx)
 
     def curved(self) -> list[str]:
         """Valued species with a curve."""
@@ -121,8 +130,14 @@ class Habitat(Component):
         self.needs = {s: self.required(ctx, s) for s in names}
         targeted = [s for s in names if self.needs[s] is not None]
         block.slack = pyo.Var(targeted, bounds=(0, 0 if not self.elastic else None))
+        held = block.gain
+        if ctx.phasing is not None:
+            in_year = ctx.phasing.effect_at("habitat_gain", self.params.year)
+            block.in_year = pyo.Expression(targeted, rule=lambda _b, s: ctx.linear(
+                np.flatnonzero(species == s), in_year[species == s]))
+            held = block.in_year
         block.target = pyo.Constraint(
-            targeted, rule=lambda _b, s: block.gain[s] + block.slack[s] >= self.needs[s])
+            targeted, rule=lambda _b, s: held[s] + block.slack[s] >= self.needs[s])
         curved = self.curved()
         self.curves = CurveBlock(block, "curve", [
             (s, self.params.species[s].curve, self.baseline(ctx, s), block.gain[s])
@@ -194,7 +209,8 @@ class Carbon(Component):
     with :math:`\\delta_k` the stock difference between the class after and before
     (t C/ha, at maturity). Pyomo: ``gain``, ``floor`` (dual: cost of one more tonne),
     ``slack`` (elastic mode only: :math:`\\Delta C + s \\ge C^{min}`, penalised like the
-    habitat targets, to explain infeasibility).
+    habitat targets, to explain infeasibility). With planning years the minimum holds for
+    the stock gained by the benefit horizon (``at_horizon``, after maturation).
     """
 
     type_name = "carbon"
@@ -206,8 +222,13 @@ class Carbon(Component):
         idx = np.arange(ctx.n_options)
         block.gain = pyo.Expression(expr=ctx.linear(idx, ctx.options["d_carbon"].to_numpy(float)))
         if self.params.minimum is not None:
+            held = block.gain
+            if ctx.phasing is not None:  # the stock gained by the benefit horizon
+                block.at_horizon = pyo.Expression(expr=ctx.linear(
+                    idx, ctx.phasing.effect_at("d_carbon", None)))
+                held = block.at_horizon
             block.slack = pyo.Var(bounds=(0, 0 if not self.elastic else None))
-            block.floor = pyo.Constraint(expr=block.gain + block.slack >= self.params.minimum)
+            block.floor = pyo.Constraint(expr=held + block.slack >= self.params.minimum)
 
     def penalty_terms(self, block: pyo.Block, ctx: BuildContext) -> dict[str, object]:
         if not self.elastic or self.params.minimum is None:

@@ -1,0 +1,180 @@
+"""Multi-period phasing: each option repeated once per planning year, with maturation,
+discounting and the money each start spends year by year.
+
+With ``settings.years`` :math:`Y = (y_0, \\dots, y_n)`, benefit horizon :math:`E`
+(``settings.benefit_horizon``, default :math:`y_0 + \\lceil H \\rceil - 1` with
+:math:`H` = ``horizon_years``) and discount rate :math:`r`, the option :math:`(i, a)` of
+:mod:`dss.optimize.options` becomes one option :math:`k = (i, a, y)` per planning year
+:math:`y`: :math:`x_k` is the amount of action :math:`a` *started* in subunit :math:`i` in
+year :math:`y`.
+
+Maturation (a linear ramp over ``maturity_years`` :math:`M_a` of actions.csv): the share of
+its full effect an action started in :math:`y` has in year :math:`t` is
+
+.. math:: m_a(t - y) = \\begin{cases} 0 & t < y \\\\ 1 & M_a = 0,\\ t \\ge y \\\\
+          \\min(1, (t - y) / M_a) & M_a > 0,\\ t \\ge y \\end{cases}
+
+Benefit weight (effects counted year by year to :math:`E` and discounted, as a share of an
+effect at full strength from :math:`y_0` to :math:`E`):
+
+.. math:: w_k = \\frac{\\sum_{t=y}^{E} \\delta_t\\, m_a(t - y)}{\\sum_{t=y_0}^{E} \\delta_t},
+          \\qquad \\delta_t = (1 + r)^{-(t - y_0)}
+
+The effect columns of the phased options (``d_*``, ``habitat_gain``, ``reconnected_km``) are
+the full effects times :math:`w_k`, so every benefit (linear or on a concave curve) values
+the discounted, maturity-weighted effect; limits and targets that hold *in a year* use the
+full effects times :math:`m_a` of that year (:meth:`Phasing.share_at`). An option started in
+:math:`y_0` with no maturation has :math:`w_k = 1`: one planning year with no maturation
+values a plan exactly as the model without years.
+
+Costs: the capital cost :math:`c^{cap}_a` falls in the start year, the annual cost
+:math:`c^{ann}_a` in every year from the start year to :math:`E`; the option's cost is
+:math:`c_k = c^{cap}_a + (E - y + 1)\\, c^{ann}_a` (:math:`= c^{cap}_a + H c^{ann}_a` for
+:math:`y = y_0`, as without years). Spend in planning year :math:`t` is
+:math:`\\sum_k (c^{cap}_k [y_k = t] + c^{ann}_k [y_k \\le t]) x_k + \\sum_{k: y_k = t} f_k u_k`
+(:meth:`Phasing.spend_coefficients`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dss.config.model import Settings
+from dss.data.study import Study
+from dss.errors import Issue
+
+EFFECT_COLUMNS = ("d_sediment", "d_tn", "d_tp", "d_carbon", "habitat_gain", "reconnected_km")
+"""Option columns that hold effects: scaled by the benefit weight in a phased frame."""
+
+
+def benefit_end(settings: Settings) -> int:
+    """The last year whose effects are counted (:math:`E`)."""
+    years = settings.years or []
+    if settings.benefit_horizon is not None:
+        return int(settings.benefit_horizon)
+    return int(years[0] + math.ceil(settings.horizon_years) - 1)
+
+
+def maturity_share(age: np.ndarray, maturity_years: np.ndarray) -> np.ndarray:
+    """:math:`m_a(\\text{age})`: share of the full effect ``age`` years after the start."""
+    age = np.asarray(age, dtype=float)
+    m = np.asarray(maturity_years, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ramp = np.where(m > 0, np.clip(age / np.where(m > 0, m, 1.0), 0.0, 1.0), 1.0)
+    return np.where(age < 0, 0.0, ramp)
+
+
+@dataclass(frozen=True)
+class Phasing:
+    """The years of a phased model and, per option, what they imply.
+
+    Attributes:
+        years: Planning years.
+        end: Benefit horizon :math:`E`.
+        discount_rate: :math:`r`.
+        option_year: Start year of each option.
+        pair: Each option's (subunit, action) as its row in the one-year options frame:
+            options of the same pair share land, zone rules and locks.
+        maturity_years: :math:`M_a` of each option's action.
+        weight: :math:`w_k`.
+        capital: Capital cost per unit of each option.
+        annual: Annual cost per unit and year of each option.
+        full: Full (mature) effect per unit of each option, by column of
+            :data:`EFFECT_COLUMNS`.
+    """
+
+    years: tuple[int, ...]
+    end: int
+    discount_rate: float
+    option_year: np.ndarray
+    pair: np.ndarray
+    maturity_years: np.ndarray
+    weight: np.ndarray
+    capital: np.ndarray
+    annual: np.ndarray
+    full: dict[str, np.ndarray]
+
+    @property
+    def state_years(self) -> list[int]:
+        """Years whose state the result tables report: the planning years and :math:`E`."""
+        return list(self.years) + ([self.end] if self.end > self.years[-1] else [])
+
+    def share_at(self, year: int | None) -> np.ndarray:
+        """:math:`m_a(t - y_k)` of every option in year ``year`` (:math:`E` when None)."""
+        t = self.end if year is None else int(year)
+        return maturity_share(t - self.option_year, self.maturity_years)
+
+    def effect_at(self, column: str, year: int | None) -> np.ndarray:
+        """Effect per unit of every option in a year (full effect times its share)."""
+        return self.full[column] * self.share_at(year)
+
+    def spend_coefficients(self, year: int, cumulative: bool = False
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """Spend per unit of each option in planning year ``year`` (through ``year`` when
+        ``cumulative``), and whether its fixed cost falls in that year (by then)."""
+        y = self.option_year
+        if cumulative:
+            years_paid = np.clip(year - y + 1, 0, None)
+            return (np.where(y <= year, self.capital, 0.0) + self.annual * years_paid,
+                    y <= year)
+        return np.where(y == year, self.capital, 0.0) + self.annual * (y <= year), y == year
+
+
+def discount_factors(first: int, end: int, rate: float) -> np.ndarray:
+    """:math:`\\delta_t` for :math:`t = y_0, \\dots, E`."""
+    return (1.0 + rate) ** -np.arange(end - first + 1, dtype=float)
+
+
+def phase(study: Study, settings: Settings, options: pd.DataFrame
+          ) -> tuple[pd.DataFrame, Phasing]:
+    """The options frame repeated once per planning year, ordered by (subunit, action,
+    year), with a ``year`` and a ``benefit_weight`` column, effects weighted by
+    :math:`w_k` and costs from the start year (see the module docstring)."""
+    years = tuple(int(y) for y in settings.years or ())
+    end = benefit_end(settings)
+    n, n_years = len(options), len(years)
+    pair = np.repeat(np.arange(n), n_years)
+    year = np.tile(np.asarray(years, dtype=np.int64), n)
+    actions = study.actions.set_index("action_id")
+    per_action = actions.reindex(options["action_id"].to_numpy())
+
+    def of(column: str) -> np.ndarray:
+        return per_action[column].to_numpy(float)[pair]
+
+    maturity = of("maturity_years")
+    delta = discount_factors(years[0], end, settings.discount_rate)
+    ages = np.arange(len(delta))[None, :] - (year - years[0])[:, None]  # option x year
+    weight = (maturity_share(ages, maturity[:, None]) * delta[None, :]).sum(axis=1) / delta.sum()
+    capital, annual = of("capital_cost"), of("annual_cost")
+    frame = options.iloc[pair].reset_index(drop=True)
+    full = {c: frame[c].to_numpy(float) for c in EFFECT_COLUMNS}
+    for c in EFFECT_COLUMNS:
+        frame[c] = full[c] * weight
+    frame["unit_cost"] = capital + (end - year + 1) * annual
+    frame["year"] = year
+    frame["benefit_weight"] = weight
+    return frame, Phasing(years, end, float(settings.discount_rate), year, pair, maturity,
+                          weight, capital, annual, full)
+
+
+def year_problems(component: Any, ctx: Any) -> list[Issue]:
+    """Problems with a component's ``year`` parameter (a component and its build context):
+    it needs planning years and must lie between the first planning year and the benefit
+    horizon."""
+    year = getattr(component.params, "year", None)
+    if year is None:
+        return []
+    where = f"components.{component.name}.year"
+    phasing = ctx.phasing
+    if phasing is None:
+        return [Issue("model", "a year needs planning years (set settings.years, e.g. "
+                               "[2017, 2018, 2019])", None, where)]
+    if not phasing.years[0] <= year <= phasing.end:
+        return [Issue("model", f"year {year} is outside the planning years and benefit "
+                               f"horizon ({phasing.years[0]}-{phasing.end})", None, where)]
+    return []
