@@ -172,7 +172,8 @@ class Livelihoods(Component):
 
 def township_table(ctx: BuildContext, amounts: np.ndarray) -> pd.DataFrame:
     """Livelihood figures of a plan per township (see :meth:`Livelihoods.plan_tables`)."""
-    per = option_livelihoods(ctx)
+    amounts = np.where(amounts > 1e-9, amounts, 0.0)  # solver round-off is no amount, as in
+    per = option_livelihoods(ctx)                       # allocation.csv
     horizon = float(ctx.config.settings.horizon_years)
     towns = ctx.options["township"].to_numpy()
     people = township_residents(ctx)
