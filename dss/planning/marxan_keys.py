@@ -12,12 +12,10 @@ ignored.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from dss.errors import InputError, Issue
 from dss.planning.problem import PlanningProblem
 from dss.planning.spec import PlanningSpec
-from dss.planning.study_extras import add_objective
+from dss.planning.study_extras import add_objective, apply_extras
 
 STUDY_ONLY = ("zones", "park_zones", "costs", "features", "targets", "rules", "locked_in",
               "locked_out", "unavailable", "river_connectivity", "mandatory_allocation")
@@ -48,15 +46,7 @@ def apply_marxan_keys(problem: PlanningProblem, spec: PlanningSpec, file: str,
                                                    spec.neighbours.clamp)
     if spec.contiguity is not None:
         problem = problem.add_contiguity_constraints(spec.contiguity.zones)
-    if spec.feature_contiguity is not None:
-        problem = problem.add_feature_contiguity_constraints(
-            spec.feature_contiguity.zones, spec.feature_contiguity.features)
-    if spec.manual_locks:
-        problem = problem.add_manual_locked_constraints(pd.DataFrame(
-            [r.model_dump() for r in spec.manual_locks]), "planning.manual_locks")
-    if spec.manual_bounds:
-        problem = problem.add_manual_bounded_constraints(pd.DataFrame(
-            [r.model_dump() for r in spec.manual_bounds]), "planning.manual_bounds")
+    problem = apply_extras(problem, spec)
     if spec.connectivity is not None:
         problem = problem.add_connectivity_penalties(spec.connectivity.penalty,
                                                      zones=spec.connectivity.zones)

@@ -35,6 +35,20 @@ from dss.optimize.phasing import year_problems
 Pollutant = Literal["sediment", "tn", "tp"]
 
 
+def check_limits(component: Component, ctx: BuildContext) -> list[Issue]:
+    """Problems with a component's ``limits`` and ``reductions`` (known control points and
+    pollutants; reductions are shares in [0, 1]); shared by the load-limit components."""
+    params = component.params
+    issues = _check_points(component, ctx, params.limits, "limits")
+    issues += _check_points(component, ctx, params.reductions, "reductions")
+    for point, by_p in params.reductions.items():
+        for p, share in by_p.items():
+            if not 0 <= share <= 1:
+                issues.append(Issue("model", "a required reduction is a share in [0, 1]", None,
+                                    f"components.{component.name}.reductions.{point}.{p}"))
+    return issues
+
+
 def _check_points(component: Component, ctx: BuildContext, points, field_name: str
                   ) -> list[Issue]:
     known = set(ctx.study.control_points["point_id"])
@@ -272,14 +286,7 @@ class LoadLimits(Component):
     elastic_capable = True
 
     def check(self, ctx: BuildContext) -> list[Issue]:
-        issues = _check_points(self, ctx, self.params.limits, "limits")
-        issues += _check_points(self, ctx, self.params.reductions, "reductions")
-        for point, by_p in self.params.reductions.items():
-            for p, share in by_p.items():
-                if not 0 <= share <= 1:
-                    issues.append(Issue("model", "a required reduction is a share in [0, 1]",
-                                        None, f"components.{self.name}.reductions.{point}.{p}"))
-        return issues + year_problems(self, ctx)
+        return check_limits(self, ctx) + year_problems(self, ctx)
 
     def targets(self, ctx: BuildContext) -> dict[tuple[str, str], float]:
         """(point, pollutant) -> limit, the tightest of all sources."""

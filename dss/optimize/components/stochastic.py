@@ -20,7 +20,7 @@ from pydantic import Field
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.errors import Issue
 from dss.optimize.components.base import Component, Params, Role, register
-from dss.optimize.components.benefits import Pollutant, _check_points
+from dss.optimize.components.benefits import Pollutant, check_limits
 from dss.optimize.context import BuildContext
 
 TOLERANCE = 1e-9
@@ -282,14 +282,7 @@ class ChanceLimits(Component):
     Params = ChanceLimitsParams
 
     def check(self, ctx: BuildContext) -> list[Issue]:
-        issues = _check_points(self, ctx, self.params.limits, "limits")
-        issues += _check_points(self, ctx, self.params.reductions, "reductions")
-        for point, by_p in self.params.reductions.items():
-            for p, share in by_p.items():
-                if not 0 <= share <= 1:
-                    issues.append(Issue("model", "a required reduction is a share in [0, 1]",
-                                        None, f"components.{self.name}.reductions.{point}.{p}"))
-        return issues + _check_scenarios(self, ctx)
+        return check_limits(self, ctx) + _check_scenarios(self, ctx)
 
     def targets(self, ctx: BuildContext, s: int) -> dict[tuple[str, str], float]:
         """(point, pollutant) -> limit in scenario ``s``, the tightest of all sources."""
