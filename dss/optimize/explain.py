@@ -1,16 +1,14 @@
-"""Explain an infeasible problem: the smallest conflicting set of requirements, and the least
-budget that would make it feasible.
+"""Explain an infeasible allocation problem: each requirement's least shortfall, the smallest
+conflicting set of requirements, and the least budget that would make it feasible.
 
-Both complete the elastic re-solve of :func:`dss.optimize.solve.explain_infeasibility`
-(which gives each requirement's least shortfall):
+The mechanism is the one both problem families share (:mod:`dss.optimize.elastic`); this
+module gives it the allocation model's requirements and writes the allocation report
+(``shortfalls.csv``, :data:`SHORTFALL_COLUMNS`):
 
-- :func:`conflict_set` runs a *deletion filter* over the elastic requirements (load limits,
-  habitat targets, carbon floors). Starting from an infeasible set of hard requirements, it
-  drops them one at a time, and keeps a requirement only if the rest becomes feasible
-  without it. What is left is an irreducible conflict: together with the hard constraints
-  (budget, land, zone rules, locks, equity) these requirements cannot all hold, but any one
-  of them can be dropped to fix that. Requirements already short in the elastic solution
-  are tried last, so they are the ones named when there is a choice.
+- the elastic model is the problem compiled with ``elastic=True``: every elastic-capable
+  component (load limits, habitat targets, carbon floors) gets a slack per requirement;
+  its least shortfalls and a deletion filter over them
+  (:meth:`~dss.optimize.elastic.ElasticModel.conflict_set`) name the conflicting set;
 - :func:`least_budget` re-solves with the total budget removed, every requirement hard and
   the cost minimised. That cost is the least total budget that meets every requirement. If
   that model is infeasible too, no budget suffices: the requirements exceed what all the
@@ -20,34 +18,31 @@ Both complete the elastic re-solve of :func:`dss.optimize.solve.explain_infeasib
 
 from __future__ import annotations
 
-import io
 import logging
-import time
 from dataclasses import dataclass
-from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 
 from dss.errors import InputError
 from dss.optimize.build import Built, compile_problem
 from dss.optimize.components.constraints import Budget
 from dss.optimize.components.objectives import MinCost
+from dss.optimize.elastic import MAX_FILTER_SECONDS, ElasticModel, Requirement
+from dss.optimize.highs import highs_options
+from dss.optimize.persistent import PersistentModel
 from dss.optimize.problem import Problem
+
+__all__ = ["MAX_FILTER_SECONDS", "SHORTFALL_COLUMNS", "BudgetNeed", "elastic_model",
+           "explain_infeasibility", "least_budget", "requirements"]
 
 LOGGER = logging.getLogger(__name__)
 
-MAX_FILTER_SECONDS = 60.0
-"""Time the deletion filter may take; after it, the set found so far is reported (still
-conflicting, perhaps not irreducible)."""
-
-
-@dataclass
-class Requirement:
-    """One elastic requirement: its report row and its slack variable."""
-
-    component: str
-    label: str
-    slack: Any
+SHORTFALL_COLUMNS = ["kind", "component", "requirement", "target", "unit", "shortfall",
+                     "in_conflict", "note"]
+"""Columns of ``shortfalls.csv``: one ``requirement`` row per elastic requirement, then one
+``budget`` row (target = the budget, shortfall = how much more is needed)."""
 
 
 def requirements(built: Built) -> list[Requirement]:
@@ -77,76 +72,62 @@ def requirements(built: Built) -> list[Requirement]:
     return found
 
 
-def _feasible(built: Built, hard: set[int], reqs: list[Requirement], deadline: float
-              ) -> bool | None:
-    """Whether the model is feasible with the requirements in ``hard`` enforced and the
-    others dropped (None if the solver could not tell in time). The objective is switched
-    off by :func:`conflict_set`, so a MIP stops at its first feasible plan."""
-    from dss.optimize.solve import run_highs
-
-    for i, req in enumerate(reqs):
-        if i in hard:
-            req.slack.fix(0.0)
-        else:
-            req.slack.unfix()
-            req.slack.setlb(0.0)
-            req.slack.setub(None)
-    config = built.problem
-    left = max(1.0, min(config.config.solver.time_limit, deadline - time.perf_counter()))
-    built.problem = config.with_solver(time_limit=left)
-    try:
-        results, _ = run_highs(built, io.StringIO())
-    finally:
-        built.problem = config
-    name = str(results.termination_condition).lower()
-    if "convergencecriteriasatisfied" in name:
-        return True
-    if "infeasible" in name:
-        return False
-    return None
+def elastic_model(built: Built) -> ElasticModel:
+    """A model compiled with ``elastic=True``, held in HiGHS with its requirements."""
+    return ElasticModel(built.model, requirements(built),
+                        highs_options(built.problem.config.solver), built.ctx)
 
 
-def conflict_set(built: Built, shortfalls: dict[tuple[str, str], float]
-                 ) -> tuple[list[tuple[str, str]], bool]:
-    """The smallest set of conflicting requirements found by a deletion filter.
+def explain_infeasibility(problem: Problem) -> pd.DataFrame:
+    """Explain an infeasible problem.
 
-    Args:
-        built: The problem compiled with ``elastic=True`` (its slacks are changed).
-        shortfalls: Least shortfall of each (component, requirement) in the elastic solution.
+    1. Re-solve with every requirement made elastic: the least shortfall of each.
+    2. A deletion filter over the requirements: the smallest conflicting set found
+       (``in_conflict``; none when the hard constraints conflict on their own).
+    3. Re-solve minimising cost with the total budget removed and every requirement hard:
+       the least budget that makes the problem feasible, or that none suffices.
 
     Returns:
-        The (component, requirement) pairs of the set (empty when the hard constraints
-        conflict on their own), and whether the filter finished (the set is irreducible).
+        One row per requirement (kind ``requirement``: component, requirement, target,
+        unit, shortfall = the least amount by which it must be relaxed given the other hard
+        constraints such as the budget, in_conflict) and one ``budget`` row (target = the
+        total budget, shortfall = the least increase that makes every requirement
+        feasible, empty if no budget suffices; note = the explanation in words).
     """
-    reqs = requirements(built)
-    if not reqs:
-        return [], True
-    deadline = time.perf_counter() + MAX_FILTER_SECONDS
-    model = built.model
-    model.objective_function.deactivate()  # feasibility only: any plan will do
-    model.add_component("_feasibility", pyo.Objective(expr=0.0 * built.ctx.amount_vars[0]
-                                                      if built.ctx.amount_vars else 0.0))
-    try:
-        if _feasible(built, set(), reqs, deadline) is False:
-            return [], True  # the hard constraints conflict without any requirement
-        short = {i for i, r in enumerate(reqs)
-                 if shortfalls.get((r.component, r.label), 0) > 0}
-        hard = set(range(len(reqs)))
-        if short and short != hard and _feasible(built, short, reqs, deadline) is False:
-            hard = short  # the short requirements conflict by themselves: filter only them
-        # zero-shortfall requirements first, so the short ones are kept when there is a choice
-        order = sorted(hard, key=lambda i: (i in short, i))
-        finished = True
-        for i in order:
-            if time.perf_counter() > deadline:
-                finished = False
-                break
-            if _feasible(built, hard - {i}, reqs, deadline) is False:
-                hard.discard(i)
-    finally:
-        model.del_component("_feasibility")
-        model.objective_function.activate()
-    return [(reqs[i].component, reqs[i].label) for i in sorted(hard)], finished
+    elastic = compile_problem(problem, elastic=True)
+    model = elastic_model(elastic)
+    parts = []
+    if model.least_shortfalls() is not None:  # the plan is written to the Pyomo variables
+        for comp in problem.components:
+            table = comp.report(elastic.blocks[comp.name], elastic.ctx, None).get(
+                "requirements")
+            if table is not None and len(table):
+                parts.append(table)
+    table = (pd.concat(parts, ignore_index=True) if parts else
+             pd.DataFrame(columns=["component", "requirement", "target", "unit", "shortfall"]))
+    table["shortfall"] = table["shortfall"].astype(float)
+    table["shortfall"] = table["shortfall"].where(table["shortfall"] > 1e-7, 0.0)
+    table.insert(0, "kind", "requirement")
+    short = {(c, r): float(v) for c, r, v in zip(table["component"], table["requirement"],
+                                                 table["shortfall"], strict=True)}
+    conflict, finished = model.conflict_set(short)
+    table["in_conflict"] = [(c, r) in set(conflict) for c, r in
+                            zip(table["component"], table["requirement"], strict=True)]
+    table["note"] = ""
+    if conflict and not finished:
+        table.loc[table["in_conflict"], "note"] = "conflicting (the search stopped early: " \
+                                                  "perhaps not the smallest set)"
+    need = least_budget(problem)
+    extra = 0.0 if need.least is None or need.budget is None else max(
+        0.0, need.least - need.budget)
+    row = {"kind": "budget", "component": need.component or "budget",
+           "requirement": "least total budget meeting every requirement",
+           "target": need.budget if need.budget is not None else np.nan, "unit": "CNY",
+           "shortfall": extra if need.least is not None else np.nan,
+           "in_conflict": bool(need.least is not None and extra > 0), "note": need.note}
+    table = pd.concat([table, pd.DataFrame([row])], ignore_index=True) if len(table) else \
+        pd.DataFrame([row])
+    return table[SHORTFALL_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -173,8 +154,6 @@ def _money(x: float) -> str:
 
 def least_budget(problem: Problem) -> BudgetNeed:
     """Re-solve minimising cost with the total budget removed and every requirement hard."""
-    from dss.optimize.solve import run_highs
-
     budgets = [c for c in problem.components if isinstance(c, Budget)]
     name = budgets[0].name if budgets else ""
     total = next((c.params.total for c in budgets if c.params.total is not None), None)
@@ -188,10 +167,10 @@ def least_budget(problem: Problem) -> BudgetNeed:
     except InputError as err:  # presolve: a target beyond all that exists
         reason = "; ".join(i.message for i in err.issues)
         return BudgetNeed(name, total, None, f"no budget suffices: {reason}")
-    results, _ = run_highs(built, io.StringIO())
-    term = str(results.termination_condition).lower()
-    if "convergencecriteriasatisfied" in term:
-        results.solution_loader.load_vars()
+    model = PersistentModel(built)
+    solution = model.solve()
+    if solution.status == "optimal":
+        model.write_values(solution.x)
         least = float(pyo.value(built.model.cost))
         if total is None:
             note = (f"the requirements can be met for {_money(least)}, so the budget is not "
@@ -203,7 +182,7 @@ def least_budget(problem: Problem) -> BudgetNeed:
             note = (f"a budget of at least {_money(least)} meets every requirement (the budget "
                     f"is {_money(total)}: {_money(least - total)} more)")
         return BudgetNeed(name, total, least, note)
-    if "infeasible" in term:
+    if solution.status == "infeasible":
         extra = any(b.params.per_agency or b.params.per_township for b in budgets)
         why = ("the per-agency or per-township budgets, or " if extra else "")
         names = _unaffordable(variant)
@@ -213,22 +192,19 @@ def least_budget(problem: Problem) -> BudgetNeed:
         return BudgetNeed(name, total, None, f"no budget suffices: even with unlimited money "
                                              f"{what} under {why}the land, zone rules, locks "
                                              "and equity rules")
-    return BudgetNeed(name, total, None, f"the least budget could not be found ({term})")
+    return BudgetNeed(name, total, None, "the least budget could not be found "
+                                         f"({solution.termination})")
 
 
 def _unaffordable(variant: Problem) -> list[str]:
     """The smallest set of requirements that conflict with no budget limit (names)."""
-    from dss.optimize.solve import run_highs
-
     try:
         built = compile_problem(variant, elastic=True)
     except InputError:
         return []
-    results, _ = run_highs(built, io.StringIO())
-    if "convergencecriteriasatisfied" not in str(results.termination_condition).lower():
+    model = elastic_model(built)
+    shortfalls = model.least_shortfalls()
+    if shortfalls is None:
         return []
-    results.solution_loader.load_vars()
-    shortfalls = {(r.component, r.label): float(pyo.value(r.slack))
-                  for r in requirements(built)}
-    conflict, _ = conflict_set(built, shortfalls)
+    conflict, _ = model.conflict_set(shortfalls)
     return [label for _, label in conflict]

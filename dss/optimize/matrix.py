@@ -35,6 +35,7 @@ from pyomo.repn.standard_repn import generate_standard_repn
 
 from dss.errors import ComponentError, SolveError
 from dss.optimize.context import BuildContext
+from dss.optimize.pyomo_internals import bounded_expression, stored_bounds
 
 INF = float("inf")
 
@@ -108,12 +109,14 @@ class Terms:
     any array is made (:meth:`take_rows`); :meth:`take` returns one expression's terms.
 
     Args:
-        ctx: The build context (its remembered linear expressions are taken as arrays).
+        ctx: The build context (its remembered linear expressions are taken as arrays);
+            None for a model made without one (a park-design model).
         var_col: ``id(variable)`` -> column; unknown variables are added by ``new_column``.
         new_column: Called with a variable the map does not hold; returns its column.
     """
 
-    def __init__(self, ctx: BuildContext, var_col: dict[int, int], new_column: Any) -> None:
+    def __init__(self, ctx: BuildContext | None, var_col: dict[int, int], new_column: Any
+                 ) -> None:
         self.ctx = ctx
         self.var_col = var_col
         self.new_column = new_column
@@ -152,7 +155,7 @@ class Terms:
         """
         if isinstance(expr, int | float):
             return factor * expr
-        terms = self.ctx.linear_terms(expr)
+        terms = self.ctx.linear_terms(expr) if self.ctx is not None else None
         if terms is not None:  # the hot path: a whole expression as arrays
             self.chunk_rows.append(self.row)
             self.col_chunks.append(terms.idx)
@@ -209,7 +212,7 @@ class Terms:
         return 0.0
 
 
-def collect_linear(expr: Any, ctx: BuildContext, var_col: dict[int, int], n_cols: int
+def collect_linear(expr: Any, ctx: BuildContext | None, var_col: dict[int, int], n_cols: int
                    ) -> tuple[np.ndarray, np.ndarray, float]:
     """``expr`` as (columns, coefficients, constant) over ``n_cols`` known columns.
 
@@ -269,11 +272,17 @@ def _refuse_unsupported(model: pyo.ConcreteModel) -> None:
             "and linear constraints, or deactivate them)")
 
 
-def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
+def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext | None = None) -> MatrixModel:
     """Compile the model's active constraints and its one active objective.
 
+    With a build context, its option amounts are columns :math:`0 \\dots n-1` and its
+    remembered expressions enter as arrays; without one (a park-design model) the columns
+    follow the model's variables in declaration order.
+
     Raises:
-        SolveError: with no or several active objectives, or a non-linear expression.
+        ComponentError: naming each active component the compiler cannot translate (SOS,
+            logical, disjunctive) and each constraint or objective that is not linear.
+        SolveError: with no or several active objectives.
     """
     _refuse_unsupported(model)
     columns: list[Any] = []
@@ -284,10 +293,11 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
         columns.append(var)
         return len(columns) - 1
 
-    columns.extend(ctx.amount_vars)
-    var_col.update(zip(map(id, ctx.amount_vars), range(len(columns)), strict=True))
-    amount = ctx.amount_vars[0].parent_component() if ctx.amount_vars else None
-    if amount is not None and len(amount) != len(ctx.amount_vars):
+    amount_vars = ctx.amount_vars if ctx is not None else []
+    columns.extend(amount_vars)
+    var_col.update(zip(map(id, amount_vars), range(len(columns)), strict=True))
+    amount = amount_vars[0].parent_component() if amount_vars else None
+    if amount is not None and len(amount) != len(amount_vars):
         amount = None  # indices added after the build: walk every variable
     for component in model.component_objects(pyo.Var, descend_into=True, sort=False):
         if component is amount:  # its data are the amount columns already
@@ -301,14 +311,14 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
     row_lower: list[float] = []
     row_upper: list[float] = []
     for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
-        lower, body, upper = con.to_bounded_expression(True)
+        lower, body, upper = bounded_expression(con)
         if lower is None and upper is None:
             continue
         terms.row = len(rows)
         try:
             constant = terms.add(body)
         except SolveError as err:
-            raise SolveError(f"constraint {con.name}: {err}") from None
+            raise ComponentError(f"constraint {con.name}: {err}") from None
         rows.append(con)
         row_lower.append(-INF if lower is None else float(lower) - constant)
         row_upper.append(INF if upper is None else float(upper) - constant)
@@ -319,7 +329,10 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext) -> MatrixModel:
     if len(objectives) != 1:
         raise SolveError(f"the model has {len(objectives)} active objectives; it needs one")
     objective = objectives[0]
-    offset = terms.add(objective.expr)
+    try:
+        offset = terms.add(objective.expr)
+    except SolveError as err:
+        raise ComponentError(f"objective {objective.name}: {err}") from None
     obj_cols, obj_coefs = terms.take()
 
     n_cols = len(columns)
@@ -338,19 +351,16 @@ def _column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Bounds and integrality of each column (a fixed variable: both bounds at its value).
 
     Read in bulk from the variables' stored bounds and domains when every stored bound is a
-    plain number or None (how dss and most models make variables); otherwise, or if Pyomo
-    stores them differently, variable by variable through the public API
-    (:func:`_column_data_public`, the reference the bulk path is tested against).
+    plain number or None (how dss and most models make variables,
+    :func:`~dss.optimize.pyomo_internals.stored_bounds`); otherwise variable by variable
+    through the public API (:func:`_column_data_public`, the reference the bulk path is
+    tested against).
     """
-    try:
-        stored_lb = [var._lb for var in columns]
-        stored_ub = [var._ub for var in columns]
-        domains = [var._domain for var in columns]
-        fixed = np.fromiter((var.fixed for var in columns), dtype=bool, count=len(columns))
-    except AttributeError:  # pragma: no cover - another Pyomo layout
+    stored = stored_bounds(columns)
+    if stored is None:
         return _column_data_public(columns)
-    if not set(map(type, stored_lb)) | set(map(type, stored_ub)) <= _PLAIN_BOUND_TYPES:
-        return _column_data_public(columns)
+    lower, upper, domains = stored
+    fixed = np.fromiter((var.fixed for var in columns), dtype=bool, count=len(columns))
     n = len(columns)
     first: dict[int, int] = {}  # domain id -> first column with that domain
     for j, domain in enumerate(domains):
@@ -360,12 +370,11 @@ def _column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     dom_lower, dom_upper = np.empty(len(slot)), np.empty(len(slot))
     dom_integer = np.zeros(len(slot), bool)
     for i, j in enumerate(first.values()):
+        _refuse_domain(columns[j], domains[j])
         lb, ub = domains[j].bounds()
         dom_lower[i] = _bound(lb, -INF)
         dom_upper[i] = _bound(ub, INF)
         dom_integer[i] = columns[j].is_integer()
-    lower = np.fromiter((-INF if v is None else v for v in stored_lb), dtype=float, count=n)
-    upper = np.fromiter((INF if v is None else v for v in stored_ub), dtype=float, count=n)
     lower = np.maximum(lower, dom_lower[which])
     upper = np.minimum(upper, dom_upper[which])
     integer = dom_integer[which].copy()
@@ -373,10 +382,6 @@ def _column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray
         lower[j] = upper[j] = float(columns[j].value or 0.0)
         integer[j] = False
     return lower, upper, integer
-
-
-_PLAIN_BOUND_TYPES = {type(None), float, int}
-"""Stored bound types the bulk path of :func:`_column_data` reads as they are."""
 
 
 def _column_data_public(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -394,9 +399,25 @@ def _column_data_public(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.
         upper[j] = _bound(ub, INF)
         is_integer = integer_domain.get(id(var.domain))
         if is_integer is None:
+            _refuse_domain(var, var.domain)
             is_integer = integer_domain[id(var.domain)] = var.is_integer()
         integer[j] = is_integer
     return lower, upper, integer
+
+
+def _refuse_domain(var: Any, domain: Any) -> None:
+    """Refuse a variable whose domain is not an interval of reals or of integers (a set
+    such as {0, 2, 5} would otherwise be relaxed to its bounds).
+
+    Raises:
+        ComponentError: naming the variable and its domain.
+    """
+    interval = domain.get_interval()
+    if interval is None or interval[2] not in (0, 1):
+        raise ComponentError(
+            f"variable {var.name} has the domain {domain}, which dss cannot pass to HiGHS: "
+            "use Reals, Integers, Binary or an interval of them, and write other value "
+            "sets with binary variables and linear constraints")
 
 
 def _csc(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, n_cols: int

@@ -1,16 +1,22 @@
-"""A compiled model loaded into HiGHS once, then solved, and re-solved after small changes.
+"""The one core: a Pyomo model compiled, loaded into HiGHS once, solved, and re-solved after
+small changes.
 
-Every solve of :func:`dss.optimize.solve.solve_built`, sweep and trade-off frontier goes
-through :class:`PersistentModel`: the Pyomo model is compiled into sparse matrices by
-:func:`dss.optimize.matrix.compile_matrix` and handed to ``highspy`` with ``passModel``;
-then the ``highspy.Highs`` object is driven directly:
+Every solve in dss goes through :class:`HighsModel`: allocation models
+(:func:`dss.optimize.solve.solve_built`, sweeps, trade-off frontiers, coordination, through
+:class:`PersistentModel`), park designs (:func:`dss.planning.solve.solve_model`, portfolios,
+replacement costs) and the infeasibility explanations of both
+(:mod:`dss.optimize.elastic`). The Pyomo model is compiled into sparse matrices by
+:func:`dss.optimize.matrix.compile_matrix` and handed to ``highspy``
+(:func:`dss.optimize.highs.load`); then the ``highspy.Highs`` object is driven directly:
 
 - a right-hand side changes with ``changeRowBounds`` (one row, nothing else re-translated);
 - an objective changes with ``changeColsCost`` / ``changeObjectiveSense``;
 - a new row (an ε-constraint) is added with ``addRow``;
+- a column's bounds change with ``changeColsBounds`` (the deletion filter fixes slacks);
 - results are read from HiGHS's column values as NumPy arrays: reported quantities are
-  linear forms :math:`a^\\top x + a_0` over the columns, extracted once from their Pyomo
-  expressions, so no solution has to be loaded back into Pyomo between points.
+  linear forms (:mod:`dss.optimize.forms`), so no solution has to be loaded back into Pyomo
+  between points; :meth:`HighsModel.write_values` loads a plan into the Pyomo variables
+  when reports need it.
 
 Why not Pyomo's persistent HiGHS interface? Its ``set_instance`` walks every term of every
 expression (0.76 s at 10,000 subunits, most of the build at 100,000), and each ``solve``
@@ -32,207 +38,65 @@ warm-starts from its previous basis.
 from __future__ import annotations
 
 import logging
-import math
-import os
-import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
-from dss.errors import SolveError
+from dss.optimize import highs as core
 from dss.optimize.build import Built
+from dss.optimize.context import BuildContext
+from dss.optimize.forms import FormSet, LinearForm
+from dss.optimize.highs import Solution, highs_options, new_highs, status_of
 from dss.optimize.matrix import MatrixModel, collect_linear, compile_matrix
+
+__all__ = ["FormSet", "HighsModel", "LinearForm", "PersistentModel", "Solution",
+           "amounts_from", "new_highs", "status_of"]
 
 LOGGER = logging.getLogger(__name__)
 
-_TERMINATION = {
-    "kOptimal": "convergenceCriteriaSatisfied",
-    "kInfeasible": "provenInfeasible",
-    "kUnboundedOrInfeasible": "infeasibleOrUnbounded",
-    "kUnbounded": "unbounded",
-    "kTimeLimit": "maxTimeLimit",
-    "kIterationLimit": "iterationLimit",
-    "kSolutionLimit": "iterationLimit",
-    "kObjectiveBound": "objectiveLimit",
-    "kObjectiveTarget": "objectiveLimit",
-    "kInterrupt": "interrupted",
-    "kModelEmpty": "convergenceCriteriaSatisfied",
-}
-"""HiGHS model status -> the termination name Pyomo's interface reports (mapped to a dss
-status by :func:`status_of`, so every path labels runs the same way)."""
 
-
-@dataclass(frozen=True)
-class LinearForm:
-    """A linear function of the HiGHS columns: :math:`f(x) = \\sum_j a_j x_{c_j} + a_0`."""
-
-    cols: np.ndarray
-    coefs: np.ndarray
-    constant: float = 0.0
-
-    def __call__(self, x: np.ndarray) -> float:
-        """Value at the column values ``x``."""
-        return float(np.dot(self.coefs, x[self.cols]) + self.constant)
-
-    def scaled(self, factor: float) -> LinearForm:
-        """The form times ``factor``."""
-        return LinearForm(self.cols, self.coefs * factor, self.constant * factor)
-
-
-class FormSet:
-    """Many linear forms evaluated at once (one vectorised pass per solution):
-
-    .. math:: v_t = \\sum_{j \\in t} a_j x_{c_j} + a_{t0}
-    """
-
-    def __init__(self, forms: dict[str, LinearForm]) -> None:
-        self.labels = list(forms)
-        parts = list(forms.values())
-        self.cols = (np.concatenate([f.cols for f in parts]) if parts
-                     else np.zeros(0, np.int32))
-        self.coefs = np.concatenate([f.coefs for f in parts]) if parts else np.zeros(0)
-        self.term = np.repeat(np.arange(len(parts)), [len(f.cols) for f in parts])
-        self.constants = np.array([f.constant for f in parts], dtype=float)
-
-    def __call__(self, x: np.ndarray) -> dict[str, float]:
-        """Label -> value at the column values ``x``."""
-        values = np.bincount(self.term, weights=self.coefs * x[self.cols],
-                             minlength=len(self.labels)) + self.constants
-        return dict(zip(self.labels, values.tolist(), strict=True))
-
-
-@dataclass
-class Solution:
-    """Outcome of one HiGHS run on a persistent model.
-
-    Attributes:
-        status: dss status label (see :mod:`dss.optimize.solve`).
-        termination: HiGHS model status name.
-        objective: Objective value (None without a plan).
-        bound: Best proven bound (MIP dual bound; the objective for an optimal LP).
-        gap: Relative gap :math:`|\\text{bound} - \\text{objective}| /
-            \\max(|\\text{objective}|, 1)` (0 for an optimal LP; the 1 keeps a zero
-            objective from turning a tiny absolute gap into a huge relative one).
-        x: Column values (None without a plan).
-        seconds: Wall-clock time of the run.
-        method: ``lp``, ``mip``, or ``relaxation`` (a MIP whose LP relaxation had an
-            integral optimum, see :meth:`PersistentModel.start_from_relaxation`).
-    """
-
-    status: str
-    termination: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    x: np.ndarray | None
-    seconds: float
-    method: str = ""
-
-    @property
-    def has_plan(self) -> bool:
-        """Whether column values are available."""
-        return self.x is not None
-
-
-def _highspy():
-    try:
-        import highspy
-    except ImportError as err:  # pragma: no cover - highspy is a core dependency
-        raise SolveError(f"HiGHS is not available ({err}): install it with `pip install "
-                         "highspy`") from None
-    return highspy
-
-
-def status_of(termination: str, has_solution: bool) -> str:
-    """dss status label of a termination name (see :mod:`dss.optimize.solve`)."""
-    name = termination.lower()
-    if "convergencecriteriasatisfied" in name:
-        return "optimal"
-    if "infeasible" in name:  # infeasible, or infeasible-or-unbounded
-        return "infeasible"
-    if "unbounded" in name:
-        return "unbounded"
-    if "maxtimelimit" in name:
-        return "time_limit" if has_solution else "infeasible_or_timeout"
-    if has_solution:
-        return "feasible"
-    return "error"
-
-
-_BANNER = {"shown": False}
-"""Whether this process has made its first HiGHS instance (the one that prints a banner)."""
-_BANNER_LOCK = threading.Lock()
-
-
-def new_highs() -> Any:
-    """A fresh ``highspy.Highs`` with its output off.
-
-    HiGHS prints a banner to the process's standard output when the first instance is
-    created; the command line owns the console, so the descriptor is silenced meanwhile.
-    Only that first time: redirecting descriptor 1 is process-wide, and later instances are
-    made while other threads may be printing (the background duals).
-    """
-    hs = _highspy()
-    with _BANNER_LOCK:
-        if _BANNER["shown"]:
-            highs = hs.Highs()
-            highs.setOptionValue("output_flag", False)
-            return highs
-        try:
-            sys.stdout.flush()
-            saved = os.dup(1)
-        except (OSError, ValueError):  # no usable descriptor 1: nothing to protect
-            saved = None
-        if saved is not None:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.close(devnull)
-        try:
-            highs = hs.Highs()
-            highs.setOptionValue("output_flag", False)
-            _BANNER["shown"] = True
-        finally:
-            if saved is not None:
-                os.dup2(saved, 1)
-                os.close(saved)
-        return highs
-
-
-class PersistentModel:
-    """A :class:`~dss.optimize.build.Built` model held in HiGHS for repeated solves.
+class HighsModel:
+    """A Pyomo model held in HiGHS for repeated solves.
 
     Args:
-        built: The compiled model (its Pyomo objective is translated as the initial one).
+        model: The Pyomo model (its one active objective is translated as the initial one).
+        options: HiGHS options by name (:func:`dss.optimize.highs.highs_options`, or a
+            planning problem's).
+        ctx: The allocation model's build context (its option amounts are the first columns
+            and its remembered expressions enter as arrays), or None.
         warm_start: Keep HiGHS's basis and incumbent between runs (faster). When false,
             every run starts from scratch (``clearSolver``), so a point's result does not
             depend on which points were solved before it in the same instance.
         log: Called with each line HiGHS logs (None: HiGHS stays silent).
+
+    Raises:
+        ComponentError: if the model holds a component the compiler cannot translate.
+        SolveError: if HiGHS refuses the model.
     """
 
-    def __init__(self, built: Built, warm_start: bool = False,
+    def __init__(self, model: pyo.ConcreteModel, options: dict[str, Any],
+                 ctx: BuildContext | None = None, warm_start: bool = False,
                  log: Callable[[str], None] | None = None) -> None:
         start = time.perf_counter()
-        self.built = built
+        self.model = model
+        self.ctx = ctx
+        self.options = dict(options)
         self.warm_start = warm_start
-        self._hs = _highspy()
-        with PauseGC():  # see compile_problem
-            self.matrix: MatrixModel = compile_matrix(built.model, built.ctx)
+        self._hs = core.highspy_module()
+        with PauseGC():  # see dss.optimize.build.compile_problem
+            self.matrix: MatrixModel = compile_matrix(model, ctx)
         self.translate_seconds = time.perf_counter() - start
         self.highs = new_highs()
-        self._configure(self.highs)
+        core.configure(self.highs, self.options)
         if log is not None:
             self.highs.setOptionValue("log_to_console", False)
             self.highs.setOptionValue("output_flag", True)
             self.highs.cbLogging += lambda event: log(event.message)
-        status = self.highs.passModel(self.matrix.highs_lp(self._hs))
-        if status == self._hs.HighsStatus.kError:
-            raise SolveError("HiGHS refused the model (passModel failed): check for "
-                             "infinite or NaN coefficients in the inputs")
+        core.load(self.highs, self.matrix.highs_lp(self._hs))
         self._var_col: dict[int, int] = self.matrix.var_col
         self._con_row: dict[Any, int] = self.matrix.con_row
         self.n_cols = self.matrix.n_cols
@@ -240,7 +104,6 @@ class PersistentModel:
         self._dual_lp: Any = None
         self._relaxed: Any = None
         self._reference_basis: Any = None
-        self._amount_cols: np.ndarray | None = None
         self.seconds = time.perf_counter() - start
         LOGGER.info("HiGHS model: %d columns, %d rows, %d integer, %d nonzeros; compiled in "
                     "%.2f s, loaded in %.2f s", self.n_cols, self.matrix.n_rows,
@@ -251,13 +114,6 @@ class PersistentModel:
     def is_mip(self) -> bool:
         """Whether the model has integer columns."""
         return len(self.integer_cols) > 0
-
-    def _configure(self, highs: Any) -> None:
-        """Apply the model's solver options (:func:`dss.optimize.solve.highs_options`)."""
-        from dss.optimize.solve import highs_options
-
-        for key, value in highs_options(self.built.problem.config.solver).items():
-            highs.setOptionValue(key, value)
 
     # ----------------------------------------------------------------- reading the model
     def column(self, var: Any) -> int:
@@ -277,13 +133,19 @@ class PersistentModel:
         Raises:
             SolveError: if the expression is not linear.
         """
-        cols, coefs, constant = collect_linear(expr, self.built.ctx, self._var_col,
-                                               self.n_cols)
+        cols, coefs, constant = collect_linear(expr, self.ctx, self._var_col, self.n_cols)
         if not len(cols):
             return LinearForm(np.zeros(0, np.int32), np.zeros(0), constant)
         unique, inverse = np.unique(cols.astype(np.int32), return_inverse=True)
         summed = np.bincount(inverse, weights=coefs, minlength=len(unique))
         return LinearForm(unique.astype(np.int32), summed, constant)
+
+    def write_values(self, x: np.ndarray) -> None:
+        """Load column values into the Pyomo variables (fixed ones keep their value), so
+        reports can evaluate their expressions."""
+        for var, value in zip(self.matrix.columns, x.tolist(), strict=True):
+            if not var.fixed:
+                var.set_value(value, skip_validation=True)
 
     # ---------------------------------------------------------------- changing the model
     def row_bounds(self, row: int) -> tuple[float, float]:
@@ -298,6 +160,15 @@ class PersistentModel:
         up = inf if upper is None else float(upper)
         for h in self._instances():
             h.changeRowBounds(int(row), lo, up)
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change columns' bounds (:math:`\\pm\\infty` for none)."""
+        inf = self._hs.kHighsInf
+        cols = np.asarray(cols, dtype=np.int32)
+        lo = np.maximum(np.asarray(lower, dtype=float), -inf)
+        up = np.minimum(np.asarray(upper, dtype=float), inf)
+        for h in self._instances():
+            h.changeColsBounds(len(cols), cols, lo, up)
 
     def add_row(self, form: LinearForm, lower: float | None, upper: float | None) -> int:
         """Add a row ``lower <= form <= upper``; returns its index."""
@@ -320,12 +191,11 @@ class PersistentModel:
             h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), costs)
             h.changeObjectiveOffset(float(form.constant))
 
-    @property
-    def amount_cols(self) -> np.ndarray:
-        """HiGHS column of each option's ``amount`` variable (columns 0 .. n-1)."""
-        if self._amount_cols is None:  # compile_matrix numbers the amounts first
-            self._amount_cols = np.arange(len(self.built.ctx.amount_vars), dtype=np.int64)
-        return self._amount_cols
+    def set_options(self, **options: Any) -> None:
+        """Change HiGHS options (e.g. ``time_limit``) of every instance."""
+        self.options.update(options)
+        for h in self._instances():
+            core.configure(h, options)
 
     def _instances(self) -> list[Any]:
         return [h for h in (self.highs, self._dual_lp, self._relaxed) if h is not None]
@@ -335,10 +205,10 @@ class PersistentModel:
         lp = self.highs.getLp()
         lp.integrality_ = []
         copy = new_highs()
-        self._configure(copy)
+        core.configure(copy, self.options)
         if not presolve:
             copy.setOptionValue("presolve", "off")
-        copy.passModel(lp)
+        core.load(copy, lp)
         return copy
 
     # ------------------------------------------------------- relaxation-first re-solves
@@ -373,7 +243,7 @@ class PersistentModel:
             relaxed.changeRowBounds(int(row), max(float(lower), -inf), min(float(upper), inf))
         relaxed.clearSolver()
         relaxed.run()
-        if "kOptimal" in str(relaxed.getModelStatus()):
+        if core.is_optimal(relaxed):
             self._reference_basis = relaxed.getBasis()
         for row, (lower, upper) in saved.items():
             relaxed.changeRowBounds(int(row), float(lower), float(upper))
@@ -391,7 +261,7 @@ class PersistentModel:
         except Exception as err:  # noqa: BLE001 - the MIP run decides
             LOGGER.info("LP relaxation failed (%s); solving the MIP", err)
             return None
-        if "kOptimal" not in str(h.getModelStatus()):
+        if not core.is_optimal(h):
             return None
         x = np.asarray(h.getSolution().col_value, dtype=float)
         values = x[self.integer_cols]
@@ -401,7 +271,7 @@ class PersistentModel:
             return None
         x[self.integer_cols] = rounded
         objective = float(h.getInfo().objective_function_value)
-        return Solution("optimal", _TERMINATION["kOptimal"], objective, objective, 0.0, x,
+        return Solution("optimal", core.TERMINATION["kOptimal"], objective, objective, 0.0, x,
                         time.perf_counter() - start, "relaxation")
 
     # ------------------------------------------------------------------------- solving
@@ -416,39 +286,8 @@ class PersistentModel:
             h.clearSolver()
             if self._reference_basis is not None and not self.is_mip:
                 h.setBasis(self._reference_basis)
-        start = time.perf_counter()
-        try:
-            status = h.run()
-            if status == self._hs.HighsStatus.kError and "kNotset" in str(h.getModelStatus()):
-                # HiGHS keeps one thread pool per process, sized by the first run; a run
-                # asking for another `threads` refuses to start. Rebuild the pool, retry once.
-                LOGGER.info("HiGHS thread pool resized to the model's `threads` option")
-                h.resetGlobalScheduler(True)
-                h.run()
-        except Exception as err:  # noqa: BLE001 - report any solver crash as a SolveError
-            raise SolveError(f"HiGHS failed: {type(err).__name__}: {err}") from err
-        seconds = time.perf_counter() - start
-        status_name = str(h.getModelStatus()).split(".")[-1]
-        termination = _TERMINATION.get(status_name, status_name)
-        info = h.getInfo()
-        has_plan = int(info.primal_solution_status) == 2
-        status = status_of(termination, has_plan)
-        if status == "infeasible_or_timeout":
-            status = "time_limit"
-        objective = float(info.objective_function_value) if has_plan else None
-        if self.is_mip:
-            bound = float(info.mip_dual_bound)
-            bound = bound if math.isfinite(bound) else None
-        else:
-            bound = objective if status == "optimal" else None
-        gap = None
-        if objective is not None and bound is not None:
-            gap = abs(bound - objective) / max(abs(objective), 1.0)  # 1: no blow-up at 0
-            if status == "optimal" and not self.is_mip:
-                gap = 0.0
-        x = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
-        return Solution(status, termination, objective, bound, gap, x, seconds,
-                        "mip" if self.is_mip else "lp")
+        seconds = core.run(h)
+        return core.read(h, self.is_mip, seconds)
 
     def row_duals(self, solution: Solution) -> np.ndarray | None:
         """Marginal value of every row's bound at a solution: the LP duals or, for a MIP,
@@ -475,7 +314,7 @@ class PersistentModel:
         except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
             LOGGER.warning("no fixed-MIP duals: %s", err)
             return None
-        if "kOptimal" not in str(lp.getModelStatus()):
+        if not core.is_optimal(lp):
             return None
         sol = lp.getSolution()
         return np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
@@ -492,6 +331,31 @@ class PersistentModel:
             # (100,000-subunit synthetic basin: 2.2 s with it, 1.0 s without).
             self._dual_lp = self._lp_copy(presolve=False)
         return self._dual_lp
+
+
+class PersistentModel(HighsModel):
+    """A :class:`~dss.optimize.build.Built` allocation model held in HiGHS, with the
+    options of its ``solver`` section (:func:`dss.optimize.highs.highs_options`).
+
+    Args:
+        built: The compiled model (its Pyomo objective is translated as the initial one).
+        warm_start: As :class:`HighsModel`.
+        log: As :class:`HighsModel`.
+    """
+
+    def __init__(self, built: Built, warm_start: bool = False,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.built = built
+        self._amount_cols: np.ndarray | None = None
+        super().__init__(built.model, highs_options(built.problem.config.solver),
+                         built.ctx, warm_start, log)
+
+    @property
+    def amount_cols(self) -> np.ndarray:
+        """HiGHS column of each option's ``amount`` variable (columns 0 .. n-1)."""
+        if self._amount_cols is None:  # compile_matrix numbers the amounts first
+            self._amount_cols = np.arange(len(self.built.ctx.amount_vars), dtype=np.int64)
+        return self._amount_cols
 
 
 def amounts_from(model: PersistentModel, x: np.ndarray) -> np.ndarray:
