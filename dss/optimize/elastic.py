@@ -24,15 +24,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyomo.environ as pyo
 
-from dss.optimize.context import BuildContext
+from dss.optimize.core import HighsModel
 from dss.optimize.forms import LinearForm
 from dss.optimize.highs import Solution
-from dss.optimize.persistent import HighsModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dss.optimize.context import BuildContext
 
 LOGGER = logging.getLogger(__name__)
 
@@ -78,12 +80,14 @@ class ElasticModel:
         self.solution: Solution | None = None
         self._time_limit = float(options.get("time_limit", np.inf))
 
-    def least_shortfalls(self) -> dict[Key, float] | None:
+    def least_shortfalls(self, any_plan: bool = False) -> dict[Key, float] | None:
         """Solve the elastic model; the least slack of each requirement (values also
-        written to the Pyomo variables), or None if it has no optimal plan."""
+        written to the Pyomo variables), or None if it has no optimal plan (with
+        ``any_plan``: no plan at all; a plan stopped by the time limit then gives
+        shortfalls that may not be the least)."""
         solution = self.core.solve()
         self.solution = solution
-        if solution.status != "optimal" or solution.x is None:
+        if solution.x is None or (solution.status != "optimal" and not any_plan):
             LOGGER.info("elastic model: %s (%s)", solution.status, solution.termination)
             return None
         self.core.write_values(solution.x)

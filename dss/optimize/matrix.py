@@ -20,7 +20,7 @@ of the large expressions (0.62 s at 10,000 subunits against 0.76 s for ``set_ins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -34,8 +34,10 @@ from pyomo.core.expr.numeric_expr import (
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from dss.errors import ComponentError, SolveError
-from dss.optimize.context import BuildContext
 from dss.optimize.pyomo_internals import bounded_expression, stored_bounds
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dss.optimize.context import BuildContext
 
 INF = float("inf")
 

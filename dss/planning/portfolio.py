@@ -20,12 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from dss.errors import InputError, Issue
 from dss.planning.compile import compile_problem
 from dss.planning.problem import PlanningProblem
-from dss.planning.solve import PlanningResult, SolverOptions, solve_model
+from dss.planning.solve import PlanningResult, SolverOptions, load, solve_model
 
 LOGGER = logging.getLogger(__name__)
 
@@ -94,24 +93,24 @@ def portfolio(problem: PlanningProblem, n: int, gap: float | None = None,
                          "invalid portfolio")
     options = options or SolverOptions()
     model = compile_problem(problem)
-    m = model.m
-    m.nogood = pyo.ConstraintList()
+    loaded = load(model, options)  # held in HiGHS once; each cut is one more row
     free = [v for v in model.decisions if not v.fixed]
     results: list[PlanningResult] = []
     for _ in range(n):
-        result = solve_model(model, options)
+        result = solve_model(model, options, loaded)
         if result.solution is None or result.status not in ("optimal", "feasible",
                                                              "time_limit"):
             break
         results.append(result)
         if len(results) == 1 and gap is not None:
             best = model.objective_value()
-            m.near = pyo.Constraint(expr=m.objective.expr <= best + gap * abs(best) + 1e-9)
+            loaded.core.add_row(loaded.core.linear(model.m.objective.expr), None,
+                                best + gap * abs(best) + 1e-9)
         ones = [v for v in free if round(v.value or 0.0) == 1]
         zeros = [v for v in free if round(v.value or 0.0) == 0]
         if not free:
             break
-        m.nogood.add(model.linear([-1.0] * len(ones) + [1.0] * len(zeros), [*ones, *zeros])
-                     >= 1 - len(ones))
+        cut = model.linear([-1.0] * len(ones) + [1.0] * len(zeros), [*ones, *zeros])
+        loaded.core.add_row(loaded.core.linear(cut), 1 - len(ones), None)
     LOGGER.info("portfolio: %d distinct plans", len(results))
     return Portfolio(problem, results)

@@ -1,14 +1,15 @@
-"""Solve a planning problem with HiGHS (Pyomo's ``pyomo.contrib.solver.solvers.highs.Highs``).
+"""Solve a planning problem with HiGHS through the one core
+(:class:`dss.optimize.core.HighsModel`: dss's own matrix compiler, then ``highspy``).
 
-Status labels and exit codes are those of :mod:`dss.optimize.solve` (optimal 0, infeasible
+Status labels and exit codes are those of :mod:`dss.optimize.highs` (optimal 0, infeasible
 3, unbounded 4, error 5, time limit 6, feasible but not proven optimal 7). An infeasible
-problem is explained by :func:`explain_infeasibility`: an elastic re-solve that minimises the
-relative target shortfalls under the same hard constraints.
+problem is explained by :func:`explain_infeasibility`: the elastic re-solve both problem
+families share (:mod:`dss.optimize.elastic`), minimising the relative target shortfalls under
+the same hard constraints, and a deletion filter naming the targets in conflict.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import time
@@ -18,15 +19,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dss.errors import SolveError
-from dss.optimize.solve import EXIT_CODES
+from dss.errors import DssError, SolveError
+from dss.optimize.core import HighsModel
+from dss.optimize.elastic import ElasticModel, Requirement
+from dss.optimize.highs import EXIT_CODES
 from dss.planning.compile import Model, compile_problem
+from dss.planning.evaluate import held_amounts
+from dss.planning.objectives import MinShortfallObjective
+from dss.planning.targets import met
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.config.model import SolverConfig
     from dss.planning.problem import PlanningProblem
 
 LOGGER = logging.getLogger(__name__)
+
+SHORTFALL_COLUMNS = ["target", "feature", "zones", "target_amount", "available", "shortfall",
+                     "shortfall_share", "in_conflict"]
+"""Columns of a planning run's ``shortfalls.csv`` (:func:`explain_infeasibility`)."""
 
 
 @dataclass(frozen=True)
@@ -122,51 +132,56 @@ class PlanningResult:
         return out
 
 
-def _highs() -> Any:
+def highs_settings(options: SolverOptions) -> dict[str, Any]:
+    """HiGHS options by name of a planning solve (extra ``highs`` options last)."""
+    settings: dict[str, Any] = {"presolve": "on" if options.presolve else "off",
+                                "random_seed": 0, "time_limit": float(options.time_limit),
+                                "mip_rel_gap": float(options.gap),
+                                "mip_abs_gap": float(options.abs_gap)}
+    if options.threads:
+        settings["threads"] = int(options.threads)
+    settings.update(options.highs)
+    return settings
+
+
+@dataclass
+class LoadedModel:
+    """A compiled planning model held in HiGHS (the one core,
+    :class:`~dss.optimize.persistent.HighsModel`), with the HiGHS log since the last solve."""
+
+    core: HighsModel
+    lines: list[str]
+
+    def take_log(self) -> str:
+        """The HiGHS log since the last call."""
+        text = "".join(self.lines)
+        self.lines.clear()
+        return text
+
+
+def load(model: Model, options: SolverOptions) -> LoadedModel:
+    """Compile a planning model into HiGHS's matrices and load it (no solve yet).
+
+    Raises:
+        ComponentError: if a part added a component the compiler cannot translate.
+        SolveError: if HiGHS refuses the model.
+    """
+    lines: list[str] = []
+
+    def log(message: str) -> None:
+        lines.append(message)
+        if options.verbose:
+            for line in message.rstrip("\n").splitlines():
+                LOGGER.info("HiGHS: %s", line)
+
     try:
-        from pyomo.contrib.solver.solvers.highs import Highs
-    except ImportError as err:  # pragma: no cover - depends on the installed Pyomo
-        raise SolveError(f"Pyomo's HiGHS interface is unavailable ({err}); install "
-                         "pyomo>=6.8 and highspy") from None
-    solver = Highs()
-    if not solver.available():  # pragma: no cover
-        raise SolveError("HiGHS is not available: install it with `pip install highspy`")
-    return solver
-
-
-def status_of(termination: str, has_solution: bool) -> str:
-    """dss status label of a Pyomo termination condition."""
-    name = termination.lower()
-    if "convergencecriteriasatisfied" in name:
-        return "optimal"
-    if "infeasible" in name:
-        return "infeasible"
-    if "unbounded" in name:
-        return "unbounded"
-    if "maxtimelimit" in name:
-        return "time_limit"
-    return "feasible" if has_solution else "error"
-
-
-def run(model: Model, options: SolverOptions) -> tuple[Any, float, str]:
-    """Run HiGHS on a compiled model; returns (results, seconds, log)."""
-    solver = _highs()
-    log = io.StringIO()
-    streams: list[Any] = [log]
-    if options.verbose:
-        streams.append(LOGGER)
-    highs_options: dict[str, Any] = {"presolve": "on" if options.presolve else "off",
-                                     "random_seed": 0, **options.highs}
-    start = time.perf_counter()
-    try:
-        results = solver.solve(model.m, tee=streams, time_limit=options.time_limit,
-                               rel_gap=options.gap, abs_gap=options.abs_gap,
-                               threads=options.threads or None, load_solutions=False,
-                               raise_exception_on_nonoptimal_result=False,
-                               solver_options=highs_options)
-    except Exception as err:  # noqa: BLE001 - any solver crash is a SolveError
-        raise SolveError(f"HiGHS failed: {type(err).__name__}: {err}") from err
-    return results, time.perf_counter() - start, log.getvalue()
+        core = HighsModel(model.m, highs_settings(options), log=log)
+    except DssError:  # a located, user-facing error (a refused component, HiGHS's refusal)
+        raise
+    except Exception as err:  # noqa: BLE001 - any hand-off failure is a solver error
+        raise SolveError(f"HiGHS could not load the model: {type(err).__name__}: {err}"
+                         ) from err
+    return LoadedModel(core, lines)
 
 
 def read_solution(model: Model) -> np.ndarray:
@@ -179,25 +194,33 @@ def read_solution(model: Model) -> np.ndarray:
     return np.clip(values, 0.0, 1.0) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def solve_model(model: Model, options: SolverOptions) -> PlanningResult:
-    """Solve a compiled model and read its plan, objective, bound and gap."""
-    results, seconds, log = run(model, options)
-    termination = str(results.termination_condition).split(".")[-1]
-    sol_status = str(getattr(results, "solution_status", "")).lower()
-    has_solution = ("optimal" in sol_status or "feasible" in sol_status) and \
-        "infeasible" not in sol_status
-    status = status_of(termination, has_solution)
+def solve_model(model: Model, options: SolverOptions, loaded: LoadedModel | None = None
+                ) -> PlanningResult:
+    """Solve a compiled model and read its plan, objective, bound and gap.
+
+    Args:
+        model: The compiled model.
+        options: Solver options.
+        loaded: The model already held in HiGHS (:func:`load`; a portfolio adds its cuts
+            there); None: compile and load it now.
+    """
+    start = time.perf_counter()
+    loaded = loaded or load(model, options)
+    solution = loaded.core.solve()
+    seconds = time.perf_counter() - start
+    termination, status = solution.termination, solution.status
+    has_solution = solution.has_plan
     sense = -1.0 if model.problem.objective is not None and \
         model.problem.objective.sense == "max" else 1.0
     objective = bound = gap = None
-    solution = None
+    plan = None
     terms: dict[str, float] = {}
     if has_solution:
-        results.solution_loader.load_vars()
-        solution = read_solution(model)
+        loaded.core.write_values(solution.x)
+        plan = read_solution(model)
         objective = sense * model.objective_value()
         terms = {t.label: t.value() for t in model.terms if t.role != "tie_breaker"}
-    raw_bound = results.objective_bound
+    raw_bound = solution.bound
     if raw_bound is not None and math.isfinite(raw_bound):
         # the bound of the objective without prioritizr's tie-breaking cost term (<= 0.01)
         tie = model.objective_value(True) - model.objective_value() if has_solution else 0.0
@@ -210,8 +233,8 @@ def solve_model(model: Model, options: SolverOptions) -> PlanningResult:
         LOGGER.warning("time limit reached without a plan")
     LOGGER.info("planning solve: %s (%s) objective=%s bound=%s in %.2f s", status,
                 termination, objective, bound, seconds)
-    return PlanningResult(model.problem, status, termination, objective, bound, gap, solution,
-                          terms, model.seconds, seconds, log)
+    return PlanningResult(model.problem, status, termination, objective, bound, gap, plan,
+                          terms, model.seconds, seconds, loaded.take_log())
 
 
 def solve(problem: PlanningProblem, options: SolverOptions | None = None) -> PlanningResult:
@@ -231,47 +254,55 @@ def solve(problem: PlanningProblem, options: SolverOptions | None = None) -> Pla
 
 def explain_infeasibility(problem: PlanningProblem, options: SolverOptions | None = None
                           ) -> pd.DataFrame:
-    """Least relative target shortfalls that keep the other constraints (an elastic
-    re-solve: the minimum-shortfall objective, with the original budget if any).
+    """Least relative target shortfalls that keep the other constraints, and the smallest
+    set of targets in conflict: the elastic re-solve and deletion filter both problem
+    families share (:class:`~dss.optimize.elastic.ElasticModel`), on the minimum-shortfall
+    model (the original budget if any, penalties dropped).
 
     Returns:
         One row per target: ``target``, ``feature``, ``zones``, ``target_amount``,
         ``available`` (the most any plan can hold, ignoring every other constraint),
-        ``shortfall`` (least amount missing) and ``shortfall_share``; empty when the hard
-        constraints (locks, rules, contiguity, budget) conflict by themselves.
+        ``shortfall`` (least amount missing), ``shortfall_share`` and ``in_conflict`` (in
+        the smallest conflicting set found: relaxing any one of them makes room for the
+        others); empty when the hard constraints (locks, rules, contiguity, budget) conflict
+        by themselves.
     """
-    from dss.planning.objectives import MinShortfallObjective
-
-    columns = ["target", "feature", "zones", "target_amount", "available", "shortfall",
-               "shortfall_share"]
     if not problem.targets:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=SHORTFALL_COLUMNS)
     budget = getattr(problem.objective, "budget", None)
     elastic = replace(problem, objective=MinShortfallObjective(budget), penalties=())
+    settings = highs_settings(replace(options or SolverOptions(), time_limit=60.0))
     try:
-        result = solve_model(compile_problem(elastic), replace(options or SolverOptions(),
-                                                               time_limit=60.0))
+        model = compile_problem(elastic)
+        block = next(b for part, b in zip(elastic.parts(), model.blocks.values(), strict=True)
+                     if part is elastic.objective)
+        labels = problem.target_labels()
+        reqs = [Requirement("targets", labels[k], block.shortfall[k])
+                for k in block.shortfall]
+        held_model = ElasticModel(model.m, reqs, settings)
+        found = held_model.least_shortfalls(any_plan=True)
+        if found is None:
+            return pd.DataFrame(columns=SHORTFALL_COLUMNS)
+        plan = read_solution(model)
+        conflict, _finished = held_model.conflict_set(
+            {key: value for key, value in found.items() if value > 1e-7})
     except Exception as err:  # noqa: BLE001 - an explanation is a bonus, never a failure
         LOGGER.warning("could not explain the infeasibility: %s", err)
-        return pd.DataFrame(columns=columns)
-    if result.solution is None:
-        return pd.DataFrame(columns=columns)
-    from dss.planning.evaluate import held_amounts
-
+        return pd.DataFrame(columns=SHORTFALL_COLUMNS)
     data = problem.data
-    held = held_amounts(problem, result.solution)
+    held = held_amounts(problem, plan)
     # the most any plan holds: every unit in its best zone of the target's group
     available = [float(np.maximum(data.feature_matrix(t.feature)[:, list(t.zones)], 0.0)
                        .max(axis=1).sum()) for t in problem.targets]
-    from dss.planning.targets import met
-
     is_met = met(problem.targets, held, 1e-7)
+    in_conflict = {label for _owner, label in conflict}
     rows = []
-    for k, (label, t) in enumerate(zip(problem.target_labels(), problem.targets, strict=True)):
+    for k, (label, t) in enumerate(zip(labels, problem.targets, strict=True)):
         short = 0.0 if is_met[k] else abs(t.amount - held[k])  # excess for an upper bound
         rows.append({"target": label, "feature": data.feature_ids[t.feature],
                      "zones": "+".join(data.zones[z] for z in t.zones),
                      "target_amount": t.amount, "available": available[k],
                      "shortfall": short,
-                     "shortfall_share": short / t.amount if t.amount > 0 else 0.0})
-    return pd.DataFrame(rows, columns=columns)
+                     "shortfall_share": short / t.amount if t.amount > 0 else 0.0,
+                     "in_conflict": label in in_conflict})
+    return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS)
