@@ -18,6 +18,7 @@ scar_reveg at half its capacity makes the cap bind at exactly 5 ha and moves the
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -138,7 +139,7 @@ def test_python_api(registered) -> None:
     built = compile_problem(problem)
     block = built.blocks["spread"]
     assert list(block.cap.keys()) == ["scar_reveg"]
-    assert block.cap["scar_reveg"].upper == pytest.approx(5.0)
+    assert pyo.value(block.cap["scar_reveg"].upper) == pytest.approx(5.0)
     result = problem.solve()
     assert_capped_plan(result)
     table = problem.component("spread").report(result.built.blocks["spread"],
@@ -158,7 +159,7 @@ def test_every_action_by_default(registered) -> None:
     built = compile_problem(problem)
     caps = built.blocks["spread"].cap
     assert sorted(caps.keys()) == ["check_dam", "gfg_forest", "scar_reveg", "sewage"]
-    assert caps["gfg_forest"].upper == pytest.approx(0.3 * (20 + 40 + 25))
+    assert pyo.value(caps["gfg_forest"].upper) == pytest.approx(0.3 * (20 + 40 + 25))
     result = problem.solve()
     opts = built.ctx.options
     for action in caps.keys():
@@ -294,3 +295,145 @@ def test_a_component_the_compiler_cannot_pass_on_is_refused(tmp_path: Path) -> N
         assert not (tmp_path / "out").exists()
     finally:
         unregister("test_sos_pair")
+
+
+class LogicalPair(Component):
+    """At least one of two flags holds, as a Pyomo ``LogicalConstraint`` over ``BooleanVar``.
+
+    .. math:: f_0 \\lor f_1
+
+    Pyomo: ``flag`` (``BooleanVar``) and ``logic`` (``LogicalConstraint``), which the matrix
+    compiler cannot pass to HiGHS.
+    """
+
+    type_name = "test_logical_pair"
+    role = Role.CONSTRAINT
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        block.flag = pyo.BooleanVar([0, 1])
+        block.logic = pyo.LogicalConstraint(expr=pyo.lor(block.flag[0], block.flag[1]))
+
+
+class EitherOrPair(Component):
+    """Either the first or the second option is unused, as a disjunction (Pyomo GDP).
+
+    .. math:: [x_0 = 0] \\veebar [x_1 = 0]
+
+    Pyomo: ``off`` (two ``Disjunct`` blocks) and ``choice`` (a ``Disjunction``).
+    """
+
+    type_name = "test_either_or_pair"
+    role = Role.CONSTRAINT
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        from pyomo.gdp import Disjunct, Disjunction
+
+        amount = ctx.model.amount
+        block.off = Disjunct([0, 1])
+        for k in (0, 1):
+            block.off[k].zero = pyo.Constraint(expr=amount[k] == 0)
+        block.choice = Disjunction(expr=[block.off[0], block.off[1]])
+
+
+class ProductCap(Component):
+    """A product of two amounts capped: :math:`x_0 x_1 \\le 1` (not linear).
+
+    Pyomo: ``product`` (a quadratic ``Constraint``).
+    """
+
+    type_name = "test_product_cap"
+    role = Role.CONSTRAINT
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        amount = ctx.model.amount
+        block.product = pyo.Constraint(expr=amount[0] * amount[1] <= 1)
+
+
+class OddSteps(Component):
+    """An own variable that may take only the values 0, 2 or 5 (a discrete value set).
+
+    .. math:: s \\in \\{0, 2, 5\\}, \\qquad s \\le x_0
+
+    Pyomo: ``step`` (a ``Var`` over a ``Set``), ``below`` (a ``Constraint``).
+    """
+
+    type_name = "test_odd_steps"
+    role = Role.CONSTRAINT
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        block.allowed = pyo.Set(initialize=[0, 2, 5])
+        block.step = pyo.Var(domain=block.allowed)
+        block.below = pyo.Constraint(expr=block.step <= ctx.model.amount[0])
+
+
+REFUSED = [(OneOfTwoActions, "pair.sos (SOSConstraint)"),
+           (LogicalPair, "pair.logic (LogicalConstraint)"),
+           (EitherOrPair, "pair.choice (Disjunction)"),
+           (ProductCap, "constraint pair.product"),
+           (OddSteps, "variable pair.step")]
+
+
+@pytest.mark.parametrize(("kind", "named"), REFUSED, ids=[k.type_name for k, _ in REFUSED])
+def test_components_the_compiler_cannot_translate_are_refused_by_dss_solve(
+        tmp_path: Path, kind: type[Component], named: str) -> None:
+    """SOS, logical, disjunctive, non-linear and discrete-domain parts of a researcher's
+    component are each refused through ``dss solve``, naming the Pyomo component: exit 2,
+    never "optimal", nothing written (issue 15: they used to be dropped silently)."""
+    register(kind)
+    try:
+        with pytest.raises(ComponentError, match=re.escape(named)):
+            Problem.from_model(TINY / "model.yaml").add(kind("pair")).solve()
+        model = tmp_path / "model.yaml"
+        text = (TINY / "model.yaml").read_text(encoding="utf-8")
+        model.write_text(text.replace("inputs: .", f"inputs: {TINY}")
+                         + f"  pair: {{type: {kind.type_name}}}\n", encoding="utf-8")
+        result = RUNNER.invoke(app, ["solve", str(model), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2, result.output
+        assert named in result.output
+        assert "optimal" not in result.output
+        assert not (tmp_path / "out").exists()
+    finally:
+        unregister(kind.type_name)
+
+
+class ScarRevegLicence(Component):
+    """A licence for scar revegetation, written in plain Pyomo with its own variables.
+
+    With :math:`K` the scar_reveg options, a total :math:`t \\ge 0`, a binary licence
+    :math:`\\ell` and a licensed size :math:`L`:
+
+    .. math:: t = \\sum_{k \\in K} x_k, \\qquad t \\le L \\ell
+
+    Pyomo: ``total`` and ``licence`` (own ``Var``), ``total_def`` and ``licensed`` (own
+    ``Constraint``, ordinary Pyomo sums over ``ctx.model.amount``, not ``ctx.linear``).
+    """
+
+    type_name = "test_scar_licence"
+    role = Role.CONSTRAINT
+
+    def build(self, block: pyo.Block, ctx: BuildContext) -> None:
+        amount = ctx.model.amount
+        scar = np.flatnonzero(ctx.options["action_id"].to_numpy() == "scar_reveg")
+        block.total = pyo.Var(domain=pyo.NonNegativeReals)
+        block.licence = pyo.Var(domain=pyo.Binary)
+        block.total_def = pyo.Constraint(
+            expr=block.total == sum(amount[int(k)] for k in scar))
+        block.licensed = pyo.Constraint(expr=block.total <= 5.0 * block.licence)
+
+
+def test_a_plain_pyomo_component_with_its_own_variables_solves_correctly() -> None:
+    """Hand-solved: the licence caps scar_reveg at 5 ha (t = 5, the licence taken), and the
+    freed 150,000 CNY buy 7.5 ha more gfg_forest in D (17.5 ha), as the share cap above;
+    the component's own variables carry the plan's values."""
+    register(ScarRevegLicence)
+    try:
+        problem = Problem.from_model(TINY / "model.yaml").add(ScarRevegLicence("licence"))
+        result = problem.solve()
+        assert_capped_plan(result)
+        block = result.built.blocks["licence"]
+        assert pyo.value(block.total) == pytest.approx(5.0)
+        assert pyo.value(block.licence) == pytest.approx(1.0)
+        base = Problem.from_model(TINY / "model.yaml").solve()
+        assert result.objective < base.objective  # the licence binds
+    finally:
+        unregister(ScarRevegLicence.type_name)

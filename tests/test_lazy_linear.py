@@ -1,20 +1,22 @@
 """ArrayLinearExpression: a real Pyomo linear expression whose terms are made on demand.
 
 Checked against a plain ``LinearExpression`` with the same terms: value, standard
-representation, printing, an LP file written by Pyomo, a solve through Pyomo's own HiGHS
-interface, and Pyomo's in-place sums.
+representation, printing, an LP file written by Pyomo (and solved by HiGHS reading it, against
+dss's own compiler), and Pyomo's in-place sums.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pyomo.environ as pyo
 import pytest
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn import generate_standard_repn
 
+from dss.optimize.core import HighsModel
 from dss.optimize.lazy_linear import ArrayLinearExpression, array_linear
 
 
@@ -68,11 +70,26 @@ def test_pyomo_writes_and_solves_it(tmp_path: Path) -> None:
     n.o = pyo.Objective(expr=sum(n.x.values()) + n.y, sense=pyo.maximize)
     n.write(str(tmp_path / "plain.lp"), io_options={"symbolic_solver_labels": True})
     assert (tmp_path / "lazy.lp").read_text() == (tmp_path / "plain.lp").read_text()
-    from pyomo.contrib.solver.solvers.highs import Highs
-
-    results = Highs().solve(m)
-    assert "convergenceCriteriaSatisfied" in str(results.termination_condition)
+    # HiGHS reading Pyomo's file and HiGHS fed by dss's compiler reach the same optimum
+    from_file = _highs_from_file(tmp_path / "lazy.lp")
+    core = HighsModel(m, {})
+    solution = core.solve()
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(from_file, rel=1e-9)
+    core.write_values(solution.x)
     assert pyo.value(lazy) <= 5.0 + 1e-7
+
+
+def _highs_from_file(path: Path, **options: float) -> float:
+    """Optimal objective of an LP file read and solved by HiGHS alone."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    for key, value in options.items():
+        highs.setOptionValue(key, value)
+    highs.readModel(str(path))
+    highs.run()
+    assert "kOptimal" in str(highs.getModelStatus())
+    return float(highs.getInfo().objective_function_value)
 
 
 def test_in_place_sums_keep_the_original_intact() -> None:
@@ -96,10 +113,8 @@ def test_other_pyomo_writers_accept_it(tmp_path: Path, fmt: str) -> None:
 
 
 def test_dss_model_solved_by_pyomo_itself_gives_the_same_plan(tmp_path: Path) -> None:
-    """The compiled Baoxing model is an ordinary Pyomo model: Pyomo's own HiGHS interface and
-    LP writer take it, and reach dss's objective (dss hands HiGHS its own matrices)."""
-    from pyomo.contrib.solver.solvers.highs import Highs
-
+    """The compiled Baoxing model is an ordinary Pyomo model: Pyomo's own LP writer takes it,
+    and HiGHS reading that file reaches dss's objective (dss hands HiGHS its own matrices)."""
     from dss.optimize.build import compile_problem
     from dss.optimize.problem import Problem
     from dss.optimize.solve import solve_built
@@ -109,7 +124,22 @@ def test_dss_model_solved_by_pyomo_itself_gives_the_same_plan(tmp_path: Path) ->
     built = compile_problem(problem)
     built.model.write(str(tmp_path / "baoxing.lp"))
     assert (tmp_path / "baoxing.lp").stat().st_size > 10_000
-    results = Highs().solve(built.model, rel_gap=problem.config.solver.mip_gap)
+    gap = problem.config.solver.mip_gap
+    theirs = _highs_from_file(tmp_path / "baoxing.lp", mip_rel_gap=gap)
     assert ours.status == "optimal", (ours.termination, ours.log[-500:])
-    assert results.incumbent_objective == pytest.approx(ours.objective,
-                                                        rel=2 * problem.config.solver.mip_gap)
+    assert theirs == pytest.approx(ours.objective, rel=2 * gap)
+
+
+def test_a_missing_pyomo_internal_is_named_with_the_pyomo_version(monkeypatch) -> None:
+    """dss checks at import that the Pyomo internals it relies on exist; a missing one is
+    named, with the installed Pyomo version, instead of a wrong model later."""
+    from dss.optimize import pyomo_internals
+
+    monkeypatch.setattr(pyomo_internals, "_NARGS", None)
+    monkeypatch.setattr(pyomo_internals, "_NL_DISPATCH", {})
+    with pytest.raises(pyomo_internals.PyomoInternalsError) as err:
+        pyomo_internals._check()
+    message = str(err.value)
+    assert f"Pyomo {pyomo_internals.PYOMO_VERSION}" in message
+    assert "`_nargs` slot" in message and "NL writer" in message
+    assert "pyomo>=" in message

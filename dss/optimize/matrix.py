@@ -34,7 +34,7 @@ from pyomo.core.expr.numeric_expr import (
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from dss.errors import ComponentError, SolveError
-from dss.optimize.pyomo_internals import bounded_expression, stored_bounds
+from dss.optimize.pyomo_internals import stored_bounds
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.optimize.context import BuildContext
@@ -313,7 +313,7 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext | None = None) ->
     row_lower: list[float] = []
     row_upper: list[float] = []
     for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
-        lower, body, upper = bounded_expression(con)
+        lower, body, upper = con.to_bounded_expression(True)
         if lower is None and upper is None:
             continue
         terms.row = len(rows)

@@ -9,14 +9,13 @@ missing piece, instead of producing a wrong model:
 - the writers' dispatch tables, which pick a handler by the exact class of an expression
   node: ``pyomo.repn.standard_repn._repn_collectors`` (``generate_standard_repn``), the
   LP writer's before-child dispatcher (``pyomo.repn.linear``) and the NL writer's
-  ``_before_child_handlers`` (``pyomo.repn.ampl``, ``pyomo.repn.plugins.nl_writer`` before
-  Pyomo 6.8); :class:`ArrayLinearExpression` is given the handlers of ``LinearExpression``;
+  ``_before_child_handlers`` (``pyomo.repn.ampl``); :class:`ArrayLinearExpression` is given
+  the handlers of ``LinearExpression``;
 - a variable's stored ``_lb``, ``_ub`` and ``_domain``, read in bulk by
   :func:`stored_bounds` (the public ``var.bounds`` is 20 times slower on 500,000 columns).
 
-Public API that differs between the supported Pyomo releases is bridged here too
-(:func:`bounded_expression`). The supported range is the one ``pyproject.toml`` declares and
-``.ci/run`` tests (its lowest and its latest release).
+The supported range is the one ``pyproject.toml`` declares and ``.ci/run`` tests (its lowest
+and its latest release).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ def _fail(missing: list[str]) -> PyomoInternalsError:
     return PyomoInternalsError(
         f"dss cannot use Pyomo {PYOMO_VERSION}: it lacks {'; '.join(missing)}. Install a "
         "Pyomo release in the range dss declares (pyproject.toml, e.g. "
-        "`pip install 'pyomo>=6.7.1,<7'`), or report this Pyomo release as unsupported")
+        "`pip install 'pyomo>=6.8,<7'`), or report this Pyomo release as unsupported")
 
 
 def _slot(name: str) -> Any:
@@ -74,8 +73,7 @@ _ARGS = _slot("_args_")
 _NARGS = _slot("_nargs")
 _LP_DISPATCH = _first([("pyomo.repn.linear", "LinearRepnVisitor.before_child_dispatcher"),
                        ("pyomo.repn.linear", "_before_child_dispatcher")])
-_NL_DISPATCH = _first([("pyomo.repn.ampl", "_before_child_handlers"),
-                       ("pyomo.repn.plugins.nl_writer", "_before_child_handlers")])
+_NL_DISPATCH = _first([("pyomo.repn.ampl", "_before_child_handlers")])
 _REPN_COLLECTORS = getattr(standard_repn, "_repn_collectors", None)
 
 
@@ -178,24 +176,3 @@ def stored_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, list[Any]
     lower = np.fromiter((-inf if v is None else v for v in stored_lb), dtype=float, count=n)
     upper = np.fromiter((inf if v is None else v for v in stored_ub), dtype=float, count=n)
     return lower, upper, [var._domain for var in columns]
-
-
-def _bounded_by_parts(con: Any) -> tuple[Any, Any, Any]:
-    return con.lb, con.body, con.ub
-
-
-def _bounded_expression(con: Any) -> tuple[Any, Any, Any]:
-    return con.to_bounded_expression(True)
-
-
-def _bounded_expression_reader() -> Any:
-    probe = pyo.ConcreteModel()
-    probe.v = pyo.Var()
-    probe.c = pyo.Constraint(expr=probe.v <= 1)
-    return (_bounded_expression if hasattr(probe.c, "to_bounded_expression")
-            else _bounded_by_parts)  # pragma: no cover - Pyomo before 6.8
-
-
-bounded_expression = _bounded_expression_reader()
-"""``(lower, body, upper)`` of a constraint with its bounds evaluated (None where
-unbounded): ``to_bounded_expression(True)`` from Pyomo 6.8, ``lb``/``body``/``ub`` before."""
