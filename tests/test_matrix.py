@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from dss.optimize.matrix import _column_data, _column_data_public
+from dss.optimize.columns import column_data as _column_data
+from dss.optimize.columns import column_data_public as _column_data_public
 
 
 def _model() -> pyo.ConcreteModel:

@@ -34,7 +34,7 @@ from pyomo.core.expr.numeric_expr import (
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from dss.errors import ComponentError, SolveError
-from dss.optimize.pyomo_internals import stored_bounds
+from dss.optimize.columns import column_data
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.optimize.context import BuildContext
@@ -246,10 +246,6 @@ def _variable(expr: Any) -> bool:
     return not isinstance(expr, int | float) and expr.is_potentially_variable()
 
 
-def _bound(value: Any, default: float) -> float:
-    return default if value is None else float(value)
-
-
 COMPILED_KINDS = frozenset({pyo.Var, pyo.Constraint, pyo.Objective, pyo.Block,
                             pyo.Expression, pyo.Param, pyo.Set, pyo.RangeSet, pyo.Suffix})
 """Pyomo component kinds the compiler reads (or that hold no rows); any other active kind
@@ -341,85 +337,12 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext | None = None) ->
     cost = np.zeros(n_cols)
     np.add.at(cost, obj_cols, obj_coefs)
     start, index, value = _csc(row_ids, col_ids, values, len(rows), n_cols)
-    col_lower, col_upper, integer = _column_data(columns)
+    col_lower, col_upper, integer = column_data(columns)
     return MatrixModel(columns, var_col, rows, {con: i for i, con in enumerate(rows)},
                        col_lower, col_upper, integer,
                        np.asarray(row_lower, dtype=float), np.asarray(row_upper, dtype=float),
                        start, index, value, cost, float(offset),
                        objective.sense == pyo.maximize)
-
-
-def _column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bounds and integrality of each column (a fixed variable: both bounds at its value).
-
-    Read in bulk from the variables' stored bounds and domains when every stored bound is a
-    plain number or None (how dss and most models make variables,
-    :func:`~dss.optimize.pyomo_internals.stored_bounds`); otherwise variable by variable
-    through the public API (:func:`_column_data_public`, the reference the bulk path is
-    tested against).
-    """
-    stored = stored_bounds(columns)
-    if stored is None:
-        return _column_data_public(columns)
-    lower, upper, domains = stored
-    fixed = np.fromiter((var.fixed for var in columns), dtype=bool, count=len(columns))
-    n = len(columns)
-    first: dict[int, int] = {}  # domain id -> first column with that domain
-    for j, domain in enumerate(domains):
-        first.setdefault(id(domain), j)
-    slot = {key: i for i, key in enumerate(first)}
-    which = np.fromiter((slot[id(d)] for d in domains), dtype=np.int64, count=n)
-    dom_lower, dom_upper = np.empty(len(slot)), np.empty(len(slot))
-    dom_integer = np.zeros(len(slot), bool)
-    for i, j in enumerate(first.values()):
-        _refuse_domain(columns[j], domains[j])
-        lb, ub = domains[j].bounds()
-        dom_lower[i] = _bound(lb, -INF)
-        dom_upper[i] = _bound(ub, INF)
-        dom_integer[i] = columns[j].is_integer()
-    lower = np.maximum(lower, dom_lower[which])
-    upper = np.minimum(upper, dom_upper[which])
-    integer = dom_integer[which].copy()
-    for j in np.flatnonzero(fixed):
-        lower[j] = upper[j] = float(columns[j].value or 0.0)
-        integer[j] = False
-    return lower, upper, integer
-
-
-def _column_data_public(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_column_data` variable by variable through Pyomo's public API."""
-    n = len(columns)
-    lower, upper = np.empty(n), np.empty(n)
-    integer = np.zeros(n, dtype=bool)
-    integer_domain: dict[int, bool] = {}  # domain id -> integer? (a few shared domains)
-    for j, var in enumerate(columns):
-        if var.fixed:
-            lower[j] = upper[j] = float(var.value or 0.0)
-            continue
-        lb, ub = var.bounds
-        lower[j] = _bound(lb, -INF)
-        upper[j] = _bound(ub, INF)
-        is_integer = integer_domain.get(id(var.domain))
-        if is_integer is None:
-            _refuse_domain(var, var.domain)
-            is_integer = integer_domain[id(var.domain)] = var.is_integer()
-        integer[j] = is_integer
-    return lower, upper, integer
-
-
-def _refuse_domain(var: Any, domain: Any) -> None:
-    """Refuse a variable whose domain is not an interval of reals or of integers (a set
-    such as {0, 2, 5} would otherwise be relaxed to its bounds).
-
-    Raises:
-        ComponentError: naming the variable and its domain.
-    """
-    interval = domain.get_interval()
-    if interval is None or interval[2] not in (0, 1):
-        raise ComponentError(
-            f"variable {var.name} has the domain {domain}, which dss cannot pass to HiGHS: "
-            "use Reals, Integers, Binary or an interval of them, and write other value "
-            "sets with binary variables and linear constraints")
 
 
 def _csc(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, n_cols: int
