@@ -385,6 +385,24 @@ def test_infeasible_targets_are_explained() -> None:
     result = p.solve(EXACT)
     assert result.status == "infeasible"
     assert result.shortfalls["shortfall"].tolist() == pytest.approx([1.0])
+    assert result.shortfalls["in_conflict"].tolist() == [True]
+
+
+def test_conflicting_targets_are_named() -> None:
+    """Units 1-4 each hold one unit of a, b, c, c; at most one unit may be selected (a linear
+    constraint), unit 4 is locked out. a, b and c each need a unit of their own: the least
+    shortfalls miss two of them by 1, and any two of them conflict, so the deletion filter
+    (the elastic mechanism both problem families share) names exactly two, both short."""
+    p = (line([1, 1, 1, 1], {"a": [1, 0, 0, 0], "b": [0, 1, 0, 0], "c": [0, 0, 1, 1]})
+         .add_absolute_targets(1.0).add_min_set_objective()
+         .add_linear_constraints(1.0, "<=", [1.0, 1.0, 1.0, 1.0])
+         .add_locked_out_constraints([4]))
+    result = p.solve(EXACT)
+    assert result.status == "infeasible"
+    short = result.shortfalls.set_index("target")
+    assert sorted(short["shortfall"].tolist()) == pytest.approx([0.0, 1.0, 1.0])
+    assert short["in_conflict"].sum() == 2
+    assert short.loc[short["in_conflict"], "shortfall"].tolist() == pytest.approx([1.0, 1.0])
 
 
 # ------------------------------------------------------------------------------ bad input
