@@ -12,7 +12,9 @@ missing piece, instead of producing a wrong model:
   ``_before_child_handlers`` (``pyomo.repn.ampl``); :class:`ArrayLinearExpression` is given
   the handlers of ``LinearExpression``;
 - a variable's stored ``_lb``, ``_ub`` and ``_domain``, read in bulk by
-  :func:`stored_bounds` (the public ``var.bounds`` is 20 times slower on 500,000 columns).
+  :func:`stored_bounds` for the hundreds of thousands of columns of a large basin (the
+  public ``var.bounds`` path, :func:`dss.optimize.columns.column_data_public`, is the
+  reference it is tested against).
 
 The supported range is the one ``pyproject.toml`` declares and ``.ci/run`` tests (its lowest
 and its latest release).
