@@ -7,5 +7,6 @@ from dss.planning import (  # noqa: F401 - importing registers the parts
     constraints,
     extra_objectives,
     objectives,
+    park_zoning,
     penalties,
 )
