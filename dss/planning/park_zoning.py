@@ -117,9 +117,9 @@ class ParkZoning(Component):
     so that :math:`G_i w_{ti}` is at most the gain made in :math:`i`, and nothing where
     :math:`i` is outside :math:`Z_t` (exact for binary :math:`z`).
 
-    A plan that designs the park first and then restores inside it is feasible here, so the joint optimum is never worse
-    (``sequential: true`` solves it that way: the design alone at least park cost, its
-    zoning fixed, then the restoration).
+    A plan that designs the park first and then restores inside it is feasible here, so the
+    joint optimum is never worse (``sequential: true`` solves it that way: the design alone
+    at least park cost, its zoning fixed, then the restoration).
 
     Pyomo: ``zone[i * n_zones + z]``; ``design_<part>`` blocks (the parts);
     ``permitted[k]`` and ``required[k]``. Result tables: ``zoning.csv`` (as the park-design
