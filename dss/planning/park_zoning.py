@@ -285,7 +285,8 @@ class ParkZoning(Component):
             if gain is not None and (gain > 0).any():
                 units = np.unique(unit[gain > 0])
                 w = pyo.Var(range(len(units)), bounds=(0, 1))
-                block.add_component(f"restored_w_{len(made)}", w)
+                position = next(j for j, t in enumerate(model.problem.targets) if t is target)
+                block.add_component(f"restored_w_{position}", w)
                 most = np.zeros(model.n)
                 np.add.at(most, unit, gain * cap)
                 for j, i in enumerate(units):
@@ -362,29 +363,25 @@ class ParkZoning(Component):
             data.n_units * data.n_zones)], dtype=float)
         return np.round(values.reshape(data.n_units, data.n_zones)) + 0.0
 
-    def design_table(self, block: pyo.Block, ctx: BuildContext, plan: np.ndarray
-                     ) -> pd.DataFrame:
-        """Targets held by a zoning and the park's cost terms, as a tidy table."""
-        data = self.design(ctx).problem.data
-        rows = []
-        for t in self.design(ctx).problem.targets:
-            held = float((data.feature_matrix(t.feature)[:, list(t.zones)]
-                          * plan[:, list(t.zones)]).sum())
-            met = {">=": held >= t.amount * (1 - 1e-9) - 1e-9,
-                   "<=": held <= t.amount * (1 + 1e-9) + 1e-9,
-                   "=": abs(held - t.amount) <= 1e-6 * max(1.0, abs(t.amount))}[t.sense]
-            rows.append({"item": "target", "name": str(data.features["id"].iat[t.feature]),
-                         "zones": "+".join(data.zones[z] for z in t.zones), "sense": t.sense,
-                         "value": held, "required": t.amount, "met": met, "unit": "feature"})
-        for label, expr in self.penalty_terms(block, ctx).items():
-            rows.append({"item": "cost", "name": label, "zones": "", "sense": "",
-                         "value": float(pyo.value(expr)), "required": np.nan, "met": None,
-                         "unit": "CNY"})
-        return pd.DataFrame(rows, columns=["item", "name", "zones", "sense", "value",
-                                           "required", "met", "unit"])
-
     def plan_tables(self, built: Any, result: Any) -> dict[str, pd.DataFrame]:
-        block = built.blocks[self.name]
-        plan = self.plan_of(block, built.ctx)
-        zoning = zoning_table(self.design(built.ctx), plan)
-        return {"zoning": zoning, "park_design": self.design_table(block, built.ctx, plan)}
+        from dss.planning.park_zoning_check import design_table
+
+        plan = self.plan_of(built.blocks[self.name], built.ctx)
+        return {"zoning": zoning_table(self.design(built.ctx), plan),
+                "park_design": design_table(self, built.ctx, plan, result.amounts)}
+
+    def load_saved(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray,
+                   folder: Any) -> tuple[list[str], str]:
+        """Set the zoning (and what follows from it) from a run folder's ``zoning.csv``,
+        for ``dss verify`` (:func:`dss.planning.park_zoning_check.load_zoning`)."""
+        from dss.planning.park_zoning_check import load_zoning
+
+        return load_zoning(self, block, ctx, amounts, folder)
+
+    def verify_plan(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray,
+                    folder: Any) -> tuple[list[str], str]:
+        """Independent re-check of a saved zoning and plan
+        (:func:`dss.planning.park_zoning_check.check_zoning`)."""
+        from dss.planning.park_zoning_check import check_zoning
+
+        return check_zoning(self, ctx, amounts, folder)
