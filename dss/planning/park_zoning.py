@@ -22,7 +22,10 @@ from dss.errors import InputError, Issue, SolveError
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.components.constraints import ZoneRule
 from dss.optimize.context import BuildContext
+from dss.optimize.results import allocation_table
 from dss.planning.compile import Model
+from dss.planning.park_zoning_check import check_zoning, design_table, load_zoning
+from dss.planning.solve import SolverOptions, solve
 from dss.planning.spec import PlanningSpec
 from dss.planning.study import StudyPlanning, build_study_problem, zoning_table
 
@@ -122,8 +125,10 @@ class ParkZoning(Component):
     at least park cost, its zoning fixed, then the restoration).
 
     Pyomo: ``zone[i * n_zones + z]``; ``design_<part>`` blocks (the parts);
-    ``permitted[k]`` and ``required[k]``. Result tables: ``zoning.csv`` (as the park-design
-    run's) and ``park_design.csv`` (targets held and the park's cost terms).
+    ``permitted[k]`` and ``required[k]``; ``restored_w_<t>`` and ``restored``. Result
+    tables: ``zoning.csv`` (as the park-design run's), ``park_design.csv`` (targets held,
+    designed and restored, and the park's cost terms), and ``allocation.csv``'s ``zone`` is
+    the zone each subunit is given.
     """
 
     type_name = "park_zoning"
@@ -326,8 +331,6 @@ class ParkZoning(Component):
         Raises:
             SolveError: if the design alone has no optimal plan.
         """
-        from dss.planning.solve import SolverOptions, solve
-
         def compute() -> np.ndarray:
             result = solve(self.design(ctx).problem, SolverOptions.from_config(
                 ctx.config.solver))
@@ -364,24 +367,22 @@ class ParkZoning(Component):
         return np.round(values.reshape(data.n_units, data.n_zones)) + 0.0
 
     def plan_tables(self, built: Any, result: Any) -> dict[str, pd.DataFrame]:
-        from dss.planning.park_zoning_check import design_table
-
         plan = self.plan_of(built.blocks[self.name], built.ctx)
-        return {"zoning": zoning_table(self.design(built.ctx), plan),
+        zoning = zoning_table(self.design(built.ctx), plan)
+        allocation = allocation_table(result)  # the zone each subunit is given, not today's
+        allocation["zone"] = allocation["subunit_id"].astype(str).map(
+            dict(zip(zoning["unit"], zoning["zone"], strict=True)))
+        return {"zoning": zoning, "allocation": allocation,
                 "park_design": design_table(self, built.ctx, plan, result.amounts)}
 
     def load_saved(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray,
                    folder: Any) -> tuple[list[str], str]:
         """Set the zoning (and what follows from it) from a run folder's ``zoning.csv``,
         for ``dss verify`` (:func:`dss.planning.park_zoning_check.load_zoning`)."""
-        from dss.planning.park_zoning_check import load_zoning
-
         return load_zoning(self, block, ctx, amounts, folder)
 
     def verify_plan(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray,
                     folder: Any) -> tuple[list[str], str]:
         """Independent re-check of a saved zoning and plan
         (:func:`dss.planning.park_zoning_check.check_zoning`)."""
-        from dss.planning.park_zoning_check import check_zoning
-
         return check_zoning(self, ctx, amounts, folder)

@@ -59,8 +59,10 @@ def design_table(comp: ParkZoning, ctx: BuildContext, plan: np.ndarray,
     problem = comp.design(ctx).problem
     data = problem.data
     spec = comp.params.design
+    names = list(spec.targets) if len(spec.targets) == len(problem.targets) else \
+        data.feature_ids
     rows = []
-    for t in problem.targets:
+    for j, t in enumerate(problem.targets):
         zones = list(t.zones)
         designed = float((data.feature_matrix(t.feature)[:, zones] * plan[:, zones]).sum())
         restored = 0.0
@@ -73,16 +75,17 @@ def design_table(comp: ParkZoning, ctx: BuildContext, plan: np.ndarray,
         met = {">=": held >= t.amount - slack, "<=": held <= t.amount + slack,
                "=": abs(held - t.amount) <= slack}[t.sense]
         key = data.feature_ids[t.feature]
-        rows.append({"item": "target", "name": key,
+        rows.append({"item": "target", "name": names[j] if names is not data.feature_ids
+                     else key, "feature": key,
                      "zones": "+".join(data.zones[z] for z in zones), "sense": t.sense,
                      "designed": designed, "restored": restored, "value": held,
                      "required": t.amount, "met": met,
                      "unit": attribute_unit(spec.features[key].attribute)})
     for label, value in cost_terms(comp, ctx, plan).items():
-        rows.append({"item": "cost", "name": label, "zones": "", "sense": "",
+        rows.append({"item": "cost", "name": label, "feature": "", "zones": "", "sense": "",
                      "designed": value, "restored": 0.0, "value": value,
                      "required": np.nan, "met": None, "unit": "CNY"})
-    return pd.DataFrame(rows, columns=["item", "name", "zones", "sense", "designed",
+    return pd.DataFrame(rows, columns=["item", "name", "feature", "zones", "sense", "designed",
                                        "restored", "value", "required", "met", "unit"])
 
 
