@@ -10,18 +10,23 @@ better than the joint model, and on some studies strictly worse.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 import pytest
 import yaml
 
 from dss.errors import InputError
 from dss.optimize.components import available, get
+from dss.optimize.components.base import register, unregister
 from dss.optimize.problem import Problem
+from dss.planning.parts import Part
+from dss.planning.problem import PlanningProblem
 
 ZONES = ("core", "general", "outside")
 UNITS = ("A", "B", "C")
@@ -279,3 +284,37 @@ def test_bad_design_is_located(tmp_path: Path) -> None:
     assert "components.zones.rules.centre" in columns
     assert "components.zones.rules.centre.forbidden" in columns
     assert "components.zones.rules" in columns  # the zone_rules component must go
+
+
+def test_a_researchers_park_design_part_is_written_as_a_component() -> None:
+    """A part with ``build(block, ctx)`` only, registered with the one ``register``: at most
+    two units selected. Four units with costs 1, 1, 1, 10 and one feature (amounts 1.5,
+    1.5, 1.5, 4; target 4): without it the least cost set is {1, 2, 3} (cost 3, 4.5 held);
+    no two of the first three hold 4, so with it the answer is {4} (cost 10)."""
+    @register
+    @dataclasses.dataclass(frozen=True)
+    class AtMostTwo(Part):
+        """At most two units selected: :math:`\\sum_i y_i \\le 2`."""
+
+        type_name = "at_most_two"
+        kind = "constraint"
+
+        def build(self, block, ctx) -> None:
+            block.cap = pyo.Constraint(expr=sum(ctx.y(i, (0,)) for i in range(ctx.n)) <= 2)
+
+    try:
+        units = pd.DataFrame({"id": [1, 2, 3, 4], "cost": [1.0, 1.0, 1.0, 10.0]})
+        amounts = pd.DataFrame({"feature": "f", "unit": [1, 2, 3, 4],
+                                "amount": [1.5, 1.5, 1.5, 4.0]})
+        problem = (PlanningProblem.from_tables(units, ["f"], amounts).add_min_set_objective()
+                   .add_absolute_targets(4.0))
+        free = problem.solve()
+        capped = problem._add_constraint(AtMostTwo()).solve()
+        assert free.objective == pytest.approx(3.0)
+        assert list(free.selected()) == [1.0, 1.0, 1.0, 0.0]
+        assert capped.objective == pytest.approx(10.0)
+        assert list(capped.selected()) == [0.0, 0.0, 0.0, 1.0]
+        assert get("at_most_two") is AtMostTwo and AtMostTwo.family == "planning"
+        assert AtMostTwo.math().startswith("At most two units")
+    finally:
+        unregister("at_most_two")

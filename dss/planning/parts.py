@@ -65,6 +65,8 @@ class Part(Component):
             named = cls.__dict__.get("name")
             cls.type_name = named if isinstance(named, str) else re.sub(
                 r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+        if "build" in cls.__dict__ and "compile" not in cls.__dict__:
+            cls.compile = _compile_by_build  # a part written as a component: build only
         fields = {n: (Any, Field(description=f"{a} (a field of the part)"))
                   for n, a in _fields(cls).items()}
         cls.Params = create_model(f"{cls.__name__}Params", __base__=Params, **fields)
@@ -86,7 +88,10 @@ class Part(Component):
         """Add this part's variables, constraints and objective terms to ``block``."""
 
     def build(self, block: pyo.Block, ctx: Model) -> None:
-        """The component contract's build: :meth:`compile` on the planning model ``ctx``."""
+        """The component contract's build: :meth:`compile` on the planning model ``ctx``.
+
+        A part may implement ``build(block, ctx)`` instead of :meth:`compile`, as a
+        restoration component does; ``ctx`` is then the planning model being compiled."""
         self.compile(ctx, block)
 
     @classmethod
@@ -105,3 +110,8 @@ def _fields(cls: type) -> dict[str, str]:
             if not text.startswith(("ClassVar", "typing.ClassVar")):
                 out[name] = text
     return out
+
+
+def _compile_by_build(self: Part, model: Model, block: pyo.Block) -> None:
+    """:meth:`Part.compile` of a part that implements ``build``."""
+    self.build(block, model)
