@@ -109,3 +109,13 @@ def test_verify_catches_a_subunit_without_zone(tiny_run: Path, tmp_path: Path) -
     result = run("verify", folder)
     assert result.exit_code == 8
     assert "FAIL  zones decisions: zoning.csv gives no zone to A" in result.stdout
+
+
+def test_dss_components_documents_both_families() -> None:
+    listing = run("components")
+    assert listing.exit_code == 0
+    for name in ("park_zoning", "zone_rules", "min_set", "contiguity", "boundary_penalty"):
+        assert f"  {name} " in listing.stdout
+    part = run("components", "boundary_penalty")
+    assert part.exit_code == 0 and "boundary_penalty (penalty)" in part.stdout
+    assert ".. math::" in part.stdout and "edge_factor" in part.stdout
