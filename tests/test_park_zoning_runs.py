@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from test_park_zoning import ZONES, make_case, write_case
 from typer.testing import CliRunner
 
@@ -119,3 +120,21 @@ def test_dss_components_documents_both_families() -> None:
     part = run("components", "boundary_penalty")
     assert part.exit_code == 0 and "boundary_penalty (penalty)" in part.stdout
     assert ".. math::" in part.stdout and "edge_factor" in part.stdout
+
+
+def test_sequential_with_an_impossible_design_says_why(tmp_path: Path) -> None:
+    """Nobody may live in the core, every unit has people, and the core must hold 90 % of
+    the habitat: the design alone has no zoning, and the sequential run says which target
+    falls short, by how much."""
+    case = make_case(np.random.default_rng(3))
+    case["population"] = np.array([10.0, 10.0, 10.0])
+    case["core_share"] = 0.9
+    path = write_case(tmp_path, case, sequential=True)
+    model = yaml.safe_load(path.read_text(encoding="utf-8"))
+    model["components"]["zones"]["design"]["rules"] = {
+        "nobody": {"attribute": "population", "zones": ["core"], "max": 0}}
+    path.write_text(yaml.safe_dump(model), encoding="utf-8")
+    result = run("solve", path, "-o", tmp_path / "results")
+    assert result.exit_code != 0
+    assert "the park design alone (zones) is infeasible" in result.stderr
+    assert "least shortfalls: sp@core " in result.stderr and "(100.0%)" in result.stderr

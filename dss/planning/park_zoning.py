@@ -335,8 +335,16 @@ class ParkZoning(Component):
             result = solve(self.design(ctx).problem, SolverOptions.from_config(
                 ctx.config.solver))
             if result.status != "optimal" or result.solution is None:
+                short = result.shortfalls
+                detail = ""
+                if len(short):
+                    rows = short[short["shortfall"].astype(float) > 1e-9]
+                    detail = "; least shortfalls: " + ", ".join(
+                        f"{t} {float(v):.6g} ({float(share):.1%})" for t, v, share in zip(
+                            rows["target"], rows["shortfall"], rows["shortfall_share"],
+                            strict=True)) if len(rows) else ""
                 raise SolveError(f"the park design alone ({self.name}) is {result.status}: "
-                                 "there is no zoning to plan the restoration in")
+                                 f"there is no zoning to plan the restoration in{detail}")
             LOGGER.info("park designed alone: cost %.6g CNY", result.objective)
             return result.solution
 
