@@ -57,7 +57,7 @@ def components_from_config(specs: dict[str, dict[str, Any]], source: str = "mode
             continue
         params = {k: v for k, v in spec.items() if k != "type"}
         try:
-            klass = get(str(spec["type"]))
+            klass = get(str(spec["type"]), family="allocation")
             built.append(klass(name, **params))
         except ComponentError as err:
             issues.append(Issue("model", str(err), None, f"components.{name}.type"))

@@ -226,7 +226,7 @@ def compile_problem(problem: PlanningProblem) -> Model:
         block = pyo.Block()
         m.add_component(name, block)
         model.blocks[name] = block
-        part.compile(model, block)
+        part.build(block, model)
     if not model.terms:
         model.add_term("zero", "cost", LinearExpression(constant=0.0, linear_coefs=[],
                                                         linear_vars=[]))

@@ -41,6 +41,7 @@ import yaml
 
 from dss.errors import DssError, InputError, Issue
 from dss.safe_yaml import load_yaml
+from dss.results.saved_decisions import load_saved_decisions
 from dss.results.writer import MANIFEST, file_sha256, write_csv
 
 REL_TOL = 1e-6
@@ -283,6 +284,7 @@ def _check_solve(report: Verification, manifest: dict[str, Any], inputs_dir: Pat
     x = _read_allocation(report, built, alloc_path)
     if x is None:
         return
+    load_saved_decisions(report, built, x)  # e.g. the zones of park_zoning
     _check_constraints(report, built, x)
     _check_spend(report, built, x, summary)
     _check_loads(report, built, x)

@@ -1,9 +1,17 @@
 """The component contract and the registry through which dss and researchers add components.
 
-A component is one documented unit of the optimization model: a constraint group, a benefit
-(valued in currency), or an objective. It validates its own parameters (a frozen, strict
+A component is one documented unit of an optimization model: a constraint group, a benefit
+(valued in currency), an objective, or a penalty. It validates its own parameters (a frozen, strict
 pydantic schema), checks data before anything is built, builds its Pyomo parts on its own
 block, and reports its own results. Its docstring states its mathematics.
+
+There is one contract and one registry for both problem families: ``family`` says which
+model a component belongs to. ``allocation`` components (restoration actions over subunits,
+:mod:`dss.optimize.components`) are named by ``type`` under ``components:`` of a model file;
+``planning`` components are the park-design parts of :mod:`dss.planning`
+(:class:`dss.planning.parts.Part`, a subclass of :class:`Component`), used in a
+``kind: planning`` model or, through the ``park_zoning`` component, inside an allocation
+model. ``dss components`` lists and documents both.
 
 Researchers register components from their own module (``@dss.register``) or from an
 installed package's ``dss.components`` entry point. A model file only names a registered
@@ -33,6 +41,11 @@ LOGGER = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dss.components"
 
+BUILTIN_FAMILIES = ("dss.optimize.components", "dss.planning.components")
+"""Modules that register dss's own components, imported by name like entry points: the
+allocation components first, then the park-design parts (a higher layer, loaded only when a
+name is not found among the first or when everything is listed)."""
+
 ELASTIC_PENALTY = 1e6
 """Penalty (currency per unit of relative shortfall) on elastic slacks: large enough that any
 requirement that can be met is met."""
@@ -44,6 +57,8 @@ class Role(enum.Enum):
     CONSTRAINT = "constraint"
     BENEFIT = "benefit"
     OBJECTIVE = "objective"
+    PENALTY = "penalty"
+    """An objective term that is always minimised (the penalties of park-design parts)."""
 
 
 SOLVER_INFINITY = 1e15
@@ -86,6 +101,9 @@ class Component(abc.ABC):
 
     type_name: ClassVar[str]
     role: ClassVar[Role]
+    family: ClassVar[str] = "allocation"
+    """The model it belongs to: ``allocation`` (``components:`` of a model file) or
+    ``planning`` (a park-design part, :class:`dss.planning.parts.Part`)."""
     Params: ClassVar[type[Params]] = Params
     elastic_capable: ClassVar[bool] = False
     """Whether the component can turn its requirements into penalised slacks (used to
@@ -228,27 +246,48 @@ def _load_entry_points() -> None:
             register(klass)
 
 
-def get(type_name: str) -> type[Component]:
-    """The component class registered as ``type_name``."""
+def get(type_name: str, family: str | None = None) -> type[Component]:
+    """The component class registered as ``type_name``.
+
+    Args:
+        type_name: The registered name (a model file's ``type``).
+        family: Refuse a class of another family (``allocation`` or ``planning``), with a
+            message that says where it belongs.
+    """
     _builtin()
+    if type_name not in _REGISTRY:
+        _builtin(everything=True)
     if type_name not in _REGISTRY:
         _load_entry_points()
     try:
-        return _REGISTRY[type_name]
+        klass = _REGISTRY[type_name]
     except KeyError:
-        hint = did_you_mean(type_name, _REGISTRY, quote=True)
+        known = [n for n, k in _REGISTRY.items() if family is None or k.family == family]
+        hint = did_you_mean(type_name, known, quote=True)
         raise ComponentError(f"unknown component type {type_name!r} ("
                              f"{hint + ' ' if hint else ''}available: "
-                             f"{', '.join(sorted(_REGISTRY))})") from None
+                             f"{', '.join(sorted(known))})") from None
+    if family is not None and klass.family != family:
+        where = ("a park-design part: it belongs in the `planning:` section of a "
+                 "`kind: planning` model, or in an allocation model through a `park_zoning` "
+                 "component's `design`" if klass.family == "planning" else
+                 f"a component of {klass.family} models")
+        raise ComponentError(f"component type {type_name!r} is {where} (see `dss components "
+                             f"{type_name}`)")
+    return klass
 
 
 def available() -> dict[str, type[Component]]:
-    """Every registered component type, including entry-point plugins."""
-    _builtin()
+    """Every registered component type of both families, including entry-point plugins."""
+    _builtin(everything=True)
     _load_entry_points()
     return dict(sorted(_REGISTRY.items()))
 
 
-def _builtin() -> None:
-    """Import the built-in components (they register themselves)."""
-    from dss.optimize import components  # noqa: F401
+def _builtin(everything: bool = False) -> None:
+    """Import the built-in components (they register themselves): the allocation
+    components, and with ``everything`` the park-design parts too."""
+    import importlib
+
+    for module in BUILTIN_FAMILIES if everything else BUILTIN_FAMILIES[:1]:
+        importlib.import_module(module)
