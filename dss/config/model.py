@@ -7,6 +7,7 @@ component registry.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -100,8 +101,6 @@ class SolverConfig(Strict):
 
 def machine_cores() -> int:
     """CPU cores this process may use."""
-    import os
-
     try:
         return len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):  # pragma: no cover - not Linux

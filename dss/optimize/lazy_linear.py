@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.repn import ampl, linear, standard_repn
 
 
 def _args_slot() -> Any:
@@ -72,7 +73,6 @@ def _register_with_pyomo() -> None:
     handlers of its parent (``generate_standard_repn``, the linear/quadratic visitors behind
     the LP writer and the solver interfaces, the NL writer's visitor). Checked by
     ``tests/test_lazy_linear.py`` (LP, NL, GAMS and BARON files, a Pyomo HiGHS solve)."""
-    from pyomo.repn import ampl, linear, standard_repn
 
     for table in ("_repn_collectors", "_linear_repn_collectors"):
         collectors = getattr(standard_repn, table, None)

@@ -57,8 +57,11 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing as mp
+import queue as queue_mod
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -71,9 +74,12 @@ from dss.config.loader import _validation_issues, set_dotted
 from dss.config.model import ModelConfig
 from dss.errors import DssError, InputError, Issue, did_you_mean
 from dss.optimize.build import ProgressFn, compile_problem
+from dss.optimize.components.base import Component
 from dss.optimize.components.benefits import Carbon
 from dss.optimize.components.constraints import Budget
+from dss.optimize.persistent import FormSet, PersistentModel, amounts_from
 from dss.optimize.problem import Problem
+from dss.optimize.solve import solve_built
 
 LOGGER = logging.getLogger(__name__)
 
@@ -288,8 +294,6 @@ def solve_points(problem: Problem, param: str, values: Sequence[float], engine: 
 def _persistent_points(problem: Problem, param: str, values: Sequence[float],
                        warm_start: bool, progress: Report | None,
                        reference: float | None = None) -> list[dict[str, Any]]:
-    from dss.optimize.persistent import PersistentModel
-
     target = rhs_target(problem, param)
     built = first = None
     # build at the chunk's first value; if the build's presolve rejects it (e.g. a budget
@@ -358,9 +362,6 @@ def _benefit_reader(built: Any, pm: Any) -> Callable[[np.ndarray], dict[str, flo
     Components with their own array arithmetic (:meth:`Component.benefit_values`
     overridden) are given the amounts; the others' expressions become linear forms once.
     """
-    from dss.optimize.components.base import Component
-    from dss.optimize.persistent import FormSet, amounts_from
-
     own = [c for c in built.problem.components
            if type(c).benefit_values is not Component.benefit_values]
     labels: dict[str, list[str]] = {}
@@ -389,8 +390,6 @@ def _benefit_reader(built: Any, pm: Any) -> Callable[[np.ndarray], dict[str, flo
 
 def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
                     progress: Report | None) -> list[dict[str, Any]]:
-    from dss.optimize.solve import solve_built
-
     records = []
     rejected: list[InputError] = []
     for i, value in enumerate(values):
@@ -471,10 +470,6 @@ def chunks(values: Sequence[float], n: int) -> list[list[float]]:
 def _run_processes(problem: Problem, param: str, parts: list[list[float]], engine: Engine,
                    warm_start: bool, progress: Report | None, reference: float | None
                    ) -> list[dict[str, Any]]:
-    import multiprocessing as mp
-    import queue as queue_mod
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     ctx = mp.get_context("spawn")  # never fork a process that may hold HiGHS threads
     progress_queue = ctx.Queue()
     total = sum(len(p) for p in parts)

@@ -35,6 +35,7 @@ used by :mod:`dss.config.model`) stays light.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 _EXPORTS = {
@@ -57,6 +58,5 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'dss.planning' has no attribute {name!r}")
-    import importlib
 
     return getattr(importlib.import_module(module), name)

@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 
 from dss.errors import InputError, Issue
+from dss.planning.compile import compile_problem
+from dss.planning.extra_objectives import covered
 from dss.planning.penalties import Penalty, boundary_length, group_values
+from dss.planning.solve import SolverOptions, solve_model
 from dss.planning.targets import met, relative_shortfall
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -190,8 +193,6 @@ def objective_terms(problem: PlanningProblem, solution: np.ndarray) -> dict[str,
     elif name == "min_largest_shortfall":
         terms["largest_shortfall"] = float(share.max()) if len(share) else 0.0
     elif name == "max_cover":
-        from dss.planning.extra_objectives import covered
-
         terms["features_covered"] = float(problem.weights() @ covered(data, plan).sum(axis=1))
     for p in problem.penalties:
         if isinstance(p, Penalty):
@@ -302,9 +303,6 @@ def replacement_cost(problem: PlanningProblem, result: PlanningResult,
     Returns:
         ``unit, zone, objective_without, replacement_cost, status``.
     """
-    from dss.planning.compile import compile_problem
-    from dss.planning.solve import SolverOptions, solve_model
-
     if result.solution is None or result.objective is None:
         raise InputError([Issue("problem", "replacement cost needs a solved plan")],
                          "cannot evaluate irreplaceability")

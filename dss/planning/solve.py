@@ -21,6 +21,8 @@ import pandas as pd
 from dss.errors import SolveError
 from dss.optimize.solve import EXIT_CODES
 from dss.planning.compile import Model, compile_problem
+from dss.planning.objectives import MinShortfallObjective
+from dss.planning.targets import met
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.config.model import SolverConfig
@@ -240,8 +242,6 @@ def explain_infeasibility(problem: PlanningProblem, options: SolverOptions | Non
         ``shortfall`` (least amount missing) and ``shortfall_share``; empty when the hard
         constraints (locks, rules, contiguity, budget) conflict by themselves.
     """
-    from dss.planning.objectives import MinShortfallObjective
-
     columns = ["target", "feature", "zones", "target_amount", "available", "shortfall",
                "shortfall_share"]
     if not problem.targets:
@@ -263,7 +263,6 @@ def explain_infeasibility(problem: PlanningProblem, options: SolverOptions | Non
     # the most any plan holds: every unit in its best zone of the target's group
     available = [float(np.maximum(data.feature_matrix(t.feature)[:, list(t.zones)], 0.0)
                        .max(axis=1).sum()) for t in problem.targets]
-    from dss.planning.targets import met
 
     is_met = met(problem.targets, held, 1e-7)
     rows = []

@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import textwrap
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,175 +26,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dss.results.plot_barriers import draw_barriers
-from dss.errors import InputError, Issue, did_you_mean
+from dss.errors import InputError, Issue
 from dss.results.fonts import cjk_font, font_rc
+from dss.results.maps import geometry_file, map_figure
+from dss.results.plot_barriers import draw_barriers
+from dss.results.plot_style import (
+    DPI,
+    FORMATS,
+    LABEL_LIMIT,
+    POINT_STYLES,
+    POLLUTANT_LABELS,
+    axis_scale,
+    color_values,
+    need_matplotlib,
+    plain,
+    sequential_colormap,
+    thousands_axis,
+    wrap,
+)
 from dss.results.report import fmt
-from dss.results.runs import RunFolder, load_run_study, read_run, require
+from dss.results.river_layout import tree_layout
+from dss.results.runs import RunFolder, load_run_study, read_run
 from dss.results.writer import OutputError
 
 LOGGER = logging.getLogger(__name__)
-
-FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
-"""File formats ``dss plot`` writes."""
-
-DPI = 150
-LABEL_LIMIT = 60
-"""Subunit ids are written on the network map up to this many subunits."""
-
-POLLUTANT_LABELS = {"sediment": "Sediment", "tn": "Total nitrogen (TN)",
-                    "tp": "Total phosphorus (TP)"}
-
-INDICATOR_LABELS = {
-    "spend": "spend", "sediment_local": "local sediment load", "tn_local": "local TN load",
-    "tp_local": "local TP load", "sediment_outflow": "sediment outflow",
-    "tn_outflow": "TN outflow", "tp_outflow": "TP outflow", "carbon_stock": "carbon stock",
-    "habitat_gain": "habitat gain"}
-"""Readable names of the indicators in ``subunits.csv``."""
-
-POINT_STYLES: dict[str, tuple[str, str]] = {
-    "reservoir": ("s", "#1f77b4"), "intake": ("D", "#2ca02c"), "monitoring": ("^", "#9467bd"),
-    "outlet": ("*", "#d62728")}
-"""Marker and colour of each control-point kind (others: a black pentagon)."""
-
-_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
-_CJK_GROUP = re.compile(rf"\s*[(（][^()（）]*[{_CJK}][^()（）]*[)）]")
-_CJK_CHAR = re.compile(rf"[{_CJK}]+")
-
-
-# --- layout ------------------------------------------------------------------------------
-
-
-def tree_layout(ids: Sequence[str], downstream: Sequence[str | None],
-                weight: Mapping[str, float] | None = None) -> dict[str, tuple[float, float]]:
-    """Positions of a drainage forest, outlets at the bottom (a tidy-tree layout).
-
-    ``y`` is the number of links from a subunit down to its outlet, so every subunit lies
-    strictly above (upstream of) the one it drains into. ``x`` keeps each main stem straight:
-    a subunit sits in the column of its main upstream branch (the one with the most weight,
-    by default the most subunits draining through it), and the other branches are packed
-    beside it, alternately right and left, smallest nearest, as close as their outlines
-    allow (a Reingold-Tilford style contour packing: at every level, nodes of neighbouring
-    branches are at least one column apart). Links therefore never cross. Several outlets
-    are laid out side by side, one column apart.
-
-    Runs in about O(n log n) with the default weights (branches merge small into large).
-
-    Args:
-        ids: Subunit ids.
-        downstream: Downstream id of each subunit (None, "" or an unknown id at an outlet).
-        weight: Optional weight per subunit (e.g. area) to choose main branches by
-            accumulated weight instead of subunit count.
-
-    Returns:
-        Subunit id -> (x, y), with the smallest x at 0.
-
-    Raises:
-        ValueError: if the links contain a cycle (validated studies never do).
-    """
-    ids = [str(i) for i in ids]
-    known = set(ids)
-    down = {i: (str(d) if isinstance(d, str) and d in known and d != i else None)
-            for i, d in zip(ids, downstream, strict=True)}
-    children: dict[str, list[str]] = {i: [] for i in ids}
-    for node, d in down.items():
-        if d is not None:
-            children[d].append(node)
-    outlets = sorted(i for i in ids if down[i] is None)
-    depth: dict[str, int] = {}
-    order: list[str] = []  # every node after the one it drains into
-    for outlet in outlets:
-        depth[outlet] = 0
-        stack = [outlet]
-        while stack:
-            node = stack.pop()
-            order.append(node)
-            for child in children[node]:
-                depth[child] = depth[node] + 1
-                stack.append(child)
-    if len(order) != len(ids):
-        raise ValueError("the drainage links contain a cycle")
-    size = {i: float(weight[i]) if weight is not None and i in weight else 1.0 for i in ids}
-    for node in reversed(order):
-        if down[node] is not None:
-            size[down[node]] += size[node]
-    # Contour of a subtree: absolute depth -> [leftmost, rightmost] x, relative to its root.
-    contour: dict[str, dict[int, list[float]]] = {}
-    offset: dict[str, float] = {}  # x of a node relative to the node it drains into
-    for node in reversed(order):
-        kids = sorted(children[node], key=lambda c: (-size[c], c))
-        if not kids:
-            contour[node] = {depth[node]: [0.0, 0.0]}
-            continue
-        main, others = kids[0], sorted(kids[1:], key=lambda c: (size[c], c))
-        acc = contour.pop(main)  # the main branch keeps its column: reuse its contour
-        offset[main] = 0.0
-        for k, child in enumerate(others):  # smallest first: right, left, right, ...
-            theirs = contour.pop(child)
-            right = k % 2 == 0
-            shared = [d for d in theirs if d in acc]
-            if right:
-                shift = max(acc[d][1] - theirs[d][0] + 1.0 for d in shared)
-            else:
-                shift = min(acc[d][0] - theirs[d][1] - 1.0 for d in shared)
-            offset[child] = shift
-            for d, (lo, hi) in theirs.items():
-                if d in acc:
-                    acc[d][0] = min(acc[d][0], lo + shift)
-                    acc[d][1] = max(acc[d][1], hi + shift)
-                else:
-                    acc[d] = [lo + shift, hi + shift]
-        acc[depth[node]] = [0.0, 0.0]
-        contour[node] = acc
-    x: dict[str, float] = {}
-    start = 0.0
-    for outlet in outlets:
-        outline = contour[outlet]
-        x[outlet] = start - min(lo for lo, _ in outline.values())
-        start = x[outlet] + max(hi for _, hi in outline.values()) + 2.0
-    for node in order:
-        if down[node] is not None:
-            x[node] = x[down[node]] + offset[node]
-    return {i: (x[i], float(depth[i])) for i in ids}
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _matplotlib() -> Any:
-    return require("matplotlib", "dss plot")
-
-
-def plain(text: str, keep_cjk: bool = False) -> str:
-    """Text for a figure: Chinese removed (with brackets around it) unless it can be drawn."""
-    text = str(text)
-    if keep_cjk:
-        return text
-    text = _CJK_GROUP.sub("", text)
-    text = _CJK_CHAR.sub("", text)
-    return re.sub(r"\s{2,}", " ", text).strip(" ,;")
-
-
-def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
-    """Divisor and unit label that keep axis numbers short (CNY in millions)."""
-    big = float(np.nanmax(np.abs(values))) if len(values) else 0.0
-    if unit == "CNY" and big >= 1e6:
-        return 1e6, "million CNY"
-    if unit == "CNY" and big >= 1e4:
-        return 1e3, "thousand CNY"
-    return 1.0, unit
-
-
-def _thousands(axis: Any) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 10 or
-                                           float(v).is_integer() else f"{v:,.2g}"))
-
-
-def _wrap(text: str, width: int = 28) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
-
 
 @dataclass
 class PlotContext:
@@ -218,53 +72,10 @@ class PlotContext:
 # --- figures -----------------------------------------------------------------------------
 
 
-def color_values(run: RunFolder, color_by: str) -> tuple[pd.Series, str, str]:
-    """Values per subunit for the network map from ``subunits.csv``.
-
-    Args:
-        run: The run.
-        color_by: ``METRIC`` or ``METRIC:before|after|change`` (default ``after``).
-
-    Returns:
-        (values by subunit id, label, unit).
-
-    Raises:
-        InputError: located at ``--color-by`` for an unknown metric or view.
-    """
-    table = run.tables.get("subunits")
-    if table is None:
-        raise InputError([Issue(str(run.folder), f"has no subunits.csv (status {run.status}: "
-                                                 "no plan to draw)")], "cannot plot")
-    metric, _, view = color_by.partition(":")
-    view = view or "after"
-    metrics = list(dict.fromkeys(table["metric"].astype(str)))
-    issues = []
-    if metric not in metrics:
-        hint = did_you_mean(metric, metrics, quote=True)
-        issues.append(Issue("--color-by", f"unknown indicator {metric!r} "
-                                          f"({hint + ' ' if hint else ''}known: "
-                                          f"{', '.join(metrics)})"))
-    if view not in ("before", "after", "change"):
-        issues.append(Issue("--color-by", f"unknown view {view!r} after ':' (allowed: before, "
-                                          "after, change)"))
-    if issues:
-        raise InputError(issues, "cannot plot")
-    rows = table[table["metric"] == metric]
-    values = pd.Series(pd.to_numeric(rows[view], errors="coerce").to_numpy(),
-                       index=rows["subunit_id"].astype(str))
-    unit = str(rows["unit"].iloc[0]) if len(rows) else ""
-    label = INDICATOR_LABELS.get(metric, metric.replace("_", " "))
-    label = {"after": f"{label} after the plan", "before": f"{label} before the plan",
-             "change": f"change in {label}"}[view]
-    if metric in ("spend", "habitat_gain") and view == "after":
-        label = INDICATOR_LABELS[metric]
-    return values, label, unit
-
-
 def network_figure(ctx: PlotContext, color_by: str = "spend") -> Any:
     """The schematic river network, subunits coloured by an indicator, control points marked.
     """
-    _matplotlib()
+    need_matplotlib()
     from matplotlib import colors as mcolors
     from matplotlib.cm import ScalarMappable
     from matplotlib.collections import LineCollection
@@ -278,7 +89,7 @@ def network_figure(ctx: PlotContext, color_by: str = "spend") -> Any:
     pos = tree_layout(ids, down)
     values, label, unit = color_values(ctx.run, color_by)
     vals = values.reindex(ids).to_numpy(float)
-    divisor, shown_unit = _scale(vals[np.isfinite(vals)], unit)
+    divisor, shown_unit = axis_scale(vals[np.isfinite(vals)], unit)
     vals = vals / divisor
     n = len(ids)
     xs = np.array([pos[i][0] for i in ids])
@@ -313,7 +124,7 @@ def network_figure(ctx: PlotContext, color_by: str = "spend") -> Any:
         high = float(finite.max()) if len(finite) else 1.0
         norm = mcolors.Normalize(vmin=min(low, 0.0) if low >= 0 else low,
                                  vmax=high if high > low else low + 1.0)
-        cmap = _sequential()
+        cmap = sequential_colormap()
     zero = np.isclose(vals, 0.0) & (finite.min() >= 0 if len(finite) else False)
     shaded = np.where(zero | ~np.isfinite(vals), np.nan, vals)
     face = [cmap(norm(v)) if np.isfinite(v) else (0.86, 0.86, 0.86, 1.0) for v in shaded]
@@ -369,7 +180,7 @@ def network_figure(ctx: PlotContext, color_by: str = "spend") -> Any:
     bar = fig.colorbar(sm, ax=ax, shrink=0.55, location="right", pad=0.02, aspect=25)
     bar.set_label(f"{label[0].upper() + label[1:]} ({shown_unit})", fontsize=10)
     bar.ax.tick_params(labelsize=9)
-    _thousands(bar.ax.yaxis)
+    thousands_axis(bar.ax.yaxis)
     ax.set_xlim(xs.min() - 0.5 - label_room, xs.max() + 0.6)
     ax.set_ylim(ys.min() - outlet_drop - 0.5, ys.max() + 0.5)
     ax.set_axis_off()
@@ -377,14 +188,8 @@ def network_figure(ctx: PlotContext, color_by: str = "spend") -> Any:
                  fontsize=13, x=0.01, ha="left")
     note = ("Headwaters at the top, the outlet at the bottom; arrows point downstream. "
             "Control points sit on the reach leaving the subunit whose outflow they measure.")
-    ax.set_title(_wrap(note, int(width * 11)), fontsize=9, color="#555555", loc="left")
+    ax.set_title(wrap(note, int(width * 11)), fontsize=9, color="#555555", loc="left")
     return fig
-
-
-def _sequential() -> Any:
-    from matplotlib import colormaps
-
-    return colormaps["YlOrRd"]
 
 
 def _display_name(study: Any, table: str, key: str, ident: Any) -> str:
@@ -403,7 +208,7 @@ def _display_name(study: Any, table: str, key: str, ident: Any) -> str:
 
 def spend_figure(ctx: PlotContext) -> Any:
     """Spend by action, by agency and by township (horizontal bars, largest first)."""
-    _matplotlib()
+    need_matplotlib()
     from matplotlib.figure import Figure
 
     alloc = ctx.run.tables.get("allocation")
@@ -424,14 +229,14 @@ def spend_figure(ctx: PlotContext) -> Any:
                        for i in spend.index]
         groups.append((title, spend))
     total = float(alloc["cost_cny"].sum())
-    divisor, unit = _scale(np.array([total]), "CNY")
+    divisor, unit = axis_scale(np.array([total]), "CNY")
     counts = [max(len(g), 1) for _, g in groups]
     fig = Figure(figsize=(10, 1.6 + 0.42 * sum(counts) + 1.0 * len(groups)),
                  layout="constrained")
     axes = fig.subplots(len(groups), 1, gridspec_kw={"height_ratios": [c + 1.2 for c in counts]})
     for ax, (title, series) in zip(axes, groups, strict=True):
         series = series.sort_values(ascending=True)
-        labels = [_wrap(str(i), 34) for i in series.index]
+        labels = [wrap(str(i), 34) for i in series.index]
         bars = ax.barh(labels, series.to_numpy() / divisor, color="#3b7dbf", height=0.65)
         top = float(series.max() / divisor) if len(series) else 1.0
         for rect, value in zip(bars, series.to_numpy(), strict=True):
@@ -460,7 +265,7 @@ def spend_figure(ctx: PlotContext) -> Any:
 def loads_figure(ctx: PlotContext) -> Any:
     """Routed loads at each control point before and after the plan, one panel per pollutant.
     """
-    _matplotlib()
+    need_matplotlib()
     from matplotlib.figure import Figure
 
     table = ctx.run.tables.get("control_points")
@@ -472,7 +277,7 @@ def loads_figure(ctx: PlotContext) -> Any:
     points = list(dict.fromkeys(table["point_id"].astype(str)))
     names = table.drop_duplicates("point_id").set_index("point_id")["name"] \
         if "name" in table else pd.Series(dtype=object)
-    labels = [_wrap(ctx.text(str(names.get(p, p))) or p, 26) for p in points]
+    labels = [wrap(ctx.text(str(names.get(p, p))) or p, 26) for p in points]
     fig = Figure(figsize=(4.6 * len(pollutants) + 2.4, 1.8 + 0.75 * len(points)),
                  layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(pollutants), sharey=True))
@@ -499,7 +304,7 @@ def loads_figure(ctx: PlotContext) -> Any:
         ax.set_xlim(0, top * 1.22 if top > 0 else 1)
         ax.set_title(POLLUTANT_LABELS.get(p, p), fontsize=12)
         ax.set_xlabel(f"Load ({unit})", fontsize=10)
-        _thousands(ax.xaxis)
+        thousands_axis(ax.xaxis)
         ax.tick_params(labelsize=9)
         ax.grid(axis="x", color="#dddddd", lw=0.8)
         ax.set_axisbelow(True)
@@ -579,7 +384,7 @@ def write_plots(run_dir: Path | str, out: Path | str | None = None,
         raise InputError([Issue("--format", f"unknown format {f!r} (allowed: "
                                             f"{', '.join(FORMATS)})") for f in bad],
                          "cannot plot")
-    _matplotlib()
+    need_matplotlib()
     ctx = plot_context(run_dir, Path(inputs_dir) if inputs_dir is not None else None)
     color_values(ctx.run, color_by)  # fail early on an unknown indicator
     target = Path(out) if out is not None else ctx.run.folder
@@ -592,7 +397,6 @@ def write_plots(run_dir: Path | str, out: Path | str | None = None,
         "network_" + re.sub(r"[^A-Za-z0-9_]+", "_", color_by).strip("_")
     figures = {network: lambda: network_figure(ctx, color_by), "spend": lambda:
                spend_figure(ctx), "loads": lambda: loads_figure(ctx)}
-    from dss.results.maps import geometry_file, map_figure
 
     geometry = geometry_file(ctx.study)  # a real map instead of the schematic
     if geometry is not None:

@@ -36,6 +36,8 @@ from dss.results.folders import (
     staging_name,
     swap_into_place,
 )
+from dss.gis.plan_layers import PLAN_FILE
+from dss.gis.plan_layers import staged_plan
 
 LOGGER = logging.getLogger(__name__)
 
@@ -389,7 +391,6 @@ class StagedRun:
         tables = [name for name in self.outputs if name.endswith(".csv")]
         if not tables or manifest.get("kind") == "import":
             return
-        from dss.gis.plan_layers import PLAN_FILE, staged_plan
 
         scratch = self._path(f".scratch-{PLAN_FILE}")
         content = staged_plan(self.target, manifest, [self._path(t) for t in tables], scratch)

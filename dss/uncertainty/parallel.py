@@ -7,7 +7,9 @@ back in order, so the outcomes do not depend on how many workers evaluate them.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -65,8 +67,6 @@ def evaluate_parallel(problem: Problem, amounts: np.ndarray, scenarios: Scenario
         if progress is not None:
             progress("evaluate", total, total)
         return Outcomes.join(results), "dask"
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
 
     parts = [list(map(int, c)) for c in chunks(list(range(n)), workers)]
     done = 0

@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from dss.errors import ComponentError, InputError, Issue, did_you_mean
+from dss.optimize.evaluate import value_at
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyomo.environ as pyo
@@ -136,8 +137,6 @@ class Component(abc.ABC):
         The default evaluates :meth:`benefit_terms` (see :mod:`dss.optimize.evaluate`);
         override it with array arithmetic when the terms are large.
         """
-        from dss.optimize.evaluate import value_at
-
         return {label: value_at(term, ctx, amounts)
                 for label, term in self.benefit_terms(block, ctx).items()}
 
