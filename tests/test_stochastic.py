@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import yaml
 
+from dss.optimize.components.scenario_data import option_map
 from dss.optimize.problem import Problem
-from dss.optimize.scenario_data import option_map
 from dss.optimize.stochastic_value import value_table
 from dss.uncertainty.evaluate import evaluate_plan
 from dss.uncertainty.scenarios import drawn_scenarios
@@ -286,7 +286,7 @@ def test_baoxing_chance_limit_through_factor_rows(monkeypatch) -> None:
 
 
 def test_factorised_is_exact_or_declines() -> None:
-    from dss.optimize.scenario_data import factorised
+    from dss.optimize.components.scenario_data import factorised
 
     rng = np.random.default_rng(1)
     low = rng.normal(size=(30, 3)) @ rng.normal(size=(3, 200))

@@ -15,9 +15,9 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from dss.config.marxan import is_marxan_input, marxan_model
 from dss.config.model import ModelConfig
 from dss.errors import InputError, Issue, did_you_mean
-from dss.planning.marxan_model import is_marxan_input, marxan_model
 from dss.safe_yaml import YamlLimitError, compose_yaml, construct, load_yaml
 
 LOGGER = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dss.config.planning import PlanningSpec
 from dss.names import PLAIN_NAME_RULE, plain_name_problem
-from dss.planning.spec import PlanningSpec
 
 
 class Strict(BaseModel):

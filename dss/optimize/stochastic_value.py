@@ -28,9 +28,9 @@ from dss.errors import InputError, Issue
 from dss.optimize.build import compile_problem
 from dss.optimize.components.benefits import LoadLimits
 from dss.optimize.components.objectives import MaxBenefit
+from dss.optimize.components.scenario_data import option_map
 from dss.optimize.components.stochastic import ChanceLimits, StochasticBenefit, risk_measure
 from dss.optimize.problem import Problem
-from dss.optimize.scenario_data import option_map
 from dss.optimize.solve import Result, solve_built
 from dss.uncertainty.scenarios import mean_study, scenario_set
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from dss.config.loader import ResolvedModel, read_yaml_located
+from dss.config.marxan import is_marxan_input
 from dss.data.study import load_study
 from dss.errors import InputError, Issue
 from dss.planning.constraints import LinearConstraint
@@ -45,7 +46,6 @@ from dss.planning.evaluate import (
 )
 from dss.planning.marxan import MarxanProject, marxan_tables, read_marxan
 from dss.planning.marxan_keys import apply_marxan_keys
-from dss.planning.marxan_model import is_marxan_input
 from dss.planning.portfolio import Portfolio, portfolio
 from dss.planning.problem import PlanningProblem
 from dss.planning.report import comparison_markdown, planning_report
@@ -225,7 +225,7 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
     if spec is None:
         raise InputError([Issue(resolved.path.name, "kind: planning needs a planning section "
                                                     "(units, zones, costs, features, targets;"
-                                                    " see dss/planning/spec.py)",
+                                                    " see dss/config/planning.py)",
                                 lines.get(("kind",)), "planning")], "invalid model file")
     study_planning = project = None
     hashes: dict[str, str] = {f"model/{resolved.path.name}": file_sha256(resolved.path)}

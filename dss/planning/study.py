@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dss.config.planning import PlanningSpec
 from dss.data.schema import Column, Table
 from dss.data.study import Study
 from dss.data.tables import read_table
@@ -26,7 +27,6 @@ from dss.errors import InputError, Issue, did_you_mean
 from dss.planning import study_extras as extras
 from dss.planning.penalties import river_dependence
 from dss.planning.problem import PlanningData, PlanningProblem
-from dss.planning.spec import PlanningSpec
 from dss.planning.study_checks import _check_attribute, _check_zones, _Issues
 
 LOGGER = logging.getLogger(__name__)

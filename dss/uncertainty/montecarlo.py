@@ -34,8 +34,8 @@ from dss.config.model import ModelConfig
 from dss.data.schema import POLLUTANT_UNITS
 from dss.errors import InputError, Issue
 from dss.optimize.build import make_context
+from dss.optimize.components.scenario_data import option_map
 from dss.optimize.problem import Problem
-from dss.optimize.scenario_data import option_map
 from dss.results.runs import RunFolder, load_run_study, read_run
 from dss.results.writer import OutputError, write_csv
 from dss.uncertainty.evaluate import Outcomes, evaluate_plan

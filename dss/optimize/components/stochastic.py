@@ -1,6 +1,6 @@
 """Stochastic components: optimisation over scenarios of the uncertain inputs by sample
 average approximation (drawn scenarios, :math:`p_s = 1/N`, or named ones with their
-probabilities; :mod:`dss.optimize.scenario_data`).
+probabilities; :mod:`dss.optimize.components.scenario_data`).
 
 The decisions :math:`x` are the same in every scenario; only the outcomes differ. The
 scenario dimension adds one or two variables and one row per scenario, never a copy of the
@@ -21,8 +21,8 @@ from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.errors import InputError, Issue
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.components.benefits import Pollutant, check_limits
+from dss.optimize.components.scenario_data import factorised, scenario_data
 from dss.optimize.context import BuildContext
-from dss.optimize.scenario_data import factorised, scenario_data
 from dss.uncertainty.scenarios import scenario_set
 
 TOLERANCE = 1e-9
