@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("inputs and model files", (
         "dss", "dss.data", "dss.data.*", "dss.config", "dss.config.*",
         "dss.uncertainty.scenarios",  # draws scenarios of the input tables
-        "dss.synth", "dss.synth_fish", "dss.examples")),
+        "dss.synth", "dss.synth.*", "dss.synth_fish", "dss.examples")),
     ("indicators", ("dss.indicators", "dss.indicators.*")),
     ("geodata", ("dss.gis", "dss.gis.*")),
     ("model building blocks", (

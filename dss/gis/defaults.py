@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dss.data.schema import TABLES
-from dss.synth import LAND_CLASS_ROWS
+from dss.synth.catalogue import LAND_CLASS_ROWS
 
 USLE_R = 3000.0
 """Rainfall erosivity assumed without a raster, MJ mm/(ha h yr): a humid mid-latitude value

@@ -27,7 +27,7 @@ from dss.gis.basin import ImportedBasin
 from dss.gis.geopackage import layer_bytes
 from dss.gis.report import import_report
 from dss.results.writer import StagedRun, make_manifest
-from dss.synth import ACTION_TEMPLATES
+from dss.synth.catalogue import ACTION_TEMPLATES
 
 LOGGER = logging.getLogger(__name__)
 
