@@ -16,7 +16,7 @@ import numpy as np
 
 from dss.errors import DssError
 from dss.optimize.problem import Problem
-from dss.optimize.sweep import WorkerError, _dask_client, chunks
+from dss.optimize.sweep_workers import WorkerError, _dask_client, chunks
 from dss.uncertainty.evaluate import Outcomes, evaluate_plan
 from dss.uncertainty.scenarios import ScenarioSet
 
