@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dss.data.mandates import covers
 from dss.optimize.coordinate import NONE, PLANS, Coordination, term_scope
 from dss.optimize.results import (
     allocation_table,
@@ -35,7 +36,6 @@ from dss.optimize.results import (
 from dss.optimize.solve import Result
 from dss.results.runs import require
 from dss.results.writer import make_manifest, write_run
-from dss.data.mandates import covers
 
 LOGGER = logging.getLogger(__name__)
 

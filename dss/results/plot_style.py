@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -123,3 +124,21 @@ def color_values(run: RunFolder, color_by: str) -> tuple[pd.Series, str, str]:
     if metric in ("spend", "habitat_gain") and view == "after":
         label = INDICATOR_LABELS[metric]
     return values, label, unit
+
+
+@dataclass
+class PlotContext:
+    """What the figures of one run are drawn from."""
+
+    run: RunFolder
+    study: Any
+    cjk: bool
+
+    def text(self, value: str) -> str:
+        """A label fit for the figure's fonts."""
+        return plain(value, self.cjk)
+
+    @property
+    def heading(self) -> str:
+        """First title line: the study title and the scenario."""
+        return f"{self.text(self.run.title)}: scenario {self.run.name}"

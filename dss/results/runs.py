@@ -9,6 +9,7 @@ by someone else. Every problem is reported as a located :class:`~dss.errors.Inpu
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +18,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from dss.data.study import load_study
 from dss.errors import DssError, InputError, Issue
 from dss.safe_yaml import load_yaml
-import importlib
-from dss.data.study import load_study
 
 LOGGER = logging.getLogger(__name__)
 

@@ -37,24 +37,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-
-from dss.errors import DssError, InputError, Issue
-from dss.safe_yaml import load_yaml
-from dss.results.writer import MANIFEST, file_sha256, write_csv
-from dss.data.schema import TABLES
-from dss.config.model import ModelConfig
-from dss.data.study import load_study
-from dss.indicators.baseline import compute_baseline
-from dss.config.loader import ResolvedModel
-from dss.optimize.build import compile_problem
-from dss.optimize.problem import Problem
 import pyomo.environ as pyo
+import yaml
 from pyomo.repn import generate_standard_repn
-from dss.optimize.components.constraints import Budget
-from dss.data.schema import POLLUTANTS
+
+from dss.config.loader import ResolvedModel
+from dss.config.model import ModelConfig
+from dss.data.schema import POLLUTANTS, TABLES
+from dss.data.study import load_study
+from dss.errors import DssError, InputError, Issue
+from dss.indicators.baseline import compute_baseline
 from dss.indicators.loads import retention
+from dss.optimize.build import compile_problem
 from dss.optimize.components.benefits import LoadLimits
+from dss.optimize.components.constraints import Budget
+from dss.optimize.problem import Problem
+from dss.results.writer import MANIFEST, file_sha256, write_csv
+from dss.safe_yaml import load_yaml
 
 REL_TOL = 1e-6
 """Relative tolerance of recomputed numbers (tables hold 10 significant digits)."""

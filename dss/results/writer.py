@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from dss.errors import DssError
+from dss.gis.plan_layers import PLAN_FILE, staged_plan
 from dss.results.folders import (
     check_replaceable,
     clean_stale,
@@ -36,8 +37,6 @@ from dss.results.folders import (
     staging_name,
     swap_into_place,
 )
-from dss.gis.plan_layers import PLAN_FILE
-from dss.gis.plan_layers import staged_plan
 
 LOGGER = logging.getLogger(__name__)
 
