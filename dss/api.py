@@ -139,7 +139,6 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
     """
     resolved_model = load_model(model_path, scenarios, sets)
     if resolved_model.config.kind == "planning":  # park design / conservation planning
-
         return run_planning(resolved_model, sets, results_root, write,  # type: ignore
                             run_name)
 

@@ -44,7 +44,6 @@ def render_report(folder: Path | str, lang: str = "zh") -> str:
     require("matplotlib", "dss report (figures)")
     import jinja2
 
-
     folder = Path(folder)
     if is_comparison(folder):
         report = build_compare_report(folder, lang)

@@ -72,7 +72,6 @@ def map_figure(ctx: Any, color_by: str, path: Path) -> Any:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-
     layers = read_layers(path)
     subunits = layers["subunits"]
     crs = equal_area_crs(subunits)

@@ -120,7 +120,6 @@ def generate_study(n_subunits: int, seed: int = 0, n_actions: int = 8
     tables["fish_habitat"] = _fish_habitat(x["ids"], x["stream_km"],
                                            str(tables["species"]["species"].iloc[0]))
 
-
     tables.update(_uncertainty(tables["actions"]))
     tables["action_livelihoods"] = _action_livelihoods(tables["actions"])
     logger.info("generated synthetic study: %d subunits (tree depth max %d, mean %.1f), "

@@ -29,7 +29,6 @@ def montecarlo_figure(result: MonteCarloResult, title: str) -> bytes:
     require("matplotlib", "dss montecarlo (chart)")
     import matplotlib as mpl
 
-
     font = cjk_font()
     rc = {"font.size": 10, "font.family": ["DejaVu Sans", font] if font else ["DejaVu Sans"]}
     with mpl.rc_context(rc):
