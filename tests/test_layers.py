@@ -70,7 +70,6 @@ OPTIONAL_LIBRARIES: dict[str, str] = {
     "matplotlib": "extra `report`: figures are drawn only when asked for",
     "openpyxl": "extra `report`: workbooks are written only when asked for",
     "jinja2": "extra `report`: HTML reports",
-    "websocket": "extra `test`: the headless-browser check of HTML reports",
     "geopandas": "extra `gis`: GIS import and map layers",
     "pyogrio": "extra `gis`: GeoPackage reading and writing",
     "shapely": "extra `gis`: geometry",
@@ -78,7 +77,6 @@ OPTIONAL_LIBRARIES: dict[str, str] = {
     "rasterio": "extra `gis`: rasters",
     "exactextract": "extra `gis`: zonal statistics",
     "distributed": "extra `dask`: sweeps on a Dask cluster",
-    "dask": "extra `dask`: sweeps on a Dask cluster",
     "fcntl": "POSIX only (file locks); absent on Windows",
 }
 """Libraries dss must work without: imported inside the functions that need them, never at
