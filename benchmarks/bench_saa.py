@@ -30,9 +30,9 @@ from pathlib import Path
 
 def run(model_path: Path, objective: dict, extra: dict | None, time_limit: float) -> dict:
     from dss.optimize.build import compile_problem
+    from dss.optimize.components.scenario_data import scenario_data
     from dss.optimize.matrix import compile_matrix
     from dss.optimize.problem import Problem, components_from_config
-    from dss.optimize.scenario_data import scenario_data
     from dss.optimize.solve import solve_built
 
     start = time.perf_counter()

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dss.config.loader import ResolvedModel, load_model
+import yaml
+from pyomo.common.gc_manager import PauseGC
+
+from dss.config.loader import BASE_SCENARIO, ResolvedModel, load_model
 from dss.data.study import Study, load_study
+from dss.errors import InputError, Issue
 from dss.indicators.baseline import Baseline, compute_baseline
-from dss.results.folders import check_replaceable, run_folder, run_label
-from dss.results.report import baseline_report
+from dss.optimize.build import prepare
+from dss.optimize.frontier import frontier, plans_table
+from dss.optimize.metrics import parse_metric
+from dss.optimize.problem import Problem
+from dss.optimize.results import plan_tables, result_tables
+from dss.optimize.stochastic_value import value_tables
+from dss.optimize.sweep import sweep
+from dss.planning.run import prepare_planning, run_planning
+from dss.results.folders import check_replaceable, locations, run_folder, run_label
+from dss.results.report import baseline_report, solve_report
+from dss.results.runs import MANIFEST
+from dss.results.tradeoff import PlotUnavailable, frontier_figure, sweep_figure
 from dss.results.writer import StagedRun, file_sha256, make_manifest, write_run
+from dss.safe_yaml import load_yaml
 
 LOGGER = logging.getLogger(__name__)
 
@@ -64,14 +78,10 @@ def check_model(model_path: Path | str, scenarios: list[str] | None = None,
     """
     resolved = load_model(model_path, scenarios, sets)
     if resolved.config.kind == "planning":
-        from dss.planning.run import prepare_planning
-
         prepared = prepare_planning(resolved)
         data = prepared.problem.data
         return CheckedModel(resolved, f"{len(data.units):,} planning units, "
                                       f"{len(data.zones)} zones", [])
-    from dss.optimize.build import prepare
-    from dss.optimize.problem import Problem
 
     study = load_study(resolved.inputs_dir, resolved.config.name,
                        resolved.config.settings.area_tolerance)
@@ -87,23 +97,6 @@ def input_hashes(resolved: ResolvedModel, study: Study) -> dict[str, str]:
     hashes = {f"inputs/{k}": v for k, v in study.hashes.items()}
     hashes[f"model/{resolved.path.name}"] = file_sha256(resolved.path)
     return hashes
-
-
-def locations(resolved: ResolvedModel, folder: Path) -> dict[str, str]:
-    """Where a run's model file and input tables are, relative to its run folder.
-
-    Recorded in the manifest as ``model_file`` and ``inputs_dir`` (POSIX paths relative to the
-    run folder, so a results tree moved together with its study still resolves), for tools
-    that read a run folder later (``dss plot``, ``dss compare``). A path that cannot be made
-    relative (another drive) is recorded absolute.
-    """
-    def rel(path: Path) -> str:
-        try:
-            return Path(os.path.relpath(path.resolve(), Path(folder).resolve())).as_posix()
-        except ValueError:
-            return path.resolve().as_posix()
-
-    return {"model_file": rel(resolved.path), "inputs_dir": rel(resolved.inputs_dir)}
 
 
 def run_baseline(model_path: Path | str, results_root: Path | str = "results") -> BaselineRun:
@@ -146,11 +139,8 @@ def run_solve(model_path: Path | str, scenarios: list[str] | None = None,
     """
     resolved_model = load_model(model_path, scenarios, sets)
     if resolved_model.config.kind == "planning":  # park design / conservation planning
-        from dss.planning.run import run_planning
-
         return run_planning(resolved_model, sets, results_root, write,  # type: ignore
                             run_name)
-    from pyomo.common.gc_manager import PauseGC
 
     with PauseGC():  # no garbage cycles worth a collection pass here (see compile_problem)
         return _solve_and_write(model_path, scenarios, sets, results_root, write, run_name,
@@ -161,9 +151,6 @@ def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
                      sets: list[str] | None, results_root: Path | str, write: bool,
                      run_name: str | None, progress: Callable[[str], None]) -> SolveRun:
     """:func:`run_solve` for an allocation model."""
-    from dss.optimize.problem import Problem
-    from dss.optimize.results import plan_tables, result_tables
-
     progress("read")
     problem = Problem.from_model(model_path, scenarios, sets)
     resolved = problem.model
@@ -174,7 +161,7 @@ def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
     progress("solve")
     result = problem.solve()
     progress("write")
-    plan = plan_tables(result)
+    plan = {**plan_tables(result), **value_tables(result)}
     if folder is None:
         return SolveRun(problem, result, result_tables(result, plan), None)
     manifest = make_manifest(
@@ -185,7 +172,6 @@ def _solve_and_write(model_path: Path | str, scenarios: list[str] | None,
                     "gap": result.gap, "method": result.method,
                     "build_seconds": round(result.build_seconds, 3),
                     "solve_seconds": round(result.solve_seconds, 3)}})
-    from dss.results.report import solve_report
 
     with StagedRun(folder) as run:
         for stem, frame in plan.items():  # while the duals may still be solving
@@ -213,8 +199,6 @@ def _run_label(resolved: ResolvedModel | None, sets: list[str] | None) -> str:
 
 def _figure_or_note(draw) -> tuple[dict[str, bytes], str]:
     """``draw()`` (files ``{name: png}``) and ``"written"``, or no file and why not."""
-    from dss.results.tradeoff import PlotUnavailable
-
     try:
         return draw(), "written"
     except PlotUnavailable as err:
@@ -240,9 +224,6 @@ def run_sweep(model_path: Path | str, param: str, values: list[float],
     ``results/<study>/sweep-<last key part>[+<scenario>][+set-<hash>]/``: ``sweep.csv``,
     ``sweep.png`` (with matplotlib) and ``manifest.yaml``.
     """
-    from dss.optimize.problem import Problem
-    from dss.optimize.sweep import sweep
-
     problem = Problem.from_model(model_path, scenarios, sets)
     resolved = problem.model
     folder = None
@@ -255,8 +236,6 @@ def run_sweep(model_path: Path | str, param: str, values: list[float],
                    warm_start=warm_start, progress=progress)
     plot = ""
     if folder is not None:
-        from dss.results.tradeoff import sweep_figure
-
         title = f"{problem.config.name}: sweep of {param}"
         files, plot = _figure_or_note(lambda: {"sweep.png": sweep_figure(result, title)})
         manifest = make_manifest(
@@ -292,10 +271,6 @@ def run_frontier(model_path: Path | str, x: str, y: str, points: int = 11,
     ``plans.csv`` (each frontier plan), ``no_regret.csv``, ``frontier.png`` and
     ``manifest.yaml``.
     """
-    from dss.optimize.frontier import frontier, plans_table
-    from dss.optimize.metrics import parse_metric
-    from dss.optimize.problem import Problem
-
     mx, my = parse_metric(x), parse_metric(y)
     problem = Problem.from_model(model_path, scenarios, sets)
     resolved = problem.model
@@ -308,8 +283,6 @@ def run_frontier(model_path: Path | str, x: str, y: str, points: int = 11,
     result = frontier(problem, mx, my, points=points, progress=progress)
     plot = ""
     if folder is not None:
-        from dss.results.tradeoff import frontier_figure
-
         title = f"{problem.config.name}: {my.name} vs {mx.name}"
         files, plot = _figure_or_note(
             lambda: {"frontier.png": frontier_figure(result, title)})
@@ -334,3 +307,61 @@ def run_frontier(model_path: Path | str, x: str, y: str, points: int = 11,
                            "plans": plans_table(result), "no_regret": result.no_regret},
                   manifest, files)
     return FrontierRun(problem, result, folder, plot)
+
+
+def scenario_runs(model_path: Path | str, scenarios: Sequence[str] | None,
+                  results_root: Path | str = "results", rerun: bool = False) -> list[Path]:
+    """Run folders for scenarios of a model: reused when current, solved otherwise.
+
+    A folder ``results/<study>/<scenario>`` is reused when it is a solve run of the same
+    resolved configuration and the same input hashes; otherwise the scenario is solved with
+    :func:`run_solve` (which writes it there).
+
+    Args:
+        model_path: The model file.
+        scenarios: Scenario names (``a+b`` applies ``a`` then ``b``); default: ``base`` and
+            every scenario in the model file.
+        results_root: Results root folder.
+        rerun: Solve every scenario again even when its folder is current.
+
+    Raises:
+        InputError: listing every unknown scenario at once.
+    """
+
+    if not scenarios:
+        declared = load_model(model_path).config.scenarios
+        scenarios = [BASE_SCENARIO, *declared]
+    specs = [[p for p in s.split("+") if p] or [BASE_SCENARIO] for s in scenarios]
+    issues: list[Issue] = []
+    loaded = []
+    for spec in specs:
+        try:
+            loaded.append(load(model_path, spec))
+        except InputError as err:
+            issues.extend(i for i in err.issues if i not in issues)
+    if issues:
+        raise InputError(issues, "cannot compare")
+    folders: list[Path] = []
+    for spec, (resolved, study) in zip(specs, loaded, strict=True):
+        folder = run_folder(results_root, resolved.config.name, resolved.scenario,
+                            "scenario", "--scenario")
+        current = False
+        if not rerun and (folder / MANIFEST).is_file():
+            try:
+                manifest = load_yaml((folder / MANIFEST).read_text(encoding="utf-8"),
+                                     str(folder / MANIFEST))
+                current = (isinstance(manifest, dict) and manifest.get("kind") == "solve"
+                           and not manifest.get("overrides")
+                           and manifest.get("inputs_sha256") == input_hashes(resolved, study)
+                           and manifest.get("config") == resolved.raw
+                           and (folder / "summary.csv").is_file())
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                current = False
+        if current:
+            LOGGER.info("reusing %s (same configuration and inputs)", folder)
+        else:
+            LOGGER.info("solving scenario %s", resolved.scenario)
+            run = run_solve(model_path, spec, None, results_root)
+            folder = run.folder  # type: ignore[assignment]
+        folders.append(folder)
+    return folders

@@ -336,7 +336,8 @@ def compare(
 
     Or a model's scenarios: dss compare -m models/baoxing.yaml -s base -s core_strict
     """
-    from dss.results.compare import compare_runs, scenario_runs, write_comparison
+    from dss.api import scenario_runs
+    from dss.results.compare import compare_runs, write_comparison
     from dss.results.report import fmt
 
     if runs and (model is not None or scenario):

@@ -112,7 +112,7 @@ def sweep(model: Annotated[Path, typer.Argument(
     Example: dss sweep --range 1e7:6e7:11 --workers 2
     """
     from dss.api import run_sweep
-    from dss.optimize.sweep import parse_values
+    from dss.optimize.sweep_params import parse_values
     from dss.results.report import fmt
 
     _import_plugins(plugin)

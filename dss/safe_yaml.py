@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import yaml
 
 from dss.errors import InputError, Issue
@@ -73,7 +74,6 @@ def _flow_depth_exceeded(text: str) -> int | None:
     """
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return None
-    import numpy as np
 
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     step = (np.isin(codes, (ord("["), ord("{"))).astype(np.int32)

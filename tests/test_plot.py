@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from dss.api import run_solve
 from dss.cli import app
-from dss.results.plots import plain, tree_layout, write_plots
+from dss.results.plot_style import plain
+from dss.results.plots import write_plots
+from dss.results.river_layout import tree_layout
 from dss.results.runs import MissingDependencyError
 
 ROOT = Path(__file__).resolve().parents[1]

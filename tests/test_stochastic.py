@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import yaml
 
+from dss.optimize.components.scenario_data import option_map
 from dss.optimize.problem import Problem
-from dss.optimize.scenario_data import option_map
 from dss.optimize.stochastic_value import value_table
 from dss.uncertainty.evaluate import evaluate_plan
 from dss.uncertainty.scenarios import drawn_scenarios
@@ -246,7 +246,7 @@ def test_factor_rows_give_the_same_optimum_as_one_row_per_scenario(instance, mon
                                                                    ) -> None:
     """The scenarios' benefit rows have a low rank here (three uncertain numbers, eight
     draws): they go through shared factor rows; without them the optimum is the same."""
-    from dss.optimize import scenario_data
+    from dss.optimize.components import stochastic
 
     model, enum = instance
     limit = float(np.median([np.sort(load)[5] for load in enum.load]))
@@ -255,14 +255,14 @@ def test_factor_rows_give_the_same_optimum_as_one_row_per_scenario(instance, mon
                      "share": 0.75, **SCENARIOS}}
     value, result = solve(model, objective, extra)
     assert hasattr(result.built.blocks["objective"], "benefit_factor")
-    monkeypatch.setattr(scenario_data, "factorised", lambda matrix: None)
+    monkeypatch.setattr(stochastic, "factorised", lambda matrix: None)
     plain, result = solve(model, objective, extra)
     assert not hasattr(result.built.blocks["objective"], "benefit_factor")
     assert value == pytest.approx(plain, rel=1e-8)
 
 
 def test_baoxing_chance_limit_through_factor_rows(monkeypatch) -> None:
-    from dss.optimize import scenario_data
+    from dss.optimize.components import stochastic
     from dss.optimize.problem import components_from_config
 
     scen = {"scenarios": "drawn", "draws": 16, "seed": 2}
@@ -279,14 +279,14 @@ def test_baoxing_chance_limit_through_factor_rows(monkeypatch) -> None:
     table = result.built.problem.component("cap").plan_tables(result.built, result)[
         "scenario_limits"]
     assert table["probability"][table["met"]].sum() >= 0.8 - 1e-9
-    monkeypatch.setattr(scenario_data, "factorised", lambda matrix: None)
+    monkeypatch.setattr(stochastic, "factorised", lambda matrix: None)
     plain = problem.solve()
     assert not hasattr(plain.built.blocks["cap"], "reduction_0_factor")
     assert result.objective == pytest.approx(plain.objective, rel=1e-7)
 
 
 def test_factorised_is_exact_or_declines() -> None:
-    from dss.optimize.scenario_data import factorised
+    from dss.optimize.components.scenario_data import factorised
 
     rng = np.random.default_rng(1)
     low = rng.normal(size=(30, 3)) @ rng.normal(size=(3, 200))

@@ -14,14 +14,9 @@ from typer.testing import CliRunner
 from dss.cli import app
 from dss.errors import InputError
 from dss.optimize.problem import Problem
-from dss.optimize.sweep import (
-    DependencyError,
-    chunks,
-    parse_values,
-    rhs_target,
-    sweep,
-    with_param,
-)
+from dss.optimize.sweep import sweep
+from dss.optimize.sweep_params import parse_values, rhs_target, with_param
+from dss.optimize.sweep_workers import DependencyError, chunks
 from dss.synth import write_study
 
 TINY = Path(__file__).parent / "data" / "tiny" / "model.yaml"
@@ -319,7 +314,7 @@ def test_points_without_a_plan_do_not_stop_the_sweep(engine):
 def test_worker_errors_cross_process_boundaries():
     import pickle
 
-    from dss.optimize.sweep import WorkerError
+    from dss.optimize.sweep_workers import WorkerError
 
     err = pickle.loads(pickle.dumps(WorkerError("budget: bad", 3)))
     assert isinstance(err, WorkerError) and err.exit_code == 3 and str(err) == "budget: bad"

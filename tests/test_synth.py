@@ -17,14 +17,11 @@ from dss.synth import (
     ACTION_TEMPLATES,
     StudyExistsError,
     SynthError,
-    _path_reduce,
-    _preorder,
-    _random_tree,
-    _subtree_sizes,
     generate_study,
     synthetic_model_config,
     write_study,
 )
+from dss.synth.tree import _path_reduce, _preorder, _random_tree, _subtree_sizes
 
 N = 600
 SEED = 3

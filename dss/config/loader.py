@@ -15,6 +15,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from dss.config.marxan import is_marxan_input, marxan_model
 from dss.config.model import ModelConfig
 from dss.errors import InputError, Issue, did_you_mean
 from dss.safe_yaml import YamlLimitError, compose_yaml, construct, load_yaml
@@ -277,7 +278,6 @@ def load_model(path: Path | str, scenarios: list[str] | None = None,
         InputError: on malformed YAML, unknown keys, bad values or unknown scenarios.
     """
     path = Path(path)
-    from dss.planning.marxan_model import is_marxan_input, marxan_model
 
     if is_marxan_input(path):  # dss solve path/to/input.dat
         if not path.is_file():

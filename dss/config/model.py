@@ -7,12 +7,13 @@ component registry.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dss.config.planning import PlanningSpec
 from dss.names import PLAIN_NAME_RULE, plain_name_problem
-from dss.planning.spec import PlanningSpec
 
 
 class Strict(BaseModel):
@@ -100,8 +101,6 @@ class SolverConfig(Strict):
 
 def machine_cores() -> int:
     """CPU cores this process may use."""
-    import os
-
     try:
         return len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):  # pragma: no cover - not Linux

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from dss.synth import LAND_CLASS_ROWS
+from dss.data.schema import TABLES
+from dss.synth.catalogue import LAND_CLASS_ROWS
 
 USLE_R = 3000.0
 """Rainfall erosivity assumed without a raster, MJ mm/(ha h yr): a humid mid-latitude value
@@ -88,8 +89,6 @@ def typical_class(name: str) -> tuple[str, bool]:
 
 def typical_coefficients(klass: str) -> dict[str, Any]:
     """Coefficients of one typical class (schema defaults where the row gives none)."""
-    from dss.data.schema import TABLES
-
     row = next(r for r in LAND_CLASS_ROWS if r["land_class"] == klass)
     table = TABLES["land_classes"]
     return {c: row.get(c, table.column(c).default) for c in COEFFICIENTS}

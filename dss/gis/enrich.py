@@ -8,15 +8,20 @@ layers snapped to subunits (:mod:`dss.gis.snapping`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from dss.data.schema import TABLES
+from dss.data.tables import parse_table
 from dss.errors import InputError, Issue
 from dss.gis.basin import ImportedBasin
+from dss.gis.defaults import SLOPE_LENGTH_M, usle_ls
+from dss.gis.layers import areas_ha, id_strings, read_layer
+from dss.gis.snapping import snap
+from dss.gis.zonal import class_areas, ls_raster, zonal
 
 RASTER_STATS: tuple[tuple[str, str, str, str], ...] = (
     ("erosivity", "usle_r", "mean", "area-weighted mean of the R raster"),
@@ -87,7 +92,6 @@ def _need_polygons(basin: ImportedBasin) -> None:
 def read_classes(path: Path) -> pd.DataFrame:
     """The class table of a land-cover raster: ``value``, ``land_class``, ``name`` and any
     land_classes.csv coefficient columns; problems located by row and column."""
-    from dss.data.tables import parse_table
 
     if not path.is_file():
         raise InputError([Issue(str(path), "class table not found")], "cannot read --classes")
@@ -117,8 +121,6 @@ def read_classes(path: Path) -> pd.DataFrame:
 
 def _relaxed(table, absent: list[str]):
     """``table`` with the columns in ``absent`` made optional (filled later from defaults)."""
-    from dataclasses import replace
-
     columns = tuple(replace(c, required=False, nullable=True) if c.name in absent else c
                     for c in table.columns)
     return replace(table, columns=columns)
@@ -126,8 +128,6 @@ def _relaxed(table, absent: list[str]):
 
 def land_cover_from_raster(basin: ImportedBasin, raster: Path, classes: Path) -> None:
     """Land cover per subunit from a classified raster (exact cell coverage)."""
-    from dss.gis.zonal import class_areas
-
     mapping = read_classes(Path(classes))
     areas = class_areas(basin.geometry, raster)
     known = set(mapping["value"])
@@ -176,15 +176,10 @@ def land_cover_from_raster(basin: ImportedBasin, raster: Path, classes: Path) ->
 
 
 def _areas_m2(basin: ImportedBasin) -> np.ndarray:
-    from dss.gis.layers import areas_ha
-
     return areas_ha(basin.geometry) * 1e4
 
 
 def _dem(basin: ImportedBasin, dem: Path) -> None:
-    from dss.gis.defaults import SLOPE_LENGTH_M, usle_ls
-    from dss.gis.zonal import ls_raster, zonal
-
     memory = ls_raster(dem, usle_ls)
     with memory, memory.open() as dataset:
         values = zonal(basin.geometry, dataset, "mean")
@@ -195,8 +190,6 @@ def _dem(basin: ImportedBasin, dem: Path) -> None:
 
 
 def _raster_column(basin: ImportedBasin, path: Path, column: str, op: str, how: str) -> None:
-    from dss.gis.zonal import zonal
-
     values = zonal(basin.geometry, path, op)
     if op == "sum":
         values = np.nan_to_num(values)
@@ -215,9 +208,6 @@ def _located_nan(basin: ImportedBasin, values: np.ndarray, path: Path) -> None:
 
 
 def _hazards(basin: ImportedBasin, path: Path, snap_m: float) -> None:
-    from dss.gis.layers import read_layer
-    from dss.gis.snapping import snap
-
     points = read_layer(path, None, "point")
     target = snap(points, basin.geometry, snap_m)
     basin.subunits["hazard_sites"] = np.bincount(target, minlength=len(basin.subunits))
@@ -227,9 +217,6 @@ def _hazards(basin: ImportedBasin, path: Path, snap_m: float) -> None:
 def _point_table(basin: ImportedBasin, path: Path, table_name: str, key: str, prefix: str,
                  assumed: dict[str, str], snap_m: float) -> None:
     """A table of points: schema columns found in the layer, subunit_id from snapping."""
-    from dss.gis.layers import id_strings, read_layer
-    from dss.gis.snapping import snap
-
     points = read_layer(path, None, "point")
     target = snap(points, basin.geometry, snap_m)
     table = TABLES[table_name]

@@ -17,6 +17,7 @@ import pandas as pd
 from dss.errors import InputError, Issue
 from dss.gis.basin import ImportedBasin
 from dss.gis.drainage import link_downstream
+from dss.gis.grouping import group_reaches
 from dss.gis.layers import (
     Layer,
     areas_ha,
@@ -201,7 +202,6 @@ def import_hydrorivers(path: Path | str, by: str | None = None, layer: str | Non
     reaches.layers["rivers"] = _river_lines(read, reaches)
     if by is None:
         return reaches
-    from dss.gis.grouping import group_reaches
 
     return group_reaches(read, reaches, by)
 

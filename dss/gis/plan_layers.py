@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from dss.gis import GisUnavailable, require_gis
+from dss.gis.geopackage import layer_bytes, read_layers
 
 LOGGER = logging.getLogger(__name__)
 
@@ -142,8 +143,6 @@ def plan_layers(study: dict[str, Any], tables: dict[str, pd.DataFrame],
 
 def plan_geopackage(geometry: Path, tables: dict[str, pd.DataFrame], scratch: Path) -> bytes:
     """The bytes of ``plan.gpkg`` for a run of the study whose geometry is ``geometry``."""
-    from dss.gis.geopackage import layer_bytes, read_layers
-
     study = read_layers(geometry)
     inputs = {}
     for name in ("control_points", "barriers"):

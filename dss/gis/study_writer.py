@@ -20,9 +20,14 @@ import pandas as pd
 import yaml
 
 from dss.data.schema import TABLES, Table
+from dss.data.study import load_study
 from dss.errors import InputError, Issue
 from dss.gis import defaults
 from dss.gis.basin import ImportedBasin
+from dss.gis.geopackage import layer_bytes
+from dss.gis.report import import_report
+from dss.results.writer import StagedRun, make_manifest
+from dss.synth.catalogue import ACTION_TEMPLATES
 
 LOGGER = logging.getLogger(__name__)
 
@@ -117,7 +122,6 @@ def _land(basin: ImportedBasin) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, s
 def _actions(basin: ImportedBasin, typical: dict[str, str]) -> pd.DataFrame:
     """dss's action templates (:data:`dss.synth.ACTION_TEMPLATES`) that fit the study's land
     classes, each applied to the first class of its typical kind."""
-    from dss.synth import ACTION_TEMPLATES
 
     by_kind: dict[str, str] = {}
     for klass, kind in typical.items():
@@ -232,11 +236,6 @@ def write_study(basin: ImportedBasin, out: Path | str, name: str | None = None,
         InputError: if ``out`` is not usable, or the completed study does not validate
             (nothing is written then).
     """
-    from dss.data.study import load_study
-    from dss.gis.geopackage import layer_bytes
-    from dss.gis.report import import_report
-    from dss.results.writer import StagedRun, make_manifest
-
     out = Path(out)
     _check_target(out, overwrite)
     tables = complete_tables(basin)

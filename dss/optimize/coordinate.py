@@ -37,6 +37,7 @@ from dss.optimize.components.base import Component
 from dss.optimize.components.benefits import Carbon, DeliveredReduction, Habitat, LoadLimits
 from dss.optimize.components.constraints import Budget, Equity, Locks, ZoneRules
 from dss.optimize.components.scope import AgencyScope
+from dss.optimize.options import build_options
 from dss.optimize.problem import Problem
 from dss.optimize.solve import Result
 
@@ -203,8 +204,6 @@ def _own_requirements(comp: Component, own: set[str], problem: Problem) -> Compo
 
 def _option_keys(problem: Problem) -> tuple[dict[tuple[str, str], int], np.ndarray]:
     """(subunit, action) -> option position, and each option's agency."""
-    from dss.optimize.options import build_options
-
     def compute():
         opts = build_options(problem.study, problem.config.settings.horizon_years)
         key = {(s, a): k for k, (s, a) in enumerate(zip(opts["subunit_id"], opts["action_id"],

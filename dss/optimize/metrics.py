@@ -32,10 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pyomo.environ import maximize
 
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
 from dss.errors import InputError, Issue, did_you_mean
 from dss.optimize.build import Built
+from dss.optimize.components.livelihoods import option_livelihoods
 
 KINDS: dict[str, str] = {
     "reduction": "reduction:<point_id>:<pollutant>  delivered reduction (t/yr or kg/yr)",
@@ -129,13 +131,10 @@ class Metric:
         if self.kind == "cost":
             return built.model.cost
         if self.kind in ("jobs", "livelihood"):
-            from dss.optimize.components.livelihoods import option_livelihoods
-
             values = option_livelihoods(ctx)["job_years" if self.kind == "jobs" else "net"]
             idx = np.flatnonzero(values.to_numpy())
             return ctx.linear(idx, values.to_numpy()[idx])
         # benefit
-        from pyomo.environ import maximize
 
         obj = built.model.objective_function
         if obj.sense == maximize:

@@ -33,6 +33,10 @@ import pandas as pd
 import yaml
 
 from dss.errors import InputError, Issue
+from dss.network.barriers import section_tree
+from dss.optimize.fish_network import fish_network
+from dss.optimize.fish_options import barrier_options
+from dss.optimize.problem import Problem
 
 COLUMNS = ["BARID", "REGION", "FOCUS", "DSID", "USHAB", "PREPASS", "NPROJ", "ACTION", "COST",
            "POSTPASS"]
@@ -156,9 +160,6 @@ def from_study(study) -> OptiPassProject:
     """An OptiPass table from a dss study: REGION is the barrier's township, USHAB the
     habitat of the first species in ``fish_habitat.csv``, FOCUS Y where a barrier has
     options, COST the capital cost (OptiPass has no annual or lost-generation cost)."""
-    from dss.network.barriers import section_tree
-    from dss.optimize.fish_network import fish_network
-    from dss.optimize.fish_options import barrier_options
 
     tree = section_tree(study.routing.ids, study.routing.down, study.barriers)
     net = fish_network(study, pd.DataFrame(columns=["unit", "resource", "action_id"]))
@@ -245,7 +246,6 @@ def sweep(project: OptiPassProject, budgets: list[float], folder: Path | str
           ) -> pd.DataFrame:
     """Solve the project at each budget (through :func:`to_study` and the one solver path)
     and return OptiPass's output table. ``folder`` receives the converted study."""
-    from dss.optimize.problem import Problem
 
     model = to_study(project, folder)
     ids = project.barriers["BARID"].tolist()

@@ -28,10 +28,10 @@ from dss.errors import InputError, Issue
 from dss.optimize.build import compile_problem
 from dss.optimize.components.benefits import LoadLimits
 from dss.optimize.components.objectives import MaxBenefit
+from dss.optimize.components.scenario_data import option_map
 from dss.optimize.components.stochastic import ChanceLimits, StochasticBenefit, risk_measure
 from dss.optimize.problem import Problem
-from dss.optimize.scenario_data import option_map
-from dss.optimize.solve import solve_built
+from dss.optimize.solve import Result, solve_built
 from dss.uncertainty.scenarios import mean_study, scenario_set
 
 
@@ -97,6 +97,17 @@ def fixed_plan_value(problem: Problem, amounts_by_option: pd.DataFrame) -> float
         var.fix(value)
     result = solve_built(built)
     return float(result.objective) if result.status == "optimal" else None
+
+
+def value_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """``stochastic_value.csv`` of a solve whose objective is a stochastic_benefit with
+    ``value_of_information`` (and no ``only``), keyed by file stem; else no table."""
+    problem = result.built.problem
+    objective = problem.objective()
+    if (not result.has_plan or not isinstance(objective, StochasticBenefit)
+            or not objective.params.value_of_information or objective.params.only is not None):
+        return {}
+    return {"stochastic_value": value_table(problem, float(result.objective))}
 
 
 def value_table(problem: Problem, rp: float) -> pd.DataFrame:

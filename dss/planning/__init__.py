@@ -26,15 +26,15 @@ and solve),
 :mod:`~dss.planning.portfolio` (distinct near-optimal plans), :mod:`~dss.planning.marxan`
 (Marxan projects in and out), :mod:`~dss.planning.study` (planning units from a dss study:
 the park-design model; its prioritizr keys in :mod:`~dss.planning.study_extras`),
-:mod:`~dss.planning.marxan_model` (``dss solve input.dat``) and :mod:`~dss.planning.run`
+:mod:`~dss.config.marxan` (``dss solve input.dat``) and :mod:`~dss.planning.run`
 (``dss solve`` on ``kind: planning``).
 
-Names are imported lazily, so that importing :mod:`dss.planning.spec` (the model-file schema,
-used by :mod:`dss.config.model`) stays light.
+Names are imported lazily, so that importing one planning module does not load them all.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 _EXPORTS = {
@@ -57,6 +57,5 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'dss.planning' has no attribute {name!r}")
-    import importlib
 
     return getattr(importlib.import_module(module), name)

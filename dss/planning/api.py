@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 from dss.errors import InputError, Issue
+from dss.planning.adjacency import FeatureContiguityConstraint, feature_positions
+from dss.planning.bounds import ManualBoundedConstraint, ManualLockedConstraint, decision_table
+from dss.planning.extra_objectives import MaxCoverObjective, MinPenaltiesObjective
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.planning.problem import PlanningData, PlanningProblem
@@ -67,7 +70,6 @@ class PrioritizrMethods:
     def add_min_penalties_objective(self, budget: Budget | None = None) -> PlanningProblem:
         """Minimise the penalties alone, meeting every target, within an optional budget
         (one number, or one per zone)."""
-        from dss.planning.extra_objectives import MinPenaltiesObjective
 
         return replace(self, objective=MinPenaltiesObjective(  # type: ignore[type-var]
             None if budget is None else self._budget(budget)))
@@ -76,7 +78,6 @@ class PrioritizrMethods:
                                 ) -> PlanningProblem:
         """Represent at least one instance of as many (weighted) features as possible in
         each zone, under a budget (one number, or one per zone)."""
-        from dss.planning.extra_objectives import MaxCoverObjective
 
         return replace(self, objective=MaxCoverObjective(  # type: ignore[type-var]
             self._budget(budget), bool(tie_breaker)))
@@ -87,7 +88,6 @@ class PrioritizrMethods:
                                       ) -> PlanningProblem:
         """Fix single decisions: a table ``pu`` (or ``unit``), ``zone``, ``status``
         (0 to 1; fractions need proportion decisions)."""
-        from dss.planning.bounds import ManualLockedConstraint, decision_table
 
         units, zones, (status,) = decision_table(self.data, data, ("status",), file)
         return self._add_constraint(ManualLockedConstraint(units, zones, status))
@@ -96,7 +96,6 @@ class PrioritizrMethods:
                                        ) -> PlanningProblem:
         """Bound single decisions: a table ``pu`` (or ``unit``), ``zone``, ``lower``,
         ``upper`` (0 to 1)."""
-        from dss.planning.bounds import ManualBoundedConstraint, decision_table
 
         units, zones, (lower, upper) = decision_table(self.data, data, ("lower", "upper"),
                                                       file)
@@ -107,7 +106,6 @@ class PrioritizrMethods:
                                            ) -> PlanningProblem:
         """Hold each feature (default: every feature with a target) in one connected piece
         of the zone group (binary decisions)."""
-        from dss.planning.adjacency import FeatureContiguityConstraint, feature_positions
 
         return self._add_constraint(FeatureContiguityConstraint(
             self.data.zone_positions(zones), feature_positions(self, features)))  # type: ignore

@@ -19,6 +19,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from dss.errors import InputError
+from dss.planning.constraints import MandatoryAllocationConstraint
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.planning.problem import PlanningProblem, Target
@@ -206,7 +207,6 @@ def compile_problem(problem: PlanningProblem) -> Model:
     start = time.perf_counter()
     model = Model(problem)
     m = model.m
-    from dss.planning.constraints import MandatoryAllocationConstraint
 
     mandatory = any(isinstance(p, MandatoryAllocationConstraint) for p in problem.constraints)
     if model.nz > 1 and not mandatory:

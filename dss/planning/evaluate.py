@@ -18,7 +18,11 @@ import numpy as np
 import pandas as pd
 
 from dss.errors import InputError, Issue
+from dss.planning.compile import compile_problem
+from dss.planning.extra_objectives import covered
 from dss.planning.penalties import Penalty, boundary_length, group_values
+from dss.planning.plans import as_plan, held_amounts  # noqa: F401 (held_amounts re-exported)
+from dss.planning.solve import SolverOptions, solve_model
 from dss.planning.targets import met, relative_shortfall
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,41 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 LOGGER = logging.getLogger(__name__)
 
-
-def as_plan(problem: PlanningProblem, solution: np.ndarray | pd.Series | list) -> np.ndarray:
-    """A plan as an array (units, zones). Accepts that array, a 0/1 (or share) vector for a
-    single-zone problem, or a Series of zone names indexed by unit id (empty = no zone).
-
-    Raises:
-        InputError: on a wrong shape or an unknown unit or zone.
-    """
-    data = problem.data
-    if isinstance(solution, pd.Series) and solution.dtype == object:
-        plan = np.zeros((data.n_units, data.n_zones))
-        positions = data.unit_positions(solution.index, "solution")
-        for i, zone in zip(positions, solution.to_numpy(), strict=True):
-            if isinstance(zone, str) and zone:
-                plan[i, data.zone_positions(zone, "solution")[0]] = 1.0
-        return plan
-    plan = np.asarray(solution, dtype=float)
-    if plan.ndim == 1 and data.n_zones == 1:
-        plan = plan[:, None]
-    if plan.shape != (data.n_units, data.n_zones):
-        raise InputError([Issue("problem", f"a plan needs shape ({data.n_units}, "
-                                           f"{data.n_zones}); got {plan.shape}", None,
-                                "solution")], "invalid plan")
-    return plan
-
-
-def held_amounts(problem: PlanningProblem, solution: np.ndarray) -> np.ndarray:
-    """:math:`h_t` of every target at a plan."""
-    data = problem.data
-    plan = as_plan(problem, solution)
-    out = np.zeros(len(problem.targets))
-    for k, t in enumerate(problem.targets):
-        zones = list(t.zones)
-        out[k] = float((data.feature_matrix(t.feature)[:, zones] * plan[:, zones]).sum())
-    return out
 
 
 def cost_summary(problem: PlanningProblem, solution: np.ndarray) -> pd.DataFrame:
@@ -190,8 +159,6 @@ def objective_terms(problem: PlanningProblem, solution: np.ndarray) -> dict[str,
     elif name == "min_largest_shortfall":
         terms["largest_shortfall"] = float(share.max()) if len(share) else 0.0
     elif name == "max_cover":
-        from dss.planning.extra_objectives import covered
-
         terms["features_covered"] = float(problem.weights() @ covered(data, plan).sum(axis=1))
     for p in problem.penalties:
         if isinstance(p, Penalty):
@@ -302,9 +269,6 @@ def replacement_cost(problem: PlanningProblem, result: PlanningResult,
     Returns:
         ``unit, zone, objective_without, replacement_cost, status``.
     """
-    from dss.planning.compile import compile_problem
-    from dss.planning.solve import SolverOptions, solve_model
-
     if result.solution is None or result.objective is None:
         raise InputError([Issue("problem", "replacement cost needs a solved plan")],
                          "cannot evaluate irreplaceability")

@@ -12,9 +12,9 @@ ignored.
 
 from __future__ import annotations
 
+from dss.config.planning import PlanningSpec
 from dss.errors import InputError, Issue
 from dss.planning.problem import PlanningProblem
-from dss.planning.spec import PlanningSpec
 from dss.planning.study_extras import add_objective, apply_extras
 
 STUDY_ONLY = ("zones", "park_zones", "costs", "features", "targets", "rules", "locked_in",

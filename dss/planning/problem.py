@@ -57,6 +57,7 @@ from dss.planning.penalties import (
     ConnectivityPenalty,
     LinearPenalty,
 )
+from dss.planning.solve import solve
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.planning.solve import PlanningResult, SolverOptions
@@ -846,8 +847,6 @@ class PlanningProblem(PrioritizrMethods):
 
     def solve(self, options: SolverOptions | None = None) -> PlanningResult:
         """Compile and solve with HiGHS (:func:`dss.planning.solve.solve`)."""
-        from dss.planning.solve import solve
-
         return solve(self, options)
 
     def without_objective_penalties(self) -> PlanningProblem:

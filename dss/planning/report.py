@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import typer
 
 from dss.results.report import fmt
 
@@ -143,8 +144,6 @@ def echo_run(run: PlanningRun, echo_rows: Any, seconds: float) -> int:
         echo_rows: The CLI's aligned-rows printer (label, value, unit).
         seconds: Wall time of the whole command.
     """
-    import typer
-
     result = run.result
     config = run.model.config
     typer.echo(f"{config.name} [{run.model.scenario}]: {result.status} (planning: "

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 
 from dss.config.loader import ResolvedModel, read_yaml_located
+from dss.config.marxan import is_marxan_input
+from dss.data.study import load_study
 from dss.errors import InputError, Issue
 from dss.planning.constraints import LinearConstraint
 from dss.planning.evaluate import (
@@ -43,18 +45,19 @@ from dss.planning.evaluate import (
     replacement_cost,
 )
 from dss.planning.marxan import MarxanProject, marxan_tables, read_marxan
+from dss.planning.marxan_keys import apply_marxan_keys
 from dss.planning.portfolio import Portfolio, portfolio
 from dss.planning.problem import PlanningProblem
+from dss.planning.report import comparison_markdown, planning_report
 from dss.planning.solve import PlanningResult, SolverOptions
-from dss.planning.study import (
-    StudyPlanning,
-    build_study_problem,
+from dss.planning.study import StudyPlanning, build_study_problem
+from dss.planning.zoning_tables import (
     transition_matrix,
     zone_changes,
     zone_comparison,
     zoning_table,
 )
-from dss.results.folders import check_replaceable, run_folder, run_label
+from dss.results.folders import check_replaceable, locations, run_folder, run_label
 from dss.results.writer import file_sha256, make_manifest, write_run
 
 LOGGER = logging.getLogger(__name__)
@@ -215,17 +218,14 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
     Raises:
         InputError: every problem at once, located.
     """
-    from dss.data.study import load_study
-
     config = resolved.config
     spec = config.planning
-    from dss.planning.marxan_model import is_marxan_input
 
     lines = {} if is_marxan_input(resolved.path) else read_yaml_located(resolved.path)[1]
     if spec is None:
         raise InputError([Issue(resolved.path.name, "kind: planning needs a planning section "
                                                     "(units, zones, costs, features, targets;"
-                                                    " see dss/planning/spec.py)",
+                                                    " see dss/config/planning.py)",
                                 lines.get(("kind",)), "planning")], "invalid model file")
     study_planning = project = None
     hashes: dict[str, str] = {f"model/{resolved.path.name}": file_sha256(resolved.path)}
@@ -242,7 +242,6 @@ def prepare_planning(resolved: ResolvedModel) -> PreparedPlanning:
         project = read_marxan(resolved.inputs_dir / spec.marxan)
         blm = spec.boundary.penalty if spec.boundary is not None else None
         problem = project.problem(blm)
-        from dss.planning.marxan_keys import apply_marxan_keys
 
         problem = apply_marxan_keys(problem, spec, resolved.path.name, lines)
         hashes[f"inputs/{spec.marxan}"] = file_sha256(project.input_file)
@@ -284,8 +283,6 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
             Marxan project (every problem at once, located).
         SolveError: if HiGHS fails.
     """
-    from dss.api import locations
-
     config = resolved.config
     options = SolverOptions.from_config(config.solver)
     folder = None
@@ -343,7 +340,6 @@ def run_planning(resolved: ResolvedModel, sets: list[str] | None = None,
     if len(result.shortfalls):
         tables["shortfalls"] = result.shortfalls
     run.tables = tables
-    from dss.planning.report import comparison_markdown, planning_report
 
     texts = {"report.md": planning_report(run), "solver.log": result.log}
     if study_planning is not None and evaluation is not None:

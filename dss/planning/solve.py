@@ -24,8 +24,8 @@ from dss.optimize.core import HighsModel
 from dss.optimize.elastic import ElasticModel, Requirement
 from dss.optimize.highs import EXIT_CODES
 from dss.planning.compile import Model, compile_problem
-from dss.planning.evaluate import held_amounts
 from dss.planning.objectives import MinShortfallObjective
+from dss.planning.plans import held_amounts
 from dss.planning.targets import met
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -12,7 +12,6 @@ boundary), read and checked like every other input table.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dss.config.planning import PlanningSpec
 from dss.data.schema import Column, Table
 from dss.data.study import Study
 from dss.data.tables import read_table
 from dss.errors import InputError, Issue, did_you_mean
+from dss.planning import study_extras as extras
 from dss.planning.penalties import river_dependence
 from dss.planning.problem import PlanningData, PlanningProblem
-from dss.planning.spec import PlanningSpec
+from dss.planning.study_checks import _check_attribute, _check_zones, _Issues
 
 LOGGER = logging.getLogger(__name__)
 
@@ -180,38 +181,6 @@ class StudyPlanning:
         return plan
 
 
-class _Issues:
-    """Collects located issues for keys under ``planning``."""
-
-    def __init__(self, file: str, lines: dict[tuple[str, ...], int] | None) -> None:
-        self.file, self.lines, self.issues = file, lines or {}, []
-
-    def add(self, message: str, *key: str) -> None:
-        path = ("planning", *key)
-        line = None
-        for depth in range(len(path), 0, -1):
-            line = self.lines.get(path[:depth])
-            if line is not None:
-                break
-        self.issues.append(Issue(self.file, message, line, ".".join(path)))
-
-
-def _check_zones(zones: list[str] | None, known: list[str], out: _Issues, *key: str) -> None:
-    for zone in zones or []:
-        if zone not in known:
-            hint = did_you_mean(zone, known, quote=True)
-            out.add(f"unknown zone {zone!r} ({hint + ' ' if hint else ''}zones: "
-                    f"{', '.join(known)})", *key)
-
-
-def _check_attribute(name: str, columns: list[str], out: _Issues, *key: str) -> None:
-    if name not in columns:
-        hint = did_you_mean(name, columns, quote=True)
-        shown = [c for c in columns if c not in ("id", "name", "name_zh", "township")]
-        out.add(f"unknown unit attribute {name!r} ({hint + ' ' if hint else ''}known: "
-                f"{', '.join(shown)})", *key)
-
-
 def build_study_problem(study: Study, spec: PlanningSpec, inputs_dir: Path,
                         file: str = "model", lines: dict[tuple[str, ...], int] | None = None
                         ) -> StudyPlanning:
@@ -271,8 +240,6 @@ def build_study_problem(study: Study, spec: PlanningSpec, inputs_dir: Path,
     for key in spec.objective.weights:
         if key not in spec.features:
             out.add(f"unknown feature {key!r}", "objective", "weights", key)
-    from dss.planning import study_extras as extras
-
     extras.check_extras(spec, zones, ids, columns, out)
     if out.issues:
         raise InputError(out.issues, "invalid planning section")
@@ -343,98 +310,3 @@ def build_study_problem(study: Study, spec: PlanningSpec, inputs_dir: Path,
     LOGGER.info("planning problem from study %s: %d units, %d zones, %d targets",
                 study.name, data.n_units, data.n_zones, len(problem.targets))
     return StudyPlanning(problem, study, spec, attrs, current_zoning(study), boundary)
-
-
-# ----------------------------------------------------------------------------- reporting
-
-
-def zoning_table(sp: StudyPlanning, plan: np.ndarray) -> pd.DataFrame:
-    """One row per unit: proposed zone, previous (current dominant) zone, whether it
-    changes, the current zone shares and the attributes that drive the design."""
-    data = sp.problem.data
-    zones = data.zones
-    proposed = []
-    for row in plan:
-        k = int(np.argmax(row))
-        proposed.append(zones[k] if row[k] > 0.5 else "")
-    attrs = sp.attributes
-    table = pd.DataFrame({
-        "unit": attrs["id"], "name": attrs["name"], "name_zh": attrs["name_zh"],
-        "township": attrs["township"], "zone": proposed,
-        "previous_zone": sp.current.to_numpy(),
-    })
-    table["changed"] = table["zone"] != table["previous_zone"]
-    for zone in ("core", "general", "outside"):
-        table[f"previous_share_{zone}"] = attrs[f"share_{zone}"].to_numpy()
-    cost = (data.cost * plan).sum(axis=1)
-    table["cost"] = cost
-    for column in ("area_ha", "population", "farmland_ha", "hydropower_mw"):
-        table[column] = attrs[column].to_numpy()
-    for key, feature in sp.spec.features.items():
-        table[f"feature:{key}"] = attrs[feature.attribute].to_numpy()
-    return table
-
-
-def _by_zone(values: np.ndarray, plan: np.ndarray) -> np.ndarray:
-    return values @ plan
-
-
-def zone_comparison(sp: StudyPlanning, plan: np.ndarray) -> pd.DataFrame:
-    """Totals per zone, proposed against current: area, people, farmland, hydropower, every
-    feature and the zone cost. ``current`` is each unit in its dominant zone (as
-    ``zoning.csv``); ``current_shares`` splits each unit by its zone shares (assuming
-    attributes spread evenly over a unit), the closest to the gazetted zoning."""
-    data = sp.problem.data
-    zones = list(data.zones)
-    attrs = sp.attributes
-    current = sp.current_plan()
-    shares = np.zeros_like(current)
-    for k, zone in enumerate(zones):
-        column = f"share_{zone}"
-        if column in attrs.columns:
-            shares[:, k] = attrs[column].to_numpy(float)
-    metrics: list[tuple[str, str, np.ndarray]] = [("units", "count", np.ones(len(attrs)))]
-    for column in ("area_ha", "population", "farmland_ha", "hydropower_mw"):
-        metrics.append((column, attribute_unit(column), attrs[column].to_numpy(float)))
-    for key, feature in sp.spec.features.items():
-        metrics.append((f"feature:{key}", attribute_unit(feature.attribute),
-                        attrs[feature.attribute].to_numpy(float)))
-    rows = []
-    groups: dict[str, list[int]] = {z: [k] for k, z in enumerate(zones)}
-    park = [zones.index(z) for z in sp.spec.park_zones if z in zones]
-    if park:
-        groups["park"] = park
-    for metric, unit, values in metrics:
-        total = float(values.sum())
-        for group, cols in groups.items():
-            p = float(_by_zone(values, plan[:, cols]).sum())
-            c = float(_by_zone(values, current[:, cols]).sum())
-            s = float(_by_zone(values, shares[:, cols]).sum()) if metric != "units" else math.nan
-            rows.append({"metric": metric, "zone": group, "unit": unit, "proposed": p,
-                         "current": c, "current_shares": s, "change": p - c,
-                         "proposed_share": p / total if total else math.nan,
-                         "current_share": c / total if total else math.nan})
-    for group, cols in groups.items():
-        p = float((data.cost[:, cols] * plan[:, cols]).sum())
-        c = float((data.cost[:, cols] * current[:, cols]).sum())
-        s = float((data.cost[:, cols] * shares[:, cols]).sum())
-        rows.append({"metric": "cost", "zone": group, "unit": "CNY", "proposed": p,
-                     "current": c, "current_shares": s, "change": p - c,
-                     "proposed_share": math.nan, "current_share": math.nan})
-    return pd.DataFrame(rows)
-
-
-def zone_changes(zoning: pd.DataFrame) -> pd.DataFrame:
-    """Units whose proposed zone differs from their current one, with the transition."""
-    changed = zoning[zoning["changed"]]
-    return pd.DataFrame({"unit": changed["unit"], "name": changed["name"],
-                         "from_zone": changed["previous_zone"], "to_zone": changed["zone"],
-                         "area_ha": changed["area_ha"], "population": changed["population"]})
-
-
-def transition_matrix(zoning: pd.DataFrame, zones: list[str]) -> pd.DataFrame:
-    """Units by current zone (rows) and proposed zone (columns)."""
-    table = pd.crosstab(zoning["previous_zone"], zoning["zone"]).reindex(
-        index=zones, columns=zones, fill_value=0)
-    table.index.name = "current \\ proposed"
-    return table.reset_index()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dss.config.planning import ObjectiveSpec, PlanningSpec
 from dss.planning.problem import PlanningProblem
-from dss.planning.spec import ObjectiveSpec, PlanningSpec
-from dss.planning.study import _check_attribute, _check_zones, _Issues
+from dss.planning.study_checks import _check_attribute, _check_zones, _Issues
 
 
 def check_extras(spec: PlanningSpec, zones: list[str], ids: list[str], columns: list[str],

@@ -15,8 +15,13 @@ import os
 import uuid
 from pathlib import Path
 
+from dss import __version__
 from dss.errors import InputError, Issue
-from dss.results.runs import require
+from dss.report.compare import build_compare_report, is_comparison
+from dss.report.i18n import check_lang
+from dss.report.park import build_park_report, is_park_design
+from dss.report.run import build_run_report
+from dss.results.runs import read_run, require
 from dss.results.writer import OutputError
 
 LOGGER = logging.getLogger(__name__)
@@ -31,8 +36,6 @@ def render_report(folder: Path | str, lang: str = "zh") -> str:
         InputError: if the folder is not a solve run or a comparison, or ``lang`` is unknown.
         MissingDependencyError: if Jinja2 or matplotlib is missing.
     """
-    from dss.report.i18n import check_lang
-
     try:
         lang = check_lang(lang)
     except ValueError as err:
@@ -40,12 +43,6 @@ def render_report(folder: Path | str, lang: str = "zh") -> str:
     require("jinja2", "dss report")
     require("matplotlib", "dss report (figures)")
     import jinja2
-
-    from dss import __version__
-    from dss.report.compare import build_compare_report, is_comparison
-    from dss.report.park import build_park_report, is_park_design
-    from dss.report.run import build_run_report
-    from dss.results.runs import read_run
 
     folder = Path(folder)
     if is_comparison(folder):

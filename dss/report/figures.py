@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from dss.results.fonts import font_rc
+from dss.results.river_layout import tree_layout
 
 COLOURS = ("#1d4f80", "#e07b39", "#3a8f5c", "#9b59b6", "#c0392b", "#7f8c8d", "#b8860b")
 """Series colours (scenarios, before/after)."""
@@ -156,8 +157,6 @@ def network(ids: Sequence[str], downstream: Sequence[str | None], spend: Mapping
         divisor: Spend is divided by it for the colour bar.
         zones: Instead of spend, (zone of each subunit, legend label of each zone).
     """
-    from dss.results.plots import tree_layout
-
     def draw() -> Any:
         from matplotlib import colormaps
         from matplotlib.colors import Normalize

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dss.report import figures
 from dss.report.i18n import Words, words
-from dss.report.run import KeyFigure, RunReport, Section, load_names, money
+from dss.report.run import KeyFigure, RunReport, Section, _provenance, load_names, money
 from dss.report.tables import make_table
 from dss.results.fonts import cjk_font
 from dss.results.report import fmt
@@ -33,8 +33,6 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
 
 def build_park_report(run: RunFolder, lang: str) -> RunReport:
     """Gather the report of a park-design run in ``lang``."""
-    from dss.report.run import _provenance
-
     study, names = load_names(run)
     w = words(lang, names)
     font = cjk_font()

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dss.data.mandates import covers
 from dss.optimize.coordinate import NONE, PLANS, Coordination, term_scope
 from dss.optimize.results import (
     allocation_table,
@@ -49,8 +50,6 @@ def _benefit_by_term(result: Result, amounts: np.ndarray | None = None) -> dict[
 
 def mandate_benefit(coord: Coordination, values: dict[str, float]) -> dict[str, float]:
     """Agency -> the benefit of its mandate's terms in ``values`` (label -> CNY)."""
-    from dss.data.mandates import covers
-
     out = {a: 0.0 for a in coord.mandates()}
     for label, value in values.items():
         scope = term_scope(coord.problem, label)
@@ -111,7 +110,6 @@ def cross_table(coord: Coordination) -> pd.DataFrame:
     amounts set to zero). For a linear term those parts add up to the term by themselves;
     for a term valued by a concave curve they add up to more, and the shares scale them
     down to the term's value."""
-    from dss.data.mandates import covers
 
     names = {a.agency_id: a.name_zh for a in [*coord.agencies, *coord.others]}
     spenders = [a.agency_id for a in coord.agencies]

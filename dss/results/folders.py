@@ -24,12 +24,17 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
+from dss.config.labels import set_label
 from dss.errors import InputError, Issue
 from dss.names import check_plain_name
 from dss.safe_yaml import load_yaml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dss.config.loader import ResolvedModel
 
 LOGGER = logging.getLogger(__name__)
 
@@ -83,7 +88,6 @@ def run_label(scenario: str, sets: list[str] | None = None,
         return run_name
     if not sets:
         return scenario
-    from dss.config.labels import set_label
 
     return f"{scenario}+{set_label(sets)}"
 
@@ -262,3 +266,20 @@ def swap_into_place(staging: Path, target: Path, token: str,
                 os.rename(old, target)
             raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def locations(resolved: ResolvedModel, folder: Path) -> dict[str, str]:
+    """Where a run's model file and input tables are, relative to its run folder.
+
+    Recorded in the manifest as ``model_file`` and ``inputs_dir`` (POSIX paths relative to the
+    run folder, so a results tree moved together with its study still resolves), for tools
+    that read a run folder later (``dss plot``, ``dss compare``). A path that cannot be made
+    relative (another drive) is recorded absolute.
+    """
+    def rel(path: Path) -> str:
+        try:
+            return Path(os.path.relpath(path.resolve(), Path(folder).resolve())).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+    return {"model_file": rel(resolved.path), "inputs_dir": rel(resolved.inputs_dir)}

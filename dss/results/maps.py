@@ -16,6 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from dss.gis import gis_available
+from dss.gis.geopackage import read_layers
+from dss.gis.layers import equal_area_crs
+from dss.results.plot_style import (
+    POINT_STYLES,
+    axis_scale,
+    color_values,
+    sequential_colormap,
+    wrap,
+)
+
 LOGGER = logging.getLogger(__name__)
 
 GEOMETRY_FILE = "subunits.gpkg"
@@ -23,8 +34,6 @@ GEOMETRY_FILE = "subunits.gpkg"
 
 def geometry_file(study: Any) -> Path | None:
     """The study's ``subunits.gpkg`` when it exists and the GIS libraries are installed."""
-    from dss.gis import gis_available
-
     path = Path(study.folder) / GEOMETRY_FILE
     if not path.is_file():
         return None
@@ -63,10 +72,6 @@ def map_figure(ctx: Any, color_by: str, path: Path) -> Any:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    from dss.gis.geopackage import read_layers
-    from dss.gis.layers import equal_area_crs
-    from dss.results.plots import POINT_STYLES, _scale, _sequential, _wrap, color_values
-
     layers = read_layers(path)
     subunits = layers["subunits"]
     crs = equal_area_crs(subunits)
@@ -74,7 +79,7 @@ def map_figure(ctx: Any, color_by: str, path: Path) -> Any:
     subunits["subunit_id"] = subunits["subunit_id"].astype(str)
     values, label, unit = color_values(ctx.run, color_by)
     vals = values.reindex(subunits["subunit_id"]).to_numpy(float)
-    divisor, shown_unit = _scale(vals[np.isfinite(vals)], unit)
+    divisor, shown_unit = axis_scale(vals[np.isfinite(vals)], unit)
     vals = vals / divisor
     finite = vals[np.isfinite(vals)]
     change = color_by.endswith(":change") and len(finite) and finite.min() < 0 < finite.max()
@@ -85,7 +90,7 @@ def map_figure(ctx: Any, color_by: str, path: Path) -> Any:
     if not change:  # lines need a colour map whose low end shows on white
         low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
         norm = mcolors.Normalize(low, high if high > low else low + 1.0)
-        cmap = _sequential() if polygons else "viridis"
+        cmap = sequential_colormap() if polygons else "viridis"
     fig = Figure(figsize=(9, 8))
     ax = fig.add_subplot(1, 1, 1)
     subunits["_value"] = vals
@@ -119,7 +124,7 @@ def map_figure(ctx: Any, color_by: str, path: Path) -> Any:
     bar.set_label(f"{label} ({shown_unit})")
     if handles:
         ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9)
-    fig.suptitle(_wrap(ctx.heading, 90) + f"\nMap: {label} per subunit ({shown_unit})",
+    fig.suptitle(wrap(ctx.heading, 90) + f"\nMap: {label} per subunit ({shown_unit})",
                  fontsize=11)
     return fig
 

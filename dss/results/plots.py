@@ -17,374 +17,37 @@ from __future__ import annotations
 import logging
 import os
 import re
-import textwrap
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dss.results.plot_barriers import draw_barriers
-from dss.errors import InputError, Issue, did_you_mean
+from dss.errors import InputError, Issue
 from dss.results.fonts import cjk_font, font_rc
+from dss.results.maps import geometry_file, map_figure
+from dss.results.network_map import network_figure
+from dss.results.plot_style import (
+    DPI,
+    FORMATS,
+    POLLUTANT_LABELS,
+    PlotContext,
+    axis_scale,
+    color_values,
+    need_matplotlib,
+    thousands_axis,
+    wrap,
+)
 from dss.results.report import fmt
-from dss.results.runs import RunFolder, load_run_study, read_run, require
+from dss.results.runs import load_run_study, read_run
 from dss.results.writer import OutputError
 
 LOGGER = logging.getLogger(__name__)
 
-FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
-"""File formats ``dss plot`` writes."""
-
-DPI = 150
-LABEL_LIMIT = 60
-"""Subunit ids are written on the network map up to this many subunits."""
-
-POLLUTANT_LABELS = {"sediment": "Sediment", "tn": "Total nitrogen (TN)",
-                    "tp": "Total phosphorus (TP)"}
-
-INDICATOR_LABELS = {
-    "spend": "spend", "sediment_local": "local sediment load", "tn_local": "local TN load",
-    "tp_local": "local TP load", "sediment_outflow": "sediment outflow",
-    "tn_outflow": "TN outflow", "tp_outflow": "TP outflow", "carbon_stock": "carbon stock",
-    "habitat_gain": "habitat gain"}
-"""Readable names of the indicators in ``subunits.csv``."""
-
-POINT_STYLES: dict[str, tuple[str, str]] = {
-    "reservoir": ("s", "#1f77b4"), "intake": ("D", "#2ca02c"), "monitoring": ("^", "#9467bd"),
-    "outlet": ("*", "#d62728")}
-"""Marker and colour of each control-point kind (others: a black pentagon)."""
-
-_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
-_CJK_GROUP = re.compile(rf"\s*[(（][^()（）]*[{_CJK}][^()（）]*[)）]")
-_CJK_CHAR = re.compile(rf"[{_CJK}]+")
-
-
-# --- layout ------------------------------------------------------------------------------
-
-
-def tree_layout(ids: Sequence[str], downstream: Sequence[str | None],
-                weight: Mapping[str, float] | None = None) -> dict[str, tuple[float, float]]:
-    """Positions of a drainage forest, outlets at the bottom (a tidy-tree layout).
-
-    ``y`` is the number of links from a subunit down to its outlet, so every subunit lies
-    strictly above (upstream of) the one it drains into. ``x`` keeps each main stem straight:
-    a subunit sits in the column of its main upstream branch (the one with the most weight,
-    by default the most subunits draining through it), and the other branches are packed
-    beside it, alternately right and left, smallest nearest, as close as their outlines
-    allow (a Reingold-Tilford style contour packing: at every level, nodes of neighbouring
-    branches are at least one column apart). Links therefore never cross. Several outlets
-    are laid out side by side, one column apart.
-
-    Runs in about O(n log n) with the default weights (branches merge small into large).
-
-    Args:
-        ids: Subunit ids.
-        downstream: Downstream id of each subunit (None, "" or an unknown id at an outlet).
-        weight: Optional weight per subunit (e.g. area) to choose main branches by
-            accumulated weight instead of subunit count.
-
-    Returns:
-        Subunit id -> (x, y), with the smallest x at 0.
-
-    Raises:
-        ValueError: if the links contain a cycle (validated studies never do).
-    """
-    ids = [str(i) for i in ids]
-    known = set(ids)
-    down = {i: (str(d) if isinstance(d, str) and d in known and d != i else None)
-            for i, d in zip(ids, downstream, strict=True)}
-    children: dict[str, list[str]] = {i: [] for i in ids}
-    for node, d in down.items():
-        if d is not None:
-            children[d].append(node)
-    outlets = sorted(i for i in ids if down[i] is None)
-    depth: dict[str, int] = {}
-    order: list[str] = []  # every node after the one it drains into
-    for outlet in outlets:
-        depth[outlet] = 0
-        stack = [outlet]
-        while stack:
-            node = stack.pop()
-            order.append(node)
-            for child in children[node]:
-                depth[child] = depth[node] + 1
-                stack.append(child)
-    if len(order) != len(ids):
-        raise ValueError("the drainage links contain a cycle")
-    size = {i: float(weight[i]) if weight is not None and i in weight else 1.0 for i in ids}
-    for node in reversed(order):
-        if down[node] is not None:
-            size[down[node]] += size[node]
-    # Contour of a subtree: absolute depth -> [leftmost, rightmost] x, relative to its root.
-    contour: dict[str, dict[int, list[float]]] = {}
-    offset: dict[str, float] = {}  # x of a node relative to the node it drains into
-    for node in reversed(order):
-        kids = sorted(children[node], key=lambda c: (-size[c], c))
-        if not kids:
-            contour[node] = {depth[node]: [0.0, 0.0]}
-            continue
-        main, others = kids[0], sorted(kids[1:], key=lambda c: (size[c], c))
-        acc = contour.pop(main)  # the main branch keeps its column: reuse its contour
-        offset[main] = 0.0
-        for k, child in enumerate(others):  # smallest first: right, left, right, ...
-            theirs = contour.pop(child)
-            right = k % 2 == 0
-            shared = [d for d in theirs if d in acc]
-            if right:
-                shift = max(acc[d][1] - theirs[d][0] + 1.0 for d in shared)
-            else:
-                shift = min(acc[d][0] - theirs[d][1] - 1.0 for d in shared)
-            offset[child] = shift
-            for d, (lo, hi) in theirs.items():
-                if d in acc:
-                    acc[d][0] = min(acc[d][0], lo + shift)
-                    acc[d][1] = max(acc[d][1], hi + shift)
-                else:
-                    acc[d] = [lo + shift, hi + shift]
-        acc[depth[node]] = [0.0, 0.0]
-        contour[node] = acc
-    x: dict[str, float] = {}
-    start = 0.0
-    for outlet in outlets:
-        outline = contour[outlet]
-        x[outlet] = start - min(lo for lo, _ in outline.values())
-        start = x[outlet] + max(hi for _, hi in outline.values()) + 2.0
-    for node in order:
-        if down[node] is not None:
-            x[node] = x[down[node]] + offset[node]
-    return {i: (x[i], float(depth[i])) for i in ids}
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _matplotlib() -> Any:
-    return require("matplotlib", "dss plot")
-
-
-def plain(text: str, keep_cjk: bool = False) -> str:
-    """Text for a figure: Chinese removed (with brackets around it) unless it can be drawn."""
-    text = str(text)
-    if keep_cjk:
-        return text
-    text = _CJK_GROUP.sub("", text)
-    text = _CJK_CHAR.sub("", text)
-    return re.sub(r"\s{2,}", " ", text).strip(" ,;")
-
-
-def _scale(values: np.ndarray, unit: str) -> tuple[float, str]:
-    """Divisor and unit label that keep axis numbers short (CNY in millions)."""
-    big = float(np.nanmax(np.abs(values))) if len(values) else 0.0
-    if unit == "CNY" and big >= 1e6:
-        return 1e6, "million CNY"
-    if unit == "CNY" and big >= 1e4:
-        return 1e3, "thousand CNY"
-    return 1.0, unit
-
-
-def _thousands(axis: Any) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 10 or
-                                           float(v).is_integer() else f"{v:,.2g}"))
-
-
-def _wrap(text: str, width: int = 28) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
-
-
-@dataclass
-class PlotContext:
-    """What the figures of one run are drawn from."""
-
-    run: RunFolder
-    study: Any
-    cjk: bool
-
-    def text(self, value: str) -> str:
-        """A label fit for the figure's fonts."""
-        return plain(value, self.cjk)
-
-    @property
-    def heading(self) -> str:
-        """First title line: the study title and the scenario."""
-        return f"{self.text(self.run.title)}: scenario {self.run.name}"
-
 
 # --- figures -----------------------------------------------------------------------------
-
-
-def color_values(run: RunFolder, color_by: str) -> tuple[pd.Series, str, str]:
-    """Values per subunit for the network map from ``subunits.csv``.
-
-    Args:
-        run: The run.
-        color_by: ``METRIC`` or ``METRIC:before|after|change`` (default ``after``).
-
-    Returns:
-        (values by subunit id, label, unit).
-
-    Raises:
-        InputError: located at ``--color-by`` for an unknown metric or view.
-    """
-    table = run.tables.get("subunits")
-    if table is None:
-        raise InputError([Issue(str(run.folder), f"has no subunits.csv (status {run.status}: "
-                                                 "no plan to draw)")], "cannot plot")
-    metric, _, view = color_by.partition(":")
-    view = view or "after"
-    metrics = list(dict.fromkeys(table["metric"].astype(str)))
-    issues = []
-    if metric not in metrics:
-        hint = did_you_mean(metric, metrics, quote=True)
-        issues.append(Issue("--color-by", f"unknown indicator {metric!r} "
-                                          f"({hint + ' ' if hint else ''}known: "
-                                          f"{', '.join(metrics)})"))
-    if view not in ("before", "after", "change"):
-        issues.append(Issue("--color-by", f"unknown view {view!r} after ':' (allowed: before, "
-                                          "after, change)"))
-    if issues:
-        raise InputError(issues, "cannot plot")
-    rows = table[table["metric"] == metric]
-    values = pd.Series(pd.to_numeric(rows[view], errors="coerce").to_numpy(),
-                       index=rows["subunit_id"].astype(str))
-    unit = str(rows["unit"].iloc[0]) if len(rows) else ""
-    label = INDICATOR_LABELS.get(metric, metric.replace("_", " "))
-    label = {"after": f"{label} after the plan", "before": f"{label} before the plan",
-             "change": f"change in {label}"}[view]
-    if metric in ("spend", "habitat_gain") and view == "after":
-        label = INDICATOR_LABELS[metric]
-    return values, label, unit
-
-
-def network_figure(ctx: PlotContext, color_by: str = "spend") -> Any:
-    """The schematic river network, subunits coloured by an indicator, control points marked.
-    """
-    _matplotlib()
-    from matplotlib import colors as mcolors
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyArrowPatch
-
-    subunits = ctx.study.subunits
-    ids = subunits["subunit_id"].astype(str).tolist()
-    down = [d if isinstance(d, str) and d else None for d in subunits["downstream_id"]]
-    pos = tree_layout(ids, down)
-    values, label, unit = color_values(ctx.run, color_by)
-    vals = values.reindex(ids).to_numpy(float)
-    divisor, shown_unit = _scale(vals[np.isfinite(vals)], unit)
-    vals = vals / divisor
-    n = len(ids)
-    xs = np.array([pos[i][0] for i in ids])
-    ys = np.array([pos[i][1] for i in ids])
-    label_room = 2.4 if len(ctx.study.control_points) else 0.6  # columns left of the tree
-    columns = xs.max() - xs.min() + 1 + label_room
-    width = float(np.clip(2.0 + 1.0 * columns, 8, 18))
-    height = float(np.clip(3.2 + 0.66 * (ys.max() + 1.5), 6, 16))
-    fig = Figure(figsize=(width, height), layout="constrained")
-    ax = fig.subplots()
-    small = n > LABEL_LIMIT
-    node_size = 520.0 if not small else float(np.clip(30000 / n, 4, 120))
-    # flow links
-    links = [(pos[u], pos[d]) for u, d in zip(ids, down, strict=True) if d in pos]
-    if small:
-        ax.add_collection(LineCollection(links, colors="#7fa7c9", linewidths=0.8, zorder=1))
-    else:
-        for (x0, y0), (x1, y1) in links:
-            ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>",
-                                         mutation_scale=13, color="#5b8db8", lw=2.0,
-                                         shrinkA=13, shrinkB=13, zorder=1))
-    # nodes
-    finite = vals[np.isfinite(vals)]
-    if color_by.endswith(":change"):  # diverging around 0: reductions blue, increases red
-        limit = float(np.abs(finite).max()) if len(finite) and np.abs(finite).max() > 0 \
-            else 1.0
-        norm: Any = mcolors.Normalize(vmin=-limit, vmax=limit)
-        cmap = mcolors.LinearSegmentedColormap.from_list(
-            "dss_change", ["#2166ac", "#f7f7f7", "#b2182b"])
-    else:
-        low = float(finite.min()) if len(finite) else 0.0
-        high = float(finite.max()) if len(finite) else 1.0
-        norm = mcolors.Normalize(vmin=min(low, 0.0) if low >= 0 else low,
-                                 vmax=high if high > low else low + 1.0)
-        cmap = _sequential()
-    zero = np.isclose(vals, 0.0) & (finite.min() >= 0 if len(finite) else False)
-    shaded = np.where(zero | ~np.isfinite(vals), np.nan, vals)
-    face = [cmap(norm(v)) if np.isfinite(v) else (0.86, 0.86, 0.86, 1.0) for v in shaded]
-    ax.scatter(xs, ys, s=node_size, c=face, edgecolors="#333333",
-               linewidths=0.8 if not small else 0.2, zorder=3)
-    if not small:
-        for i, (x, y) in zip(ids, zip(xs, ys, strict=True), strict=True):
-            r, g, b, _ = face[ids.index(i)]
-            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-            ax.text(x, y, i, ha="center", va="center", fontsize=8 if len(i) <= 3 else 6.5,
-                    fontweight="bold", color="white" if dark else "black", zorder=4)
-    # control points, on the link leaving their subunit (the load is its outflow)
-    handles = []
-    points = ctx.study.control_points
-    outlet_drop = 0.5
-    seen_kinds: dict[str, Any] = {}
-    for cp in points.itertuples(index=False):
-        sid = str(cp.subunit_id)
-        if sid not in pos:
-            continue
-        x0, y0 = pos[sid]
-        d = down[ids.index(sid)]
-        if d in pos:
-            x1, y1 = pos[d]
-            px, py = x0 + 0.5 * (x1 - x0), y0 + 0.5 * (y1 - y0)
-        else:
-            px, py = x0, y0 - outlet_drop
-        kind = str(cp.kind)
-        marker, colour = POINT_STYLES.get(kind, ("p", "black"))
-        ax.scatter([px], [py], marker=marker, s=170 if not small else 120, c=colour,
-                   edgecolors="white", linewidths=1.2, zorder=5)
-        name = ctx.text(str(cp.point_id)).replace("_", " ")
-        ax.annotate(name, (px, py), xytext=(-11, 0), textcoords="offset points", ha="right",
-                    va="center", fontsize=9, color=colour, zorder=6,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                          "alpha": 0.85})
-        if kind not in seen_kinds:
-            seen_kinds[kind] = Line2D([], [], marker=marker, color=colour, linestyle="none",
-                                      markersize=10, markeredgecolor="white",
-                                      label=f"{kind} (control point)")
-    handles += list(seen_kinds.values())
-    handles += draw_barriers(ax, ctx.run.tables.get("barriers"), pos,
-                             dict(zip(ids, down, strict=True)), small)
-    if zero.any():
-        handles.append(Line2D([], [], marker="o", color="#dbdbdb", markeredgecolor="#333333",
-                              linestyle="none", markersize=10, label=f"no {label}"))
-    handles.append(Line2D([], [], color="#5b8db8", lw=2, marker=">" if not small else None,
-                          markersize=6, label="flow direction" if not small else
-                          "river link (flow downwards)"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3),
-               fontsize=9.5, frameon=False)
-    sm = ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(sm, ax=ax, shrink=0.55, location="right", pad=0.02, aspect=25)
-    bar.set_label(f"{label[0].upper() + label[1:]} ({shown_unit})", fontsize=10)
-    bar.ax.tick_params(labelsize=9)
-    _thousands(bar.ax.yaxis)
-    ax.set_xlim(xs.min() - 0.5 - label_room, xs.max() + 0.6)
-    ax.set_ylim(ys.min() - outlet_drop - 0.5, ys.max() + 0.5)
-    ax.set_axis_off()
-    fig.suptitle(f"{ctx.heading}\nRiver network (schematic): {label} per subunit",
-                 fontsize=13, x=0.01, ha="left")
-    note = ("Headwaters at the top, the outlet at the bottom; arrows point downstream. "
-            "Control points sit on the reach leaving the subunit whose outflow they measure.")
-    ax.set_title(_wrap(note, int(width * 11)), fontsize=9, color="#555555", loc="left")
-    return fig
-
-
-def _sequential() -> Any:
-    from matplotlib import colormaps
-
-    return colormaps["YlOrRd"]
 
 
 def _display_name(study: Any, table: str, key: str, ident: Any) -> str:
@@ -403,7 +66,7 @@ def _display_name(study: Any, table: str, key: str, ident: Any) -> str:
 
 def spend_figure(ctx: PlotContext) -> Any:
     """Spend by action, by agency and by township (horizontal bars, largest first)."""
-    _matplotlib()
+    need_matplotlib()
     from matplotlib.figure import Figure
 
     alloc = ctx.run.tables.get("allocation")
@@ -424,14 +87,14 @@ def spend_figure(ctx: PlotContext) -> Any:
                        for i in spend.index]
         groups.append((title, spend))
     total = float(alloc["cost_cny"].sum())
-    divisor, unit = _scale(np.array([total]), "CNY")
+    divisor, unit = axis_scale(np.array([total]), "CNY")
     counts = [max(len(g), 1) for _, g in groups]
     fig = Figure(figsize=(10, 1.6 + 0.42 * sum(counts) + 1.0 * len(groups)),
                  layout="constrained")
     axes = fig.subplots(len(groups), 1, gridspec_kw={"height_ratios": [c + 1.2 for c in counts]})
     for ax, (title, series) in zip(axes, groups, strict=True):
         series = series.sort_values(ascending=True)
-        labels = [_wrap(str(i), 34) for i in series.index]
+        labels = [wrap(str(i), 34) for i in series.index]
         bars = ax.barh(labels, series.to_numpy() / divisor, color="#3b7dbf", height=0.65)
         top = float(series.max() / divisor) if len(series) else 1.0
         for rect, value in zip(bars, series.to_numpy(), strict=True):
@@ -460,7 +123,7 @@ def spend_figure(ctx: PlotContext) -> Any:
 def loads_figure(ctx: PlotContext) -> Any:
     """Routed loads at each control point before and after the plan, one panel per pollutant.
     """
-    _matplotlib()
+    need_matplotlib()
     from matplotlib.figure import Figure
 
     table = ctx.run.tables.get("control_points")
@@ -472,7 +135,7 @@ def loads_figure(ctx: PlotContext) -> Any:
     points = list(dict.fromkeys(table["point_id"].astype(str)))
     names = table.drop_duplicates("point_id").set_index("point_id")["name"] \
         if "name" in table else pd.Series(dtype=object)
-    labels = [_wrap(ctx.text(str(names.get(p, p))) or p, 26) for p in points]
+    labels = [wrap(ctx.text(str(names.get(p, p))) or p, 26) for p in points]
     fig = Figure(figsize=(4.6 * len(pollutants) + 2.4, 1.8 + 0.75 * len(points)),
                  layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(pollutants), sharey=True))
@@ -499,7 +162,7 @@ def loads_figure(ctx: PlotContext) -> Any:
         ax.set_xlim(0, top * 1.22 if top > 0 else 1)
         ax.set_title(POLLUTANT_LABELS.get(p, p), fontsize=12)
         ax.set_xlabel(f"Load ({unit})", fontsize=10)
-        _thousands(ax.xaxis)
+        thousands_axis(ax.xaxis)
         ax.tick_params(labelsize=9)
         ax.grid(axis="x", color="#dddddd", lw=0.8)
         ax.set_axisbelow(True)
@@ -579,7 +242,7 @@ def write_plots(run_dir: Path | str, out: Path | str | None = None,
         raise InputError([Issue("--format", f"unknown format {f!r} (allowed: "
                                             f"{', '.join(FORMATS)})") for f in bad],
                          "cannot plot")
-    _matplotlib()
+    need_matplotlib()
     ctx = plot_context(run_dir, Path(inputs_dir) if inputs_dir is not None else None)
     color_values(ctx.run, color_by)  # fail early on an unknown indicator
     target = Path(out) if out is not None else ctx.run.folder
@@ -592,7 +255,6 @@ def write_plots(run_dir: Path | str, out: Path | str | None = None,
         "network_" + re.sub(r"[^A-Za-z0-9_]+", "_", color_by).strip("_")
     figures = {network: lambda: network_figure(ctx, color_by), "spend": lambda:
                spend_figure(ctx), "loads": lambda: loads_figure(ctx)}
-    from dss.results.maps import geometry_file, map_figure
 
     geometry = geometry_file(ctx.study)  # a real map instead of the schematic
     if geometry is not None:

@@ -9,6 +9,7 @@ by someone else. Every problem is reported as a located :class:`~dss.errors.Inpu
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from dss.data.study import load_study
 from dss.errors import DssError, InputError, Issue
 from dss.safe_yaml import load_yaml
 
@@ -44,8 +46,6 @@ def require(module: str, feature: str) -> Any:
     Raises:
         MissingDependencyError: naming the ``dss[report]`` extra.
     """
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -274,8 +274,6 @@ def load_run_study(run: RunFolder, inputs_dir: Path | None = None):
     Raises:
         InputError: if the inputs cannot be found or are invalid now.
     """
-    from dss.data.study import load_study
-
     folder = Path(inputs_dir) if inputs_dir is not None else run.inputs_dir()
     if folder is None:
         raise InputError([Issue(str(run.folder / MANIFEST),

@@ -37,12 +37,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 import yaml
+from pyomo.repn import generate_standard_repn
 
+from dss.config.loader import ResolvedModel
+from dss.config.model import ModelConfig
+from dss.data.schema import POLLUTANTS, TABLES
+from dss.data.study import load_study
 from dss.errors import DssError, InputError, Issue
-from dss.safe_yaml import load_yaml
+from dss.indicators.baseline import compute_baseline
+from dss.indicators.loads import retention
+from dss.optimize.build import compile_problem
+from dss.optimize.components.benefits import LoadLimits
+from dss.optimize.components.constraints import Budget
+from dss.optimize.problem import Problem
 from dss.results.saved_decisions import load_saved_decisions
 from dss.results.writer import MANIFEST, file_sha256, write_csv
+from dss.safe_yaml import load_yaml
 
 REL_TOL = 1e-6
 """Relative tolerance of recomputed numbers (tables hold 10 significant digits)."""
@@ -203,8 +215,6 @@ def _check_inputs(report: Verification, manifest: dict[str, Any]
         elif file_sha256(path) != digest:
             problems.append(f"{path.name} changed since the run (its hash differs)")
     if inputs_dir.is_dir():
-        from dss.data.schema import TABLES
-
         for table in TABLES.values():
             if f"inputs/{table.file}" not in recorded and (inputs_dir / table.file).is_file():
                 problems.append(f"{table.file} was added to {inputs_dir.name}/ since the run")
@@ -216,9 +226,6 @@ def _check_inputs(report: Verification, manifest: dict[str, Any]
 
 
 def _config(config: Any, inputs_dir: Path):
-    from dss.config.model import ModelConfig
-    from dss.data.study import load_study
-
     if not isinstance(config, dict):
         raise InputError([Issue(MANIFEST, "the manifest holds no configuration")],
                          "cannot verify")
@@ -232,8 +239,6 @@ def _config(config: Any, inputs_dir: Path):
 
 
 def _check_baseline(report: Verification, inputs_dir: Path, config: Any) -> None:
-    from dss.indicators.baseline import compute_baseline
-
     _model, study = _config(config, inputs_dir)
     tables = compute_baseline(study).tables
     problems = []
@@ -262,10 +267,6 @@ def _summary(folder: Path) -> dict[str, str]:
 
 def _check_solve(report: Verification, manifest: dict[str, Any], inputs_dir: Path,
                  config: Any, model_path: Path | None) -> None:
-    from dss.config.loader import ResolvedModel
-    from dss.optimize.build import compile_problem
-    from dss.optimize.problem import Problem
-
     model, study = _config(config, inputs_dir)
     resolved = None
     if model_path is not None:
@@ -361,8 +362,6 @@ def _read_allocation(report: Verification, built, path: Path) -> np.ndarray | No
 
 def _assign(built, x: np.ndarray) -> None:
     """Set the model's variables to the plan ``x`` (the decisions and what follows)."""
-    import pyomo.environ as pyo
-
     ctx = built.ctx
     for var, value in zip(ctx.amount_vars, x, strict=True):
         var.set_value(float(value), skip_validation=True)
@@ -390,8 +389,6 @@ def _costs(built, x: np.ndarray) -> np.ndarray:
 
 def _check_constraints(report: Verification, built, x: np.ndarray) -> None:
     """Every constraint of the rebuilt model holds for the plan."""
-    import pyomo.environ as pyo
-
     _assign(built, x)
     problems = []
     count = 0
@@ -422,8 +419,6 @@ def _check_constraints(report: Verification, built, x: np.ndarray) -> None:
 
 def _scale(expr) -> float:
     """Largest magnitude of the terms of a linear expression at the current values."""
-    from pyomo.repn import generate_standard_repn
-
     repn = generate_standard_repn(expr, compute_values=True)
     terms = [abs(c * (v.value or 0.0)) for c, v in zip(repn.linear_coefs, repn.linear_vars,
                                                         strict=True)]
@@ -431,8 +426,6 @@ def _scale(expr) -> float:
 
 
 def _check_spend(report: Verification, built, x: np.ndarray, summary: dict[str, str]) -> None:
-    from dss.optimize.components.constraints import Budget
-
     costs = _costs(built, x)
     spend = float(costs.sum())
     problems = []
@@ -467,10 +460,6 @@ def _check_spend(report: Verification, built, x: np.ndarray, summary: dict[str, 
 
 def _check_loads(report: Verification, built, x: np.ndarray) -> None:
     """Routed loads at control points, recomputed from the plan with the routing module."""
-    from dss.data.schema import POLLUTANTS
-    from dss.indicators.loads import retention
-    from dss.optimize.components.benefits import LoadLimits
-
     ctx = built.ctx
     study = ctx.study
     pos = ctx.option_subunit_pos
@@ -551,8 +540,6 @@ def _check_habitat(report: Verification, built, x: np.ndarray) -> None:
 
 def _check_objective(report: Verification, built, x: np.ndarray, summary: dict[str, str],
                      manifest: dict[str, Any]) -> None:
-    import pyomo.environ as pyo
-
     _assign(built, x)
     value = float(pyo.value(built.model.objective_function))
     problems = []

@@ -30,6 +30,7 @@ import pandas as pd
 
 from dss.data.study import Study
 from dss.errors import InputError, Issue
+from dss.results.folders import check_replaceable
 from dss.results.rules import (
     ZONE_NAMES,
     Rule,
@@ -39,7 +40,6 @@ from dss.results.rules import (
     subunit_zones,
 )
 from dss.results.runs import MANIFEST, RunFolder, load_run_study, read_run, require
-from dss.results.folders import check_replaceable
 from dss.results.writer import file_sha256, make_manifest, write_run
 
 LOGGER = logging.getLogger(__name__)

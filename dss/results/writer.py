@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from dss.errors import DssError
+from dss.gis.plan_layers import PLAN_FILE, staged_plan
 from dss.results.folders import (
     check_replaceable,
     clean_stale,
@@ -389,7 +390,6 @@ class StagedRun:
         tables = [name for name in self.outputs if name.endswith(".csv")]
         if not tables or manifest.get("kind") == "import":
             return
-        from dss.gis.plan_layers import PLAN_FILE, staged_plan
 
         scratch = self._path(f".scratch-{PLAN_FILE}")
         content = staged_plan(self.target, manifest, [self._path(t) for t in tables], scratch)

@@ -10,6 +10,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from dss.results.fonts import cjk_font
+from dss.results.plot_style import plain
 from dss.results.runs import require
 from dss.uncertainty.montecarlo import MonteCarloResult
 
@@ -26,8 +28,6 @@ def montecarlo_figure(result: MonteCarloResult, title: str) -> bytes:
     """The chart as PNG bytes."""
     require("matplotlib", "dss montecarlo (chart)")
     import matplotlib as mpl
-
-    from dss.results.plots import cjk_font, plain
 
     font = cjk_font()
     rc = {"font.size": 10, "font.family": ["DejaVu Sans", font] if font else ["DejaVu Sans"]}

@@ -28,12 +28,12 @@ from dss.indicators.loads import retention
 from dss.optimize.build import make_context
 from dss.optimize.components.base import Role
 from dss.optimize.components.benefits import Habitat, LoadLimits
-from dss.optimize.components.stochastic import ChanceLimits
+from dss.optimize.components.scenario_data import option_map
+from dss.optimize.components.stochastic import ChanceLimits, curved_benefits
 from dss.optimize.context import BuildContext
 from dss.optimize.presolve import objective_coefficients
 from dss.optimize.problem import Problem
 from dss.optimize.results import costs_at, local_loads_after
-from dss.optimize.scenario_data import option_map
 from dss.uncertainty.scenarios import ScenarioSet
 
 Key = tuple[str, str]
@@ -64,7 +64,6 @@ def benefit_at(problem: Problem, ctx: BuildContext, amounts: np.ndarray) -> dict
     objective's coefficients for linear benefits, and the component's own evaluation
     (:meth:`~dss.optimize.components.base.Component.benefit_values`) for one valued by a
     curve, whose value is not linear in the plan."""
-    from dss.optimize.components.stochastic import curved_benefits
 
     out = {name: float(coef @ amounts)
            for name, coef in benefit_coefficients(problem, ctx).items()}

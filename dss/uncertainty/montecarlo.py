@@ -30,10 +30,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from dss.config.model import ModelConfig
 from dss.data.schema import POLLUTANT_UNITS
 from dss.errors import InputError, Issue
+from dss.optimize.build import make_context
+from dss.optimize.components.scenario_data import option_map
 from dss.optimize.problem import Problem
-from dss.optimize.scenario_data import option_map
 from dss.results.runs import RunFolder, load_run_study, read_run
 from dss.results.writer import OutputError, write_csv
 from dss.uncertainty.evaluate import Outcomes, evaluate_plan
@@ -162,8 +164,6 @@ def _names(problem: Problem) -> dict[str, tuple[str, str]]:
 
 def rebuild(run: RunFolder) -> Problem:
     """The problem a run was solved from: its recorded configuration on its inputs."""
-    from dss.config.model import ModelConfig
-
     try:
         config = ModelConfig.model_validate(run.config)
     except Exception as err:  # noqa: BLE001 - pydantic ValidationError, reported as text
@@ -179,8 +179,6 @@ def plan_amounts(run: RunFolder, problem: Problem) -> np.ndarray:
     Raises:
         InputError: located at allocation.csv rows that name no option of the study.
     """
-    from dss.optimize.build import make_context
-
     options = make_context(problem).options
     alloc = run.tables.get("allocation")
     if alloc is None:

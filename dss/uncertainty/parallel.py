@@ -7,14 +7,16 @@ back in order, so the outcomes do not depend on how many workers evaluate them.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from dss.errors import DssError
 from dss.optimize.problem import Problem
-from dss.optimize.sweep import WorkerError, _dask_client, chunks
+from dss.optimize.sweep_workers import WorkerError, _dask_client, chunks
 from dss.uncertainty.evaluate import Outcomes, evaluate_plan
 from dss.uncertainty.scenarios import ScenarioSet
 
@@ -65,8 +67,6 @@ def evaluate_parallel(problem: Problem, amounts: np.ndarray, scenarios: Scenario
         if progress is not None:
             progress("evaluate", total, total)
         return Outcomes.join(results), "dask"
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
 
     parts = [list(map(int, c)) for c in chunks(list(range(n)), workers)]
     done = 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import importlib
 import logging
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,6 +32,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from dss.errors import ComponentError, InputError, Issue, did_you_mean
+from dss.optimize.evaluate import value_at
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyomo.environ as pyo
@@ -154,8 +156,6 @@ class Component(abc.ABC):
         The default evaluates :meth:`benefit_terms` (see :mod:`dss.optimize.evaluate`);
         override it with array arithmetic when the terms are large.
         """
-        from dss.optimize.evaluate import value_at
-
         return {label: value_at(term, ctx, amounts)
                 for label, term in self.benefit_terms(block, ctx).items()}
 
@@ -287,7 +287,5 @@ def available() -> dict[str, type[Component]]:
 def _builtin(everything: bool = False) -> None:
     """Import the built-in components (they register themselves): the allocation
     components, and with ``everything`` the park-design parts too."""
-    import importlib
-
     for module in BUILTIN_FAMILIES if everything else BUILTIN_FAMILIES[:1]:
         importlib.import_module(module)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -10,10 +11,12 @@ import pyomo.environ as pyo
 from pydantic import Field, NonNegativeFloat
 
 from dss.errors import Issue
+from dss.network.barriers import cumulative_passability, pair_passability
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.context import BuildContext
 from dss.optimize.fish_network import FishNetwork, fish_network
 from dss.optimize.fish_options import option_cost
+from dss.optimize.fish_report import barrier_table, fish_table
 
 DCI_EVALUATION_SECTIONS = 500
 """Largest network (sections) on which DCI_p is reported for a migratory species."""
@@ -299,7 +302,6 @@ class FishPassage(Component):
         """Set the auxiliary variables to their exact values at a plan (``dss verify``)."""
         net = self.network(ctx)
         chosen = net.chosen(amounts)
-        from dss.network.barriers import cumulative_passability, pair_passability
 
         if hasattr(block, "z"):
             up, _ = net.passabilities(chosen)
@@ -348,8 +350,6 @@ class FishPassage(Component):
 
     def plan_tables(self, built: Any, result: Any) -> dict[str, pd.DataFrame]:
         """``barriers.csv`` (one row per barrier and species) and ``fish.csv``."""
-        from dss.optimize.fish_report import barrier_table, fish_table
-
         ctx, amounts = built.ctx, np.asarray(result.amounts, dtype=float)
         net = self.network(ctx)
         cost = option_cost(net.options, ctx.config.settings.horizon_years)
@@ -362,7 +362,6 @@ class FishPassage(Component):
                     folder: Any) -> tuple[list[str], str]:
         """``dss verify``: the options in ``barriers.csv`` are the plan's, and accessible
         habitat and DCI_p recomputed by path products from the plan are ``fish.csv``'s."""
-        from pathlib import Path
 
         net = self.network(ctx)
         chosen = net.chosen(amounts)

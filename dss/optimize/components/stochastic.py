@@ -1,6 +1,6 @@
 """Stochastic components: optimisation over scenarios of the uncertain inputs by sample
 average approximation (drawn scenarios, :math:`p_s = 1/N`, or named ones with their
-probabilities; :mod:`dss.optimize.scenario_data`).
+probabilities; :mod:`dss.optimize.components.scenario_data`).
 
 The decisions :math:`x` are the same in every scenario; only the outcomes differ. The
 scenario dimension adds one or two variables and one row per scenario, never a copy of the
@@ -18,10 +18,12 @@ import pyomo.environ as pyo
 from pydantic import Field
 
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
-from dss.errors import Issue
+from dss.errors import InputError, Issue
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.components.benefits import Pollutant, check_limits
+from dss.optimize.components.scenario_data import factorised, scenario_data
 from dss.optimize.context import BuildContext
+from dss.uncertainty.scenarios import scenario_set
 
 TOLERANCE = 1e-9
 
@@ -43,16 +45,11 @@ class ScenarioParams(Params):
 
 
 def _scenarios(params: ScenarioParams, ctx: BuildContext):
-    from dss.optimize.scenario_data import scenario_data
-
     return scenario_data(ctx, params.scenarios, params.draws, params.seed, params.only)
 
 
 def _check_scenarios(component: Component, ctx: BuildContext) -> list[Issue]:
     """The study must declare its uncertainty; ``only`` must name a scenario."""
-    from dss.errors import InputError
-    from dss.uncertainty.scenarios import scenario_set
-
     p = component.params
     try:
         found = scenario_set(ctx.study, p.scenarios, p.draws, p.seed)
@@ -157,19 +154,15 @@ class StochasticBenefit(Component):
         return risk_measure(values, probabilities, self.params.measure, self.params.level)
 
     def plan_tables(self, built: Any, result: Any) -> dict[str, pd.DataFrame]:
-        """``scenario_benefit.csv``: the plan's benefit in each scenario; with
-        ``value_of_information``, ``stochastic_value.csv``
-        (:mod:`dss.optimize.stochastic_value`)."""
+        """``scenario_benefit.csv``: the plan's benefit in each scenario. (With
+        ``value_of_information``, :func:`dss.optimize.stochastic_value.value_tables` adds
+        ``stochastic_value.csv``: it solves further problems, which a component does not.)"""
         ctx = built.ctx
         data = _scenarios(self.params, ctx)
         values = data.benefit @ np.asarray(result.amounts, dtype=float)
         tables = {"scenario_benefit": pd.DataFrame({
             "scenario": data.names, "probability": data.probabilities,
             "benefit": values, "unit": ctx.config.settings.currency})}
-        if self.params.value_of_information and self.params.only is None:
-            from dss.optimize.stochastic_value import value_table
-
-            tables["stochastic_value"] = value_table(built.problem, float(result.objective))
         return tables
 
 
@@ -208,7 +201,6 @@ def scenario_rows(block: pyo.Block, name: str, ctx: BuildContext, matrix: np.nda
     """The value :math:`M_s x` of every scenario ``s`` as row terms: directly, or through
     shared factor rows when :math:`M` has a low rank (:func:`factorised`; Pyomo:
     ``<name>_factor[j]`` and ``<name>_factor_def[j]``: :math:`y_j = V_j x`)."""
-    from dss.optimize.scenario_data import factorised
 
     found = factorised(matrix)
     if found is None:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from dss.optimize.components.base import Role
 from dss.optimize.context import BuildContext
+from dss.uncertainty.scenarios import scenario_set
 
 
 @dataclass
@@ -103,7 +104,6 @@ def _compute(ctx: BuildContext, source: str, draws: int, seed: int,
              only: int | None) -> ScenarioData:
     from dss.optimize.build import make_context
     from dss.optimize.problem import Problem
-    from dss.uncertainty.scenarios import scenario_set
 
     scenarios = scenario_set(ctx.study, source, draws, seed)
     if only is not None:
