@@ -18,6 +18,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pydantic import Field
 
+from dss.config.planning import PlanningSpec
 from dss.errors import InputError, Issue, SolveError
 from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.components.constraints import ZoneRule
@@ -26,8 +27,8 @@ from dss.optimize.results import allocation_table
 from dss.planning.compile import Model
 from dss.planning.park_zoning_check import check_zoning, design_table, load_zoning
 from dss.planning.solve import SolverOptions, solve
-from dss.planning.spec import PlanningSpec
-from dss.planning.study import StudyPlanning, build_study_problem, zoning_table
+from dss.planning.study import StudyPlanning, build_study_problem
+from dss.planning.zoning_tables import zoning_table
 
 LOGGER = logging.getLogger(__name__)
 
