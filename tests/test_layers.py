@@ -80,6 +80,9 @@ OPTIONAL_LIBRARIES: dict[str, str] = {
     "exactextract": "extra `gis`: zonal statistics",
     "distributed": "extra `dask`: sweeps on a Dask cluster",
     "fcntl": "POSIX only (file locks); absent on Windows",
+    "highspy": "a core dependency, imported only where a solve needs it "
+               "(`optimize/highs.py`), so a missing or broken installation is a clear error "
+               "at solve time and `dss validate` never loads it",
 }
 """Libraries dss must work without: imported inside the functions that need them, never at
 the top of a module."""

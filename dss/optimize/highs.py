@@ -30,7 +30,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import highspy
 import numpy as np
 
 from dss.errors import SolveError
@@ -109,6 +108,11 @@ class Solution:
 
 def highspy_module() -> Any:
     """The ``highspy`` module (a :class:`~dss.errors.SolveError` if it is missing)."""
+    try:
+        import highspy
+    except ImportError as err:  # pragma: no cover - highspy is a core dependency
+        raise SolveError(f"HiGHS is not available ({err}): install it with `pip install "
+                         "highspy`") from None
     return highspy
 
 
