@@ -247,6 +247,10 @@ def solve(model: ModelArg = DEFAULT_MODEL,
           = False,
           lang: Annotated[str, typer.Option(
               "--lang", help="Names on the console: en (English) or zh (Chinese).")] = "en",
+          write_model: Annotated[Path | None, typer.Option(
+              "--write-model", help="Also write the exact model handed to HiGHS to this "
+                                    "file (.mps or .lp), to solve it with HiGHS alone.",
+              show_default=False)] = None,
           ) -> None:
     """Solve the model (allocation, or park design for kind: planning) and write
     results/<study>/<scenario>/."""
@@ -259,10 +263,17 @@ def solve(model: ModelArg = DEFAULT_MODEL,
     except ValueError as err:
         raise InputError([Issue("--lang", str(err))], "cannot solve") from None
     _import_plugins(plugin)
+    from dss.optimize.model_file import check_model_path, writing_model
+
+    model_file = check_model_path(write_model) if write_model is not None else None
     start = time.perf_counter()
-    with step_status() as step:
+    with step_status() as step, writing_model(model_file) as wrote:
         run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name,
                         progress=step)
+    if model_file is not None and not wrote["written"]:
+        typer.secho(f"  warning: --write-model: {model_file} was not written (only an "
+                    "allocation model's solve writes its HiGHS model)",
+                    fg=typer.colors.YELLOW, err=True)
     if run.kind == "planning":  # kind: planning (park design); dss.planning.report
         from dss.planning.report import echo_run
 

@@ -30,6 +30,7 @@ import pyomo.environ as pyo
 
 from dss.errors import DssError, SolveError
 from dss.optimize.build import Built, compile_problem
+from dss.optimize.model_file import write_requested
 from dss.optimize.persistent import PersistentModel, amounts_from
 from dss.optimize.problem import Problem
 
@@ -252,6 +253,7 @@ def solve_built(built: Built) -> Result:
     except Exception as err:  # noqa: BLE001 - any hand-off failure is a solver error
         raise SolveError(f"HiGHS could not load the model: {type(err).__name__}: {err}"
                          ) from err
+    write_requested(pm.highs)  # dss solve --write-model FILE
     if cfg.relaxation_first and pm.is_mip:
         pm.start_from_relaxation()
     solution = pm.solve()
