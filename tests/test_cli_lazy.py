@@ -1,0 +1,54 @@
+"""The command line loads lazily: ``dss --help`` imports no library, a command its module."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from dss.cli import app
+from dss.cli.common import COMMANDS
+
+HEAVY = ("pandas", "numpy", "networkx", "pyomo", "highspy", "scipy")
+
+PROBE = """
+import sys
+from dss.cli import app
+try:
+    app({args!r})
+except SystemExit:
+    pass
+print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))
+print(sorted(m for m in sys.modules if m.startswith('dss.cli.')))
+"""
+
+
+def _probe(args: list[str]) -> tuple[str, str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    return lines[-2], lines[-1]
+
+
+def test_help_imports_no_library() -> None:
+    heavy, _modules = _probe(["--help"])
+    assert heavy == "[]"
+
+
+def test_a_command_imports_only_its_module() -> None:
+    heavy, modules = _probe(["verify", "--help"])
+    assert heavy == "[]"
+    assert "dss.cli.verify" in modules
+    assert "dss.cli.analysis" not in modules and "dss.cli.fish" not in modules
+
+
+def test_every_command_is_listed_in_order_and_loads() -> None:
+    res = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    listed = [line.split()[1] for line in res.output.splitlines()
+              if line.startswith("│ ") and len(line.split()) > 2 and line.split()[1] in COMMANDS]
+    assert listed == list(COMMANDS)
+    for name in COMMANDS:
+        assert CliRunner().invoke(app, [name, "--help"]).exit_code == 0, name
