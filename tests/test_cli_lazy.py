@@ -47,8 +47,9 @@ def test_a_command_imports_only_its_module() -> None:
 def test_every_command_is_listed_in_order_and_loads() -> None:
     res = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0
-    listed = [line.split()[1] for line in res.output.splitlines()
-              if line.startswith("│ ") and len(line.split()) > 2 and line.split()[1] in COMMANDS]
+    listed = [line.split()[1] for line in res.output.splitlines()  # not continuation lines
+              if line.startswith("│ ") and not line.startswith("│  ")
+              and line.split()[1] in COMMANDS]
     assert listed == list(COMMANDS)
     for name in COMMANDS:
         assert CliRunner().invoke(app, [name, "--help"]).exit_code == 0, name
