@@ -26,6 +26,7 @@ from dss.cli.common import (  # noqa: F401  (the names command modules import fr
     _silence_stdout,
     app,
     echo_rows,
+    exit_process,
     fail,
     plugin_hint,
     resolve_model_path,
@@ -33,8 +34,15 @@ from dss.cli.common import (  # noqa: F401  (the names command modules import fr
 
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point (ends quickly after a command that allows it, see
+    :func:`dss.cli.common.exit_process`)."""
+    try:
+        app()
+    except SystemExit as done:
+        if not STATE["quick_exit"]:
+            raise
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        exit_process(code)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,9 @@ app = typer.Typer(
 DEFAULT_MODEL = Path("models") / "baoxing.yaml"
 MAX_CONSOLE_POINTS = 12
 """Control points listed on the console; the rest are in the result tables."""
-STATE = {"debug": False}
+STATE = {"debug": False, "quick_exit": False}
+"""``quick_exit``: set by a command whose results are all written and whose process can end
+without tearing down what the operating system frees anyway (see :func:`exit_process`)."""
 LOGGER = logging.getLogger("dss")
 
 ModelArg = Annotated[Path, typer.Argument(
@@ -115,6 +117,25 @@ def resolve_model_path(model: Path) -> Path:
         raise InputError([Issue(str(model), f"model file not found ({missing_model_hint(model)})")],
                          "cannot load model")
     return model
+
+
+def exit_process(code: int) -> None:
+    """End the process with ``code`` after flushing the console and the log, skipping the
+    interpreter's teardown (freeing every Pyomo object of a large model one by one took 0.3 s
+    at 10,000 subunits and 0.7 s at 100,000; the operating system frees the memory at once).
+
+    Only for the console entry point, once a command has set ``STATE["quick_exit"]``: its
+    files are written, closed and renamed into place, its background work is finished.
+    """
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be shown
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def fail(err: BaseException) -> None:

@@ -12,6 +12,7 @@ import typer
 from dss.cli.common import (
     DEFAULT_MODEL,
     MAX_CONSOLE_POINTS,
+    STATE,
     ModelArg,
     OutOpt,
     _guard,
@@ -182,7 +183,7 @@ def solve(model: ModelArg = DEFAULT_MODEL,
         _echo_infeasibility(result.shortfalls)
     _echo_extra_tables(run.tables)
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
-
+    STATE["quick_exit"] = True  # every file is written and the duals are in: see exit_process
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
