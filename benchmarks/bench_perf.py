@@ -210,6 +210,10 @@ def child_phases(model: str, out: str, spawn: float) -> None:
             pass
         marks["console"] = time.time()
     print(json.dumps(marks), flush=True)
+    from dss.cli.common import STATE, exit_process
+
+    if STATE["quick_exit"]:  # as the console entry point ends
+        exit_process(0)
 
 
 # ---------------------------------------------------------------------------------- driver
