@@ -16,16 +16,16 @@ Writer: :func:`dss.results.writer.write_csv` (fixed ``%.10g`` floats, minimal qu
 byte-identical to pandas' ``to_csv``) against ``pyarrow.csv.write_csv`` on the same frame,
 and whether the bytes are the same.
 
-Measured on a loaded 2-core machine (100,000 subunits, pyarrow 26, pandas 3.1, medians of
-5; the frames identical): ``subunits.csv`` 0.87 s (dss) against 0.98 s (pyarrow splitting),
+Measured on a loaded 2-core machine (100,000 subunits, pyarrow 26, pandas 3.1, medians of 5;
+the frames identical): ``subunits.csv`` 0.87 s (dss) against 0.98 s (pyarrow splitting),
 ``land_cover.csv`` 0.58 against 0.73 s, ``point_sources.csv`` 0.12 against 0.15 s,
 ``fish_habitat.csv`` 0.21 against 0.25 s. pyarrow's parse alone is fast (0.14 s for
-``land_cover.csv`` against 0.56 s for pandas' C parser with text cells), but dss needs its
-text columns
-as Python strings, which pandas' C parser makes while it parses and pyarrow makes in a second
-pass (``to_numpy``, 0.08 s per text column of 250,000 cells). pyarrow's writer (0.41 s
-against 1.73 s for the 100,000-row ``subunits`` table) cannot write dss's tables: it has no float format (it writes ``0.3333333333333333`` where dss writes
-``0.3333333333``) and quotes every text field, so every result file would change.
+``land_cover.csv`` against 0.56 s for pandas' C parser with text cells), but dss needs its text
+columns as Python strings, which pandas' C parser makes while it parses and pyarrow makes in a
+second pass (``to_numpy``, 0.08 s per text column of 250,000 cells). pyarrow's writer (0.41 s
+against 1.73 s for the 100,000-row ``subunits`` table) cannot write dss's tables: it has no
+float format (it writes ``0.3333333333333333`` where dss writes ``0.3333333333``) and quotes
+every text field, so every result file would change.
 """
 
 from __future__ import annotations
