@@ -219,6 +219,7 @@ class PersistentModel:
         start = time.perf_counter()
         self.built = built
         self.warm_start = warm_start
+        self._log = log
         self._hs = _highspy()
         with PauseGC():  # see compile_problem
             self.matrix: MatrixModel = compile_matrix(built.model, built.ctx)
@@ -364,6 +365,11 @@ class PersistentModel:
         """
         relaxed = self._lp_copy(presolve=True) if self.is_mip else self.highs
         self._relaxed = relaxed if self.is_mip else None
+        if self.is_mip and self._log is not None:  # the relaxation's log joins the MIP's
+            log = self._log
+            relaxed.setOptionValue("log_to_console", False)
+            relaxed.setOptionValue("output_flag", True)
+            relaxed.cbLogging += lambda event: log(event.message)
         self._reference_basis = None
         if not reference:
             return
