@@ -18,6 +18,7 @@ from dss.cli.common import (
     _guard,
     _import_plugins,
     app,
+    collection_paused,
     echo_rows,
     resolve_model_path,
 )
@@ -128,6 +129,7 @@ def _echo_extra_tables(tables: dict) -> None:
 
 @app.command()
 @_guard
+@collection_paused
 def solve(model: ModelArg = DEFAULT_MODEL,
           scenario: Annotated[list[str] | None, typer.Option(
               "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]

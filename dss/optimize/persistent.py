@@ -384,6 +384,12 @@ class PersistentModel:
         for row, (lower, upper) in saved.items():
             relaxed.changeRowBounds(int(row), float(lower), float(upper))
 
+    def drop_relaxation(self) -> None:
+        """Free the relaxation's HiGHS copy (after the last solve that needs it), so that
+        the copy made for the fixed-MIP duals does not add a third model to the memory."""
+        self._relaxed = None
+        self._reference_basis = None
+
     def _solve_relaxation(self) -> Solution | None:
         """The MIP's optimum from its LP relaxation, or None when that is not integral."""
         h = self._relaxed

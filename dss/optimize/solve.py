@@ -257,6 +257,7 @@ def solve_built(built: Built) -> Result:
     if cfg.relaxation_first and pm.is_mip:
         pm.start_from_relaxation()
     solution = pm.solve()
+    pm.drop_relaxation()  # one solve here: free it before the duals' copy is made
     if solution.method == "relaxation":
         log(f"LP relaxation solved in {solution.seconds:.2f} s; its optimum is integral, so "
             "it is the MIP's optimum (gap 0): the MIP was not run\n")
