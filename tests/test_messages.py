@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dss.cli import app
-from dss.cli_analysis import zero_noise
+from dss.cli.analysis import zero_noise
 
 ROOT = Path(__file__).resolve().parents[1]
 BAOXING = ROOT / "models" / "baoxing.yaml"

@@ -84,6 +84,7 @@ class HighsModel:
         self.ctx = ctx
         self.options = dict(options)
         self.warm_start = warm_start
+        self._log = log
         self._hs = core.highspy_module()
         with PauseGC():  # see dss.optimize.build.compile_problem
             self.matrix: MatrixModel = compile_matrix(model, ctx)
@@ -232,6 +233,11 @@ class HighsModel:
         """
         relaxed = self._lp_copy(presolve=True) if self.is_mip else self.highs
         self._relaxed = relaxed if self.is_mip else None
+        if self.is_mip and self._log is not None:  # the relaxation's log joins the MIP's
+            log = self._log
+            relaxed.setOptionValue("log_to_console", False)
+            relaxed.setOptionValue("output_flag", True)
+            relaxed.cbLogging += lambda event: log(event.message)
         self._reference_basis = None
         if not reference:
             return
@@ -245,6 +251,12 @@ class HighsModel:
             self._reference_basis = relaxed.getBasis()
         for row, (lower, upper) in saved.items():
             relaxed.changeRowBounds(int(row), float(lower), float(upper))
+
+    def drop_relaxation(self) -> None:
+        """Free the relaxation's HiGHS copy (after the last solve that needs it), so that
+        the copy made for the fixed-MIP duals does not add a third model to the memory."""
+        self._relaxed = None
+        self._reference_basis = None
 
     def _solve_relaxation(self) -> Solution | None:
         """The MIP's optimum from its LP relaxation, or None when that is not integral."""

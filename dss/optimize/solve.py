@@ -24,6 +24,7 @@ from dss.errors import DssError, SolveError
 from dss.optimize.build import Built, compile_problem
 from dss.optimize.explain import SHORTFALL_COLUMNS, explain_infeasibility
 from dss.optimize.highs import EXIT_CODES, highs_options
+from dss.optimize.model_file import write_requested
 from dss.optimize.persistent import PersistentModel, amounts_from
 from dss.optimize.problem import Problem
 
@@ -173,9 +174,11 @@ def solve_built(built: Built) -> Result:
     except Exception as err:  # noqa: BLE001 - any hand-off failure is a solver error
         raise SolveError(f"HiGHS could not load the model: {type(err).__name__}: {err}"
                          ) from err
+    write_requested(pm.highs)  # dss solve --write-model FILE
     if cfg.relaxation_first and pm.is_mip:
         pm.start_from_relaxation()
     solution = pm.solve()
+    pm.drop_relaxation()  # one solve here: free it before the duals' copy is made
     if solution.method == "relaxation":
         log(f"LP relaxation solved in {solution.seconds:.2f} s; its optimum is integral, so "
             "it is the MIP's optimum (gap 0): the MIP was not run\n")

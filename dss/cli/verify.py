@@ -1,6 +1,6 @@
 """``dss verify RUN_DIR``: re-check a saved run against its inputs.
 
-Registers itself on :data:`dss.cli.app` when :mod:`dss.cli` imports it. The checks are in
+Registers itself on :data:`dss.cli.app` when its command is run. The checks are in
 :mod:`dss.results.verify`; this module only prints the report. Exit code 0 when every check
 passes, 8 when any fails (2 when the folder is not a run folder).
 """

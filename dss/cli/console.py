@@ -34,6 +34,9 @@ STEPS = {"read": "Reading and checking the inputs", "solve": "Building and solvi
 def step_status() -> Iterator[Callable[[str], None]]:
     """A ``step(name)`` callback showing the current step, a spinner and the elapsed time on
     a terminal's standard error (silent in pipes and logs; gone when the command ends)."""
+    if not _may_be_terminal():  # what rich would decide, without importing it
+        yield lambda _step: None
+        return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -49,6 +52,20 @@ def step_status() -> Iterator[Callable[[str], None]]:
             bars.update(task, description=f"{STEPS.get(name, name)}...")
 
         yield step
+
+
+def _may_be_terminal() -> bool:
+    """Whether rich could see standard error as a terminal: a tty, or told so by the
+    environment (``FORCE_COLOR``, ``TTY_COMPATIBLE``)."""
+    import os
+    import sys
+
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return True
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
 
 
 def short(text: str, width: int = NAME_WIDTH) -> str:

@@ -1,6 +1,6 @@
 """``dss workplan RUN_DIR``: work plans per agency and township, and the implementation rules.
 
-Registers itself on :data:`dss.cli.app` when :mod:`dss.cli` imports it. The work is done by
+Registers itself on :data:`dss.cli.app` when its command is run. The work is done by
 :mod:`dss.results.workplan`; this module only prints what was written.
 """
 

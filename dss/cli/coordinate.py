@@ -1,6 +1,6 @@
 """``dss coordinate [MODEL] [-s SCENARIO]``: what coordination between agencies is worth.
 
-Registers itself on :data:`dss.cli.app` when :mod:`dss.cli` imports it. The plans are
+Registers itself on :data:`dss.cli.app` when its command is run. The plans are
 solved by :mod:`dss.optimize.coordinate` and written by :mod:`dss.results.coordination`;
 this module prints the headline.
 """

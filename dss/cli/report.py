@@ -1,5 +1,5 @@
 """``dss report``: the meeting-room report of a run or a comparison (registered on
-:data:`dss.cli.app` when :mod:`dss.cli` imports this module)."""
+:data:`dss.cli.app` when its command is run)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def report(
 
     Examples: dss report results/baoxing/base --lang en; dss report results/baoxing/compare
     """
-    from dss.cli_console import step_status
+    from dss.cli.console import step_status
     from dss.report import write_report
 
     start = time.perf_counter()

@@ -1,6 +1,6 @@
 """``dss optipass``: move between OptiPass tables and dss studies, and run OptiPass's sweep.
 
-Registers itself on :data:`dss.cli.app` when :mod:`dss.cli` imports it. The work is in
+Registers itself on :data:`dss.cli.app` when its command is run. The work is in
 :mod:`dss.optimize.optipass`; this module parses and prints.
 """
 

@@ -1,5 +1,5 @@
 """``dss example``: copy a bundled example study out to edit it (registered on
-:data:`dss.cli.app` when :mod:`dss.cli` imports this module)."""
+:data:`dss.cli.app` when its command is run)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``dss montecarlo RUN_DIR``: a saved plan on draws of the uncertain inputs.
 
-Registers itself on :data:`dss.cli.app` when :mod:`dss.cli` imports it. The work is in
+Registers itself on :data:`dss.cli.app` when its command is run. The work is in
 :mod:`dss.uncertainty.montecarlo`; this module prints the summary.
 """
 
@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from dss.cli import _guard, _import_plugins, app
-from dss.cli_analysis import progress_bars
+from dss.cli.analysis import progress_bars
 
 
 @app.command()

@@ -1,9 +1,9 @@
 """CLI commands for scenario analysis (budget sweeps, trade-off frontiers).
 
-They register themselves on :data:`dss.cli.app` when this module is imported by
-:mod:`dss.cli`. Progress bars (rich, shipped with typer) are drawn here only, from the
-``progress(stage, done, total)`` callback the library reports through; they appear on a
-terminal's standard error and stay silent in pipes and logs.
+They register themselves on :data:`dss.cli.app` when one of them is run. Progress bars (rich,
+shipped with typer) are drawn here only, from the ``progress(stage, done, total)`` callback the
+library reports through; they appear on a terminal's standard error and stay silent in pipes
+and logs.
 """
 
 from __future__ import annotations

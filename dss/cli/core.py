@@ -1,128 +1,28 @@
-"""The ``dss`` command line. It parses, calls the library, formats errors and sets exit codes.
-
-Exit codes: 0 success (optimal); 1 unexpected internal error; 2 invalid input or model;
-3 infeasible; 4 unbounded; 5 solver error; 6 time limit or gap not closed (a feasible plan was
-written, labelled with its gap); 7 feasible, not proven optimal; 8 ``dss verify`` found a
-mismatch; 9 the results cannot be written (no permission, disk full); 130 interrupted; 141
-standard output closed by its reader (e.g. ``| head``).
-"""
+"""The core commands of ``dss``: baseline, validate, inputs, synth, solve, components,
+compare and plot (see :mod:`dss.cli` for the exit codes)."""
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dss.errors import DssError, InputError, Issue
-
-app = typer.Typer(
-    name="dss",
-    help="Decision support for river-basin ecosystem management (Pyomo + HiGHS).",
-    no_args_is_help=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
+from dss.cli.common import (
+    DEFAULT_MODEL,
+    MAX_CONSOLE_POINTS,
+    STATE,
+    ModelArg,
+    OutOpt,
+    _guard,
+    _import_plugins,
+    app,
+    collection_paused,
+    echo_rows,
+    resolve_model_path,
 )
-
-DEFAULT_MODEL = Path("models") / "baoxing.yaml"
-MAX_CONSOLE_POINTS = 12
-"""Control points listed on the console; the rest are in the result tables."""
-STATE = {"debug": False}
-LOGGER = logging.getLogger("dss")
-
-ModelArg = Annotated[Path, typer.Argument(
-    help="Model YAML file, or a folder holding model.yaml (default: the Baoxing study).")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Results root folder.")]
-
-
-@app.callback()
-def _main(
-    debug: Annotated[bool, typer.Option("--debug", "-d", help="Show tracebacks.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
-) -> None:
-    STATE["debug"] = debug
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr, force=True)
-
-
-def resolve_model_path(model: Path) -> Path:
-    """Accept a model file or a folder containing ``model.yaml``; the default model is the
-    bundled Baoxing study when the current folder has no ``models/baoxing.yaml``."""
-    if model.is_dir():
-        candidate = model / "model.yaml"
-        if candidate.is_file():
-            return candidate
-        raise InputError([Issue(str(model), "folder has no model.yaml (pass the model file "
-                                            "itself)")], "cannot load model")
-    if not model.exists():
-        from dss.examples import bundled_model, missing_model_hint
-
-        bundled = bundled_model() if model == DEFAULT_MODEL else None
-        if bundled is not None:
-            return bundled
-        raise InputError([Issue(str(model), f"model file not found ({missing_model_hint(model)})")],
-                         "cannot load model")
-    return model
-
-
-def fail(err: BaseException) -> None:
-    """Print a user error (no traceback unless --debug) and exit with its code."""
-    if STATE["debug"]:
-        raise err
-    if isinstance(err, DssError):
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(err.exit_code)
-    typer.secho(f"internal error: {type(err).__name__}: {err} (rerun with --debug and report "
-                "it)", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-def _silence_stdout() -> None:
-    """Point standard output at the null device, so that the interpreter's final flush
-    does not fail again on a closed pipe."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
-def _guard(func):
-    """Run a command body, mapping user errors to messages and exit codes."""
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except KeyboardInterrupt:
-            typer.secho("interrupted: nothing was written", fg=typer.colors.RED, err=True)
-            raise typer.Exit(130) from None
-        except BrokenPipeError:  # e.g. `dss solve | head`: the reader has gone
-            _silence_stdout()
-            raise typer.Exit(141) from None
-        except Exception as err:  # noqa: BLE001 - the one place that reports every error
-            fail(err)
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__annotations__ = func.__annotations__
-    wrapper.__wrapped__ = func
-    return wrapper
-
-
-def echo_rows(rows: list[tuple[str, str, str]]) -> None:
-    """Print aligned label / value / unit rows."""
-    width = max((len(r[0]) for r in rows), default=0)
-    vwidth = max((len(r[1]) for r in rows), default=0)
-    for label, value, unit in rows:
-        typer.echo(f"  {label:<{width}}  {value:>{vwidth}}  {unit}")
+from dss.errors import InputError, Issue
 
 
 @app.command()
@@ -130,7 +30,7 @@ def echo_rows(rows: list[tuple[str, str, str]]) -> None:
 def baseline(model: ModelArg = DEFAULT_MODEL, out: OutOpt = Path("results")) -> None:
     """Compute the baseline indicators of a study and write results/<study>/baseline/."""
     from dss.api import run_baseline
-    from dss.cli_console import step_status
+    from dss.cli.console import step_status
     from dss.results.report import baseline_summary, fmt
 
     start = time.perf_counter()
@@ -229,6 +129,7 @@ def _echo_extra_tables(tables: dict) -> None:
 
 @app.command()
 @_guard
+@collection_paused
 def solve(model: ModelArg = DEFAULT_MODEL,
           scenario: Annotated[list[str] | None, typer.Option(
               "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
@@ -247,11 +148,15 @@ def solve(model: ModelArg = DEFAULT_MODEL,
           = False,
           lang: Annotated[str, typer.Option(
               "--lang", help="Names on the console: en (English) or zh (Chinese).")] = "en",
+          write_model: Annotated[Path | None, typer.Option(
+              "--write-model", help="Also write the exact model handed to HiGHS to this "
+                                    "file (.mps or .lp), to solve it with HiGHS alone.",
+              show_default=False)] = None,
           ) -> None:
     """Solve the model (allocation, or park design for kind: planning) and write
     results/<study>/<scenario>/."""
     from dss.api import run_solve
-    from dss.cli_console import echo_solve, step_status
+    from dss.cli.console import echo_solve, step_status
     from dss.report.i18n import check_lang
 
     try:
@@ -259,10 +164,17 @@ def solve(model: ModelArg = DEFAULT_MODEL,
     except ValueError as err:
         raise InputError([Issue("--lang", str(err))], "cannot solve") from None
     _import_plugins(plugin)
+    from dss.optimize.model_file import check_model_path, writing_model
+
+    model_file = check_model_path(write_model) if write_model is not None else None
     start = time.perf_counter()
-    with step_status() as step:
+    with step_status() as step, writing_model(model_file) as wrote:
         run = run_solve(resolve_model_path(model), scenario, set_, out, run_name=run_name,
                         progress=step)
+    if model_file is not None and not wrote["written"]:
+        typer.secho(f"  warning: --write-model: {model_file} was not written (only an "
+                    "allocation model's solve writes its HiGHS model)",
+                    fg=typer.colors.YELLOW, err=True)
     if run.kind == "planning":  # kind: planning (park design); dss.planning.report
         from dss.planning.report import echo_run
 
@@ -273,7 +185,7 @@ def solve(model: ModelArg = DEFAULT_MODEL,
         _echo_infeasibility(result.shortfalls)
     _echo_extra_tables(run.tables)
     typer.echo(f"Wrote {run.folder} in {time.perf_counter() - start:.1f} s")
-
+    STATE["quick_exit"] = True  # every file is written and the duals are in: see exit_process
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
@@ -298,7 +210,7 @@ def components(type_name: Annotated[str | None, typer.Argument(
         return
     klass = get(type_name)
     typer.echo(f"{type_name} ({klass.role.value}): {inspect.getdoc(klass)}\n\nParameters:")
-    from dss.cli_console import default_text, type_text
+    from dss.cli.console import default_text, type_text
 
     for field_name, info in klass.Params.model_fields.items():
         typer.echo(f"  {field_name}: {type_text(info.annotation)} (default: "
@@ -349,7 +261,7 @@ def compare(
                                                "double_budget) or --model and --scenario")],
                          "cannot compare")
     start = time.perf_counter()
-    from dss.cli_console import step_status
+    from dss.cli.console import step_status
 
     folders = list(runs or [])
     with step_status() as step:
@@ -435,61 +347,3 @@ def _echo_infeasibility(short) -> None:
                     fg=typer.colors.RED)
     for r in budget.itertuples(index=False):
         typer.secho(f"Budget: {r.note}.", fg=typer.colors.RED)
-
-
-def plugin_hint(name: str) -> str:
-    """How to name a plugin module that could not be imported."""
-    import os
-
-    path = Path(name)
-    if name.endswith(".py") or os.sep in name or "/" in name:
-        module = path.stem
-        folder = path.parent if str(path.parent) not in ("", ".") else Path(".")
-        return (f"--plugin takes a module name, not a file: use --plugin {module} and run dss "
-                f"from {folder}, or put {folder} on PYTHONPATH")
-    return (f"--plugin takes a module name on the Python path or in the current folder "
-            f"{os.getcwd()}: {name} means {name.replace('.', '/')}.py there; for a module "
-            "elsewhere, add its folder to PYTHONPATH or pip install its package")
-
-
-def _import_plugins(modules: list[str] | None) -> None:
-    """Import user modules that register components (named on the command line only).
-
-    Modules are found on ``sys.path`` and, like ``python -m``, in the current folder (the
-    ``dss`` console script does not put it on the path by itself); the current folder comes
-    last so it never shadows an installed package.
-    """
-    import importlib
-    import os
-
-    if modules and os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.append(os.getcwd())
-    for name in modules or []:
-        try:
-            importlib.import_module(name)
-        except ImportError as err:
-            raise InputError([Issue("--plugin", f"cannot import {name!r}: {err} "
-                                                f"({plugin_hint(name)})")],
-                             "cannot load plugin") from None
-
-
-from dss import (  # noqa: E402,F401  (register their commands)
-    cli_analysis,
-    cli_coordinate,
-    cli_example,
-    cli_fish,
-    cli_import,
-    cli_montecarlo,
-    cli_report,
-    cli_verify,
-    cli_workplan,
-)
-
-
-def main() -> None:
-    """Console entry point."""
-    app()
-
-
-if __name__ == "__main__":
-    main()
