@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dss.errors import DssError, InputError, Issue
+from dss.optimize.highs import new_highs
 
 LOGGER = logging.getLogger(__name__)
 
@@ -84,8 +85,6 @@ def write_requested(highs: Any) -> None:
     record = _REQUEST.get()
     if record is None or record["written"]:
         return
-    from dss.optimize.persistent import new_highs
-
     path: Path = record["path"]
     copy = new_highs()  # output off: nothing reaches the run's solver.log
     copy.passModel(highs.getModel())
