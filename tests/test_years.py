@@ -216,6 +216,10 @@ def random_phasing_instance(seed: int) -> dict:
         },
     }
     inst["budgets"] = {y: float(rng.integers(0, 4)) for y in inst["years"]}
+    # a total budget (whole cost, annual costs to the horizon) in half of the instances,
+    # from its own generator so the other draws stay as they were
+    extra = np.random.default_rng(500 + seed)
+    inst["total"] = float(extra.integers(1, 7)) if extra.integers(0, 2) else None
     return inst
 
 
@@ -278,6 +282,12 @@ def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
             if spent > limit + 1e-9:
                 ok = False
                 break
+        if ok and inst["total"] is not None:  # the whole cost, each start's annual to E
+            whole = sum(x * (acts[a]["capital"] + (end - y + 1) * acts[a]["annual"])
+                        for (s, a), starts in zip(pairs, plan, strict=True)
+                        for y, x in zip(years, starts, strict=True))
+            whole += sum(acts[a]["fixed"] for (s, a) in pairs if first[s, a] is not None)
+            ok = whole <= inst["total"] + 1e-9
         if ok and inst["lag"] is not None:
             starts = dict(zip(pairs, plan, strict=True))
             for s in ("U", "D"):
@@ -296,13 +306,13 @@ def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
     return best
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(16))
 def test_phasing_maturation_carry_over_and_precedence_match_enumeration(tmp_path, seed):
     from dss.optimize.build import make_context
 
     inst = random_phasing_instance(seed)
     components = {"budget": {"type": "budget", "per_year": inst["budgets"],
-                             "carry_over": inst["carry"]}}
+                             "carry_over": inst["carry"], "total": inst["total"]}}
     if inst["lag"] is not None:
         components["order"] = {"type": "precedence", "rules": [
             {"action": "reveg", "requires": "dam", "lag_years": inst["lag"]}]}

@@ -82,7 +82,9 @@ class Budget(Component):
     .. math:: C_t(K_g) \\le B_{g,t} \\quad\\text{or, with carry-over,}\\quad
               \\sum_{s \\le t} C_s(K_g) \\le \\sum_{s \\le t} B_{g,s}
 
-    Pyomo: ``year[t]``, ``agency_year[g, t]``, ``township_year[g, t]``.
+    Pyomo: ``year[t]``, ``agency_year[g, t]``, ``township_year[g, t]``; ``total`` is then
+    written on the yearly spend (the same whole cost; see
+    :func:`dss.optimize.year_budgets.build_year_budgets`).
     """
 
     type_name = "budget"
@@ -145,7 +147,7 @@ class Budget(Component):
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         p = self.params
-        if p.total is not None:
+        if p.total is not None and ctx.phasing is None:
             block.total = pyo.Constraint(expr=ctx.model.cost <= p.total)
         for field_name, column, comp in (("per_agency", "agency", "agency"),
                                          ("per_township", "township", "township")):
@@ -163,7 +165,8 @@ class Budget(Component):
 
             block.add_component(comp, pyo.Constraint(keys, rule=rule))
         if ctx.phasing is not None:
-            build_year_budgets(block, ctx, self.year_budgets(), self.params.carry_over)
+            build_year_budgets(block, ctx, self.year_budgets(), self.params.carry_over,
+                               p.total)
 
     def assign_auxiliary(self, block: pyo.Block, ctx: BuildContext, amounts: np.ndarray
                          ) -> None:
