@@ -176,6 +176,32 @@ def test_precedence_puts_the_dam_first_by_hand(tmp_path):
     assert result.objective == pytest.approx(100 * 2 + 140 * 1)
 
 
+def test_agency_yearly_capacity_spreads_its_work_over_the_years_by_hand(tmp_path):
+    # One agency's teams can treat 1 ha a year, whatever the action (both in ha). Years 1, 2,
+    # benefits to year 2, H = 2, money enough. Per ha: revegetation 140 t (280 from year 1,
+    # 140 from year 2), reforestation 40 t (80 from year 1, 40 from year 2). Without the
+    # limit: 1 ha reveg + 2 ha reforest in year 1 = 440. With it: year 1 takes the
+    # revegetation (280), year 2 one hectare of reforestation (40): 320.
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=1.0),
+                "maturity_years": 0},
+               {**action_row("reforest", "crop", leads_to="forest", capital=1.0),
+                "maturity_years": 0}]
+    settings = {"years": [1, 2], "benefit_horizon": 2}
+    result, plan = solve_years(tmp_path / "a", one_subunit(actions), {}, settings, 2)
+    assert result.objective == pytest.approx(440.0)
+    teams = {"type": "yearly_capacity", "per_agency": {"agency": {"ha": 1.0}}}
+    result, plan = solve_years(tmp_path / "b", one_subunit(actions), {"teams": teams},
+                               settings, 2)
+    assert plan == pytest.approx({("S", "reveg", 1): 1.0, ("S", "reforest", 2): 1.0})
+    assert result.objective == pytest.approx(320.0)
+    bad = {"type": "yearly_capacity", "per_agency": {"agency": {"dam": 1.0}, "nobody": {}}}
+    with pytest.raises(InputError) as err:
+        solve_years(tmp_path / "c", one_subunit(actions), {"teams": bad}, settings, 2)
+    text = str(err.value)
+    assert "no action of agency 'agency' is measured in 'dam' (its units: ha)" in text
+    assert "unknown agency 'nobody'" in text and "components.teams.per_agency.nobody" in text
+
+
 # ---------------------------------------------------------------------------------------------
 # Enumeration of small instances
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +387,8 @@ def phased_synthetic_study(folder: Path, seed: int) -> tuple[Path, dict]:
     model["components"]["order"] = {"type": "precedence", "rules": [
         {"action": "scar_revegetation", "requires": "check_dam", "lag_years": 1}]}
     model["components"]["teams"] = {"type": "yearly_capacity",
-                                    "per_action": {"reforest_cropland": 40.0}}
+                                    "per_action": {"reforest_cropland": 40.0},
+                                    "per_agency": {"forestry": {"ha": 150.0}}}
     path.write_text(yaml.safe_dump(model, sort_keys=False), encoding="utf-8")
     return path, model
 
@@ -403,6 +430,8 @@ def test_phased_plans_hold_every_rule_recomputed_from_the_tables(tmp_path, seed)
             * (1 + 1e-7) + 1e-6
         teams = x[(alloc["action_id"] == "reforest_cropland").to_numpy() & (start == t)]
         assert teams.sum() <= 40.0 + 1e-6
+        hectares = mine & (act["unit"] == "ha").to_numpy() & (start == t)
+        assert x[hectares].sum() <= 150.0 * (1 + 1e-9) + 1e-6
     # land and other resources are shared across the years
     total = alloc.groupby(["subunit_id", "action_id"]).agg(amount=("amount", "sum"),
                                                            capacity=("capacity", "first"))
