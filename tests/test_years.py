@@ -498,10 +498,19 @@ def test_work_plans_of_the_project_scenario_give_years_and_the_year_rules(tmp_pa
     assert "Landslide-scar revegetation" in text and "a year" in text
 
 
-def test_coordinate_refuses_planning_years_clearly():
+def test_coordinate_plans_the_project_years_per_start_year():
     from dss.optimize.coordinate import coordinate
+    from dss.results.coordination import metrics_table
 
     problem = Problem.from_model(ROOT / "models" / "baoxing.yaml", ["project_2017_2019"])
-    with pytest.raises(InputError) as err:
-        coordinate(problem)
-    assert "planning years" in str(err.value)
+    coord = coordinate(problem)
+    table = metrics_table(coord).set_index(["plan", "metric"])["value"]
+    plans = ("siloed", "integrated", "pooled")
+    benefit = {plan: table[plan, "benefit"] for plan in plans}
+    assert benefit["integrated"] == pytest.approx(problem.solve().objective, rel=1e-9)
+    assert benefit["siloed"] <= benefit["integrated"] <= benefit["pooled"] * (1 + 1e-9)
+    # the siloed union is planned per start year and keeps the yearly budgets (carry-over)
+    union = coord.results["siloed"]
+    assert set(union.built.ctx.options.loc[union.amounts > 0, "year"]) <= {2017, 2018, 2019}
+    paid = np.cumsum([table["siloed", f"spend year {t}"] for t in (2017, 2018, 2019)])
+    assert (paid <= np.cumsum([6.0e6, 7.0e6, 7.0e6]) * (1 + 1e-9)).all()
