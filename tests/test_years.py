@@ -68,6 +68,7 @@ def test_one_year_without_maturation_gives_the_plan_without_years(tmp_path):
 @pytest.mark.parametrize(("settings", "component", "needle"), [
     ({"years": [2017, 2019]}, None, "consecutive"),
     ({"discount_rate": 0.03}, None, "need settings.years"),
+    ({"maturation": {"sewage": [0.5, 1.0]}}, None, "need settings.years"),
     ({"years": [2017, 2018], "benefit_horizon": 2017}, None, "before the last planning year"),
     ({}, {"budget": {"type": "budget", "per_year": {2017: 1.0}}}, "need planning years"),
     ({"years": [2017, 2018]}, {"budget": {"type": "budget", "per_year": {2017: 1.0}}},
@@ -143,6 +144,34 @@ def test_maturation_starts_the_slow_action_first_by_hand(tmp_path):
     assert result.objective == pytest.approx(410.0)
 
 
+def test_a_maturation_curve_replaces_the_ramp_by_hand(tmp_path):
+    # As above, with revegetation on the curve [0, 0.25, 1] (maturity_years 2 is ignored):
+    # started in year 1 its shares in years 1-3 are 0, 0.25, 1 (sum 1.25); in year 2: 0,
+    # 0.25 (sum 0.25). Benefit = sum of shares * t/yr:
+    #   revegetation in year 1, dam in year 2: 140 * 1.25 + 100 * 2 = 375
+    #   dam in year 1, revegetation in year 2: 100 * 3 + 140 * 0.25 = 335
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=1.0, integer=True),
+                "maturity_years": 2},
+               {**action_row("dam", "hazard_sites", unit="dam", capital=1.0, integer=True,
+                             trap=100.0), "maturity_years": 0}]
+    budget = {"budget": {"type": "budget", "per_year": {1: 1.0, 2: 1.0}}}
+    settings = {"years": [1, 2], "benefit_horizon": 3, "maturation": {"reveg": [0, 0.25, 1]}}
+    result, plan = solve_years(tmp_path / "a", one_subunit(actions), budget, settings, 3)
+    assert plan == {("S", "reveg", 1): 1.0, ("S", "dam", 2): 1.0}
+    assert result.objective == pytest.approx(375.0)
+    opts = result.built.ctx.options
+    first = ((opts["action_id"] == "reveg") & (opts["year"] == 1)).to_numpy()
+    np.testing.assert_allclose(result.built.ctx.phasing.share_at(2)[first], [0.25])
+    # every problem with the curves at once, each at its action
+    settings["maturation"] = {"reveg": [0.5, 1.2, 0.4], "nope": [1.0]}
+    with pytest.raises(InputError) as err:
+        solve_years(tmp_path / "b", one_subunit(actions), budget, settings, 3)
+    text = str(err.value)
+    assert "settings.maturation.reveg" in text and "between 0 and 1 (got 1.2)" in text
+    assert "must never fall" in text and "the last share must be 1" in text
+    assert "settings.maturation.nope" in text and "unknown action 'nope'" in text
+
+
 def test_carry_over_lets_a_dearer_dam_wait_by_hand(tmp_path):
     # A dam costs 150; the budget is 100 a year for two years. Without carry-over no year
     # can pay for it; with carry-over year 2 has 200 and builds it (benefit 100 t * 1 year
@@ -214,9 +243,16 @@ def ramp(age: int, maturity: float) -> float:
     return 1.0 if maturity == 0 else min(1.0, age / maturity)
 
 
-def benefit_weight(start: int, maturity: float, first: int, end: int, rate: float) -> float:
+def benefit_weight(start: int, maturity: float, first: int, end: int, rate: float,
+                   curve: list[float] | None = None) -> float:
     discount = [(1 + rate) ** -(t - first) for t in range(first, end + 1)]
-    return sum(d * ramp(t - start, maturity)
+
+    def share(age: int) -> float:
+        if curve is None:
+            return ramp(age, maturity)
+        return 0.0 if age < 0 else curve[min(age, len(curve) - 1)]
+
+    return sum(d * share(t - start)
                for d, t in zip(discount, range(first, end + 1), strict=True)) / sum(discount)
 
 
@@ -246,6 +282,9 @@ def random_phasing_instance(seed: int) -> dict:
     # from its own generator so the other draws stay as they were
     extra = np.random.default_rng(500 + seed)
     inst["total"] = float(extra.integers(1, 7)) if extra.integers(0, 2) else None
+    # a maturation curve for reforestation in half of the instances
+    inst["curve"] = ([float(v) for v in np.sort(extra.choice([0.0, 0.2, 0.5, 0.8], 2))]
+                     + [1.0]) if extra.integers(0, 2) else None
     return inst
 
 
@@ -286,7 +325,8 @@ def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
         cap = int(capacity[s, a])
         choices.append([c for c in itertools.product(range(cap + 1), repeat=len(years))
                         if sum(c) <= cap])
-    weight = {(a, y): benefit_weight(y, acts[a]["maturity"], first, end, inst["rate"])
+    weight = {(a, y): benefit_weight(y, acts[a]["maturity"], first, end, inst["rate"],
+                                     inst["curve"] if a == "reforest" else None)
               for a in acts for y in years}
     best = -1.0
     for plan in itertools.product(*choices):
@@ -344,6 +384,8 @@ def test_phasing_maturation_carry_over_and_precedence_match_enumeration(tmp_path
             {"action": "reveg", "requires": "dam", "lag_years": inst["lag"]}]}
     settings = {"years": inst["years"], "benefit_horizon": inst["end"],
                 "discount_rate": inst["rate"]}
+    if inst["curve"] is not None:
+        settings["maturation"] = {"reforest": inst["curve"]}
     result, _plan = solve_years(tmp_path / "years", phasing_tables(inst), components,
                                 settings, horizon=inst["end"])
     # full effects per unit from the model without years (sediment at the outlet, T = 1)
