@@ -231,6 +231,32 @@ def test_agency_yearly_capacity_spreads_its_work_over_the_years_by_hand(tmp_path
     assert "unknown agency 'nobody'" in text and "components.teams.per_agency.nobody" in text
 
 
+def test_budgets_below_the_required_work_are_refused_before_solving(tmp_path):
+    # 1 ha of revegetation is locked in (capital 10, annual 1 a year). Years 1, 2, costs to
+    # year 3: its cheapest start (year 2) costs 10 + 2 * 1 = 12 in all, and 10 + 1 = 11
+    # within the planning years. A total of 11.5 and yearly budgets of 5 + 5 cannot pay.
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=10.0, annual=1.0),
+                "maturity_years": 0}]
+    locks = {"type": "locks", "locked_in": {"S": {"reveg": 1.0}}}
+    settings = {"years": [1, 2], "benefit_horizon": 3}
+    budget = {"type": "budget", "total": 11.5, "per_year": {1: 5.0, 2: 5.0}}
+    with pytest.raises(InputError) as err:
+        solve_years(tmp_path / "a", one_subunit(actions), {"budget": budget, "locks": locks},
+                    settings, 3)
+    text = str(err.value)
+    assert ("key components.budget.total: the budget of 11.5 CNY is below the 12 CNY that "
+            "the work required by locks costs") in text
+    assert ("key components.budget.per_year: the sum of the yearly budgets of 10 CNY is "
+            "below the 11 CNY") in text
+    # budgets that cover it are accepted (year 2 spends the 11 with carry-over), and the
+    # plan starts the work in the last year
+    budget = {"type": "budget", "total": 12.0, "per_year": {1: 5.0, 2: 6.0},
+              "carry_over": True}
+    result, plan = solve_years(tmp_path / "b", one_subunit(actions),
+                               {"budget": budget, "locks": locks}, settings, 3)
+    assert result.status == "optimal" and plan == {("S", "reveg", 2): 1.0}
+
+
 # ---------------------------------------------------------------------------------------------
 # Enumeration of small instances
 # ---------------------------------------------------------------------------------------------
