@@ -451,7 +451,7 @@ CASES: dict[str, Case] = {
         write_text("model.yaml", "name: tiny\ninputs: .\nsettings:\n  horizon_yeras: 10\n"),
         (f"{Y}, line 4, key settings.horizon_yeras: unknown key (did you mean horizon_years? "
          "known keys: horizon_years, area_tolerance, currency, years, benefit_horizon, "
-         "discount_rate)",),
+         "discount_rate, maturation)",),
     ),
     "yaml_wrong_type": Case(
         write_text("model.yaml", "name: tiny\ninputs: .\nsettings:\n  horizon_years: ten\n"),

@@ -32,9 +32,10 @@ RUNNER = CliRunner()
 TOL = 1e-6
 
 
-def _synthetic(tmp_path: Path, seed: int) -> Problem:
+def _synthetic(tmp_path: Path, seed: int, years: bool = False) -> Problem:
     """A random 40-subunit study in four townships, with random budgets per agency (and
-    sometimes equity)."""
+    sometimes equity); with ``years``, two planning years, random maturation, each agency's
+    budget split over them at random, and carry-over in half of the studies."""
     rng = np.random.default_rng(seed)
     model_path = write_study(tmp_path / f"s{seed}", 40, seed=seed)
     subunits = pd.read_csv(model_path.parent / "subunits.csv", keep_default_na=False)
@@ -50,6 +51,19 @@ def _synthetic(tmp_path: Path, seed: int) -> Problem:
         model["components"]["equity"] = {"type": "equity",
                                          "max_share": float(rng.uniform(0.3, 0.9))}
     model["solver"] = {"mip_gap": 0.0, "time_limit": 120, "threads": 1}
+    if years:
+        actions = pd.read_csv(model_path.parent / "actions.csv", keep_default_na=False)
+        actions["maturity_years"] = rng.integers(0, 4, len(actions)).astype(float)
+        actions.to_csv(model_path.parent / "actions.csv", index=False)
+        model["settings"] = {"horizon_years": 6, "years": [2020, 2021],
+                             "discount_rate": 0.03}
+        first = rng.uniform(0.2, 0.8, 4)
+        model["components"]["budget"].update({
+            "per_agency_year": {a: {2020: round(float(b * f), 2),
+                                    2021: round(float(b * (1 - f)), 2)}
+                                for (a, b), f in zip(model["components"]["budget"][
+                                    "per_agency"].items(), first, strict=True)},
+            "carry_over": bool(rng.integers(0, 2))})
     model_path.write_text(yaml.safe_dump(model), encoding="utf-8")
     return Problem.from_model(model_path)
 
@@ -74,9 +88,11 @@ def _by_hand(problem: Problem, agency: str, fixed: dict) -> Problem:
                                                               values["sediment"]})],
     }[agency]
     budget = base["budget"].params
+    yearly = {agency: budget.per_agency_year[agency]} if budget.per_agency_year else {}
     parts = [base["objective"], base["land"], base["zones"],
              Budget("budget", total=budget.total,
-                    per_agency={agency: budget.per_agency[agency]}),
+                    per_agency={agency: budget.per_agency[agency]},
+                    per_agency_year=yearly, carry_over=budget.carry_over),
              AgencyScope("scope", agencies=[agency], fixed=fixed), *benefits]
     if "equity" in base:
         parts.append(Equity("equity", max_share=base["equity"].params.max_share,
@@ -84,10 +100,11 @@ def _by_hand(problem: Problem, agency: str, fixed: dict) -> Problem:
     return Problem(problem.study, problem.config, tuple(parts), problem.model)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_integrated_beats_siloed_and_pooled_beats_integrated(tmp_path: Path, seed: int
-                                                             ) -> None:
-    problem = _synthetic(tmp_path, seed)
+@pytest.mark.parametrize(("seed", "years"), [(s, False) for s in range(6)]
+                         + [(s, True) for s in range(6, 10)])
+def test_integrated_beats_siloed_and_pooled_beats_integrated(tmp_path: Path, seed: int,
+                                                             years: bool) -> None:
+    problem = _synthetic(tmp_path, seed, years)
     coord = coordinate(problem)
     table = metrics_table(coord)
     benefit = table[table["metric"] == "benefit"].set_index("plan")["value"]
@@ -110,8 +127,33 @@ def test_integrated_beats_siloed_and_pooled_beats_integrated(tmp_path: Path, see
         mine = np.flatnonzero((opts["agency"] == agency.agency_id).to_numpy()
                               & (union.amounts > 0))
         for k in mine:
-            fixed.setdefault(str(opts["subunit_id"].iat[k]), {})[
-                str(opts["action_id"].iat[k])] = float(union.amounts[k])
+            by_action = fixed.setdefault(str(opts["subunit_id"].iat[k]), {})
+            if years:  # start year -> amount
+                by_action.setdefault(str(opts["action_id"].iat[k]), {})[
+                    int(opts["year"].iat[k])] = float(union.amounts[k])
+            else:
+                by_action[str(opts["action_id"].iat[k])] = float(union.amounts[k])
+    if years:  # the siloed union keeps every agency within its budget in every year
+        budget = {c.name: c for c in problem.components}["budget"].params
+        spend = table[table["plan"] == "siloed"].set_index("metric")["value"]
+        capital = union.built.ctx.phasing.capital
+        annual = union.built.ctx.phasing.annual
+        fixed_cost = opts["fixed_cost"].to_numpy(float)
+        start, x = opts["year"].to_numpy(), union.amounts
+        total_paid = 0.0
+        for agency in coord.agencies:
+            mine = (opts["agency"] == agency.agency_id).to_numpy()
+            so_far = 0.0
+            for t in (2020, 2021):
+                paid = float(((capital * (start == t) + annual * (start <= t)) * x
+                              + fixed_cost * (start == t) * (x > 1e-9))[mine].sum())
+                so_far = so_far + paid if budget.carry_over else paid
+                limit = sum(b for y, b in budget.per_agency_year[agency.agency_id].items()
+                            if y <= t and (budget.carry_over or y == t))
+                assert so_far <= limit * (1 + TOL) + TOL
+                total_paid += paid
+        assert spend["spend year 2020"] + spend["spend year 2021"] == pytest.approx(
+            total_paid, rel=1e-9, abs=1e-6)
 
 
 def test_cross_benefits_add_up_to_each_mandate(tmp_path: Path) -> None:

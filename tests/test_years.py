@@ -68,6 +68,7 @@ def test_one_year_without_maturation_gives_the_plan_without_years(tmp_path):
 @pytest.mark.parametrize(("settings", "component", "needle"), [
     ({"years": [2017, 2019]}, None, "consecutive"),
     ({"discount_rate": 0.03}, None, "need settings.years"),
+    ({"maturation": {"sewage": [0.5, 1.0]}}, None, "need settings.years"),
     ({"years": [2017, 2018], "benefit_horizon": 2017}, None, "before the last planning year"),
     ({}, {"budget": {"type": "budget", "per_year": {2017: 1.0}}}, "need planning years"),
     ({"years": [2017, 2018]}, {"budget": {"type": "budget", "per_year": {2017: 1.0}}},
@@ -143,6 +144,34 @@ def test_maturation_starts_the_slow_action_first_by_hand(tmp_path):
     assert result.objective == pytest.approx(410.0)
 
 
+def test_a_maturation_curve_replaces_the_ramp_by_hand(tmp_path):
+    # As above, with revegetation on the curve [0, 0.25, 1] (maturity_years 2 is ignored):
+    # started in year 1 its shares in years 1-3 are 0, 0.25, 1 (sum 1.25); in year 2: 0,
+    # 0.25 (sum 0.25). Benefit = sum of shares * t/yr:
+    #   revegetation in year 1, dam in year 2: 140 * 1.25 + 100 * 2 = 375
+    #   dam in year 1, revegetation in year 2: 100 * 3 + 140 * 0.25 = 335
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=1.0, integer=True),
+                "maturity_years": 2},
+               {**action_row("dam", "hazard_sites", unit="dam", capital=1.0, integer=True,
+                             trap=100.0), "maturity_years": 0}]
+    budget = {"budget": {"type": "budget", "per_year": {1: 1.0, 2: 1.0}}}
+    settings = {"years": [1, 2], "benefit_horizon": 3, "maturation": {"reveg": [0, 0.25, 1]}}
+    result, plan = solve_years(tmp_path / "a", one_subunit(actions), budget, settings, 3)
+    assert plan == {("S", "reveg", 1): 1.0, ("S", "dam", 2): 1.0}
+    assert result.objective == pytest.approx(375.0)
+    opts = result.built.ctx.options
+    first = ((opts["action_id"] == "reveg") & (opts["year"] == 1)).to_numpy()
+    np.testing.assert_allclose(result.built.ctx.phasing.share_at(2)[first], [0.25])
+    # every problem with the curves at once, each at its action
+    settings["maturation"] = {"reveg": [0.5, 1.2, 0.4], "nope": [1.0]}
+    with pytest.raises(InputError) as err:
+        solve_years(tmp_path / "b", one_subunit(actions), budget, settings, 3)
+    text = str(err.value)
+    assert "settings.maturation.reveg" in text and "between 0 and 1 (got 1.2)" in text
+    assert "must never fall" in text and "the last share must be 1" in text
+    assert "settings.maturation.nope" in text and "unknown action 'nope'" in text
+
+
 def test_carry_over_lets_a_dearer_dam_wait_by_hand(tmp_path):
     # A dam costs 150; the budget is 100 a year for two years. Without carry-over no year
     # can pay for it; with carry-over year 2 has 200 and builds it (benefit 100 t * 1 year
@@ -176,6 +205,58 @@ def test_precedence_puts_the_dam_first_by_hand(tmp_path):
     assert result.objective == pytest.approx(100 * 2 + 140 * 1)
 
 
+def test_agency_yearly_capacity_spreads_its_work_over_the_years_by_hand(tmp_path):
+    # One agency's teams can treat 1 ha a year, whatever the action (both in ha). Years 1, 2,
+    # benefits to year 2, H = 2, money enough. Per ha: revegetation 140 t (280 from year 1,
+    # 140 from year 2), reforestation 40 t (80 from year 1, 40 from year 2). Without the
+    # limit: 1 ha reveg + 2 ha reforest in year 1 = 440. With it: year 1 takes the
+    # revegetation (280), year 2 one hectare of reforestation (40): 320.
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=1.0),
+                "maturity_years": 0},
+               {**action_row("reforest", "crop", leads_to="forest", capital=1.0),
+                "maturity_years": 0}]
+    settings = {"years": [1, 2], "benefit_horizon": 2}
+    result, plan = solve_years(tmp_path / "a", one_subunit(actions), {}, settings, 2)
+    assert result.objective == pytest.approx(440.0)
+    teams = {"type": "yearly_capacity", "per_agency": {"agency": {"ha": 1.0}}}
+    result, plan = solve_years(tmp_path / "b", one_subunit(actions), {"teams": teams},
+                               settings, 2)
+    assert plan == pytest.approx({("S", "reveg", 1): 1.0, ("S", "reforest", 2): 1.0})
+    assert result.objective == pytest.approx(320.0)
+    bad = {"type": "yearly_capacity", "per_agency": {"agency": {"dam": 1.0}, "nobody": {}}}
+    with pytest.raises(InputError) as err:
+        solve_years(tmp_path / "c", one_subunit(actions), {"teams": bad}, settings, 2)
+    text = str(err.value)
+    assert "no action of agency 'agency' is measured in 'dam' (its units: ha)" in text
+    assert "unknown agency 'nobody'" in text and "components.teams.per_agency.nobody" in text
+
+
+def test_budgets_below_the_required_work_are_refused_before_solving(tmp_path):
+    # 1 ha of revegetation is locked in (capital 10, annual 1 a year). Years 1, 2, costs to
+    # year 3: its cheapest start (year 2) costs 10 + 2 * 1 = 12 in all, and 10 + 1 = 11
+    # within the planning years. A total of 11.5 and yearly budgets of 5 + 5 cannot pay.
+    actions = [{**action_row("reveg", "scar", leads_to="forest", capital=10.0, annual=1.0),
+                "maturity_years": 0}]
+    locks = {"type": "locks", "locked_in": {"S": {"reveg": 1.0}}}
+    settings = {"years": [1, 2], "benefit_horizon": 3}
+    budget = {"type": "budget", "total": 11.5, "per_year": {1: 5.0, 2: 5.0}}
+    with pytest.raises(InputError) as err:
+        solve_years(tmp_path / "a", one_subunit(actions), {"budget": budget, "locks": locks},
+                    settings, 3)
+    text = str(err.value)
+    assert ("key components.budget.total: the budget of 11.5 CNY is below the 12 CNY that "
+            "the work required by locks costs") in text
+    assert ("key components.budget.per_year: the sum of the yearly budgets of 10 CNY is "
+            "below the 11 CNY") in text
+    # budgets that cover it are accepted (year 2 spends the 11 with carry-over), and the
+    # plan starts the work in the last year
+    budget = {"type": "budget", "total": 12.0, "per_year": {1: 5.0, 2: 6.0},
+              "carry_over": True}
+    result, plan = solve_years(tmp_path / "b", one_subunit(actions),
+                               {"budget": budget, "locks": locks}, settings, 3)
+    assert result.status == "optimal" and plan == {("S", "reveg", 2): 1.0}
+
+
 # ---------------------------------------------------------------------------------------------
 # Enumeration of small instances
 # ---------------------------------------------------------------------------------------------
@@ -188,9 +269,16 @@ def ramp(age: int, maturity: float) -> float:
     return 1.0 if maturity == 0 else min(1.0, age / maturity)
 
 
-def benefit_weight(start: int, maturity: float, first: int, end: int, rate: float) -> float:
+def benefit_weight(start: int, maturity: float, first: int, end: int, rate: float,
+                   curve: list[float] | None = None) -> float:
     discount = [(1 + rate) ** -(t - first) for t in range(first, end + 1)]
-    return sum(d * ramp(t - start, maturity)
+
+    def share(age: int) -> float:
+        if curve is None:
+            return ramp(age, maturity)
+        return 0.0 if age < 0 else curve[min(age, len(curve) - 1)]
+
+    return sum(d * share(t - start)
                for d, t in zip(discount, range(first, end + 1), strict=True)) / sum(discount)
 
 
@@ -216,6 +304,13 @@ def random_phasing_instance(seed: int) -> dict:
         },
     }
     inst["budgets"] = {y: float(rng.integers(0, 4)) for y in inst["years"]}
+    # a total budget (whole cost, annual costs to the horizon) in half of the instances,
+    # from its own generator so the other draws stay as they were
+    extra = np.random.default_rng(500 + seed)
+    inst["total"] = float(extra.integers(1, 7)) if extra.integers(0, 2) else None
+    # a maturation curve for reforestation in half of the instances
+    inst["curve"] = ([float(v) for v in np.sort(extra.choice([0.0, 0.2, 0.5, 0.8], 2))]
+                     + [1.0]) if extra.integers(0, 2) else None
     return inst
 
 
@@ -256,7 +351,8 @@ def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
         cap = int(capacity[s, a])
         choices.append([c for c in itertools.product(range(cap + 1), repeat=len(years))
                         if sum(c) <= cap])
-    weight = {(a, y): benefit_weight(y, acts[a]["maturity"], first, end, inst["rate"])
+    weight = {(a, y): benefit_weight(y, acts[a]["maturity"], first, end, inst["rate"],
+                                     inst["curve"] if a == "reforest" else None)
               for a in acts for y in years}
     best = -1.0
     for plan in itertools.product(*choices):
@@ -278,6 +374,12 @@ def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
             if spent > limit + 1e-9:
                 ok = False
                 break
+        if ok and inst["total"] is not None:  # the whole cost, each start's annual to E
+            whole = sum(x * (acts[a]["capital"] + (end - y + 1) * acts[a]["annual"])
+                        for (s, a), starts in zip(pairs, plan, strict=True)
+                        for y, x in zip(years, starts, strict=True))
+            whole += sum(acts[a]["fixed"] for (s, a) in pairs if first[s, a] is not None)
+            ok = whole <= inst["total"] + 1e-9
         if ok and inst["lag"] is not None:
             starts = dict(zip(pairs, plan, strict=True))
             for s in ("U", "D"):
@@ -296,18 +398,20 @@ def best_by_enumeration(inst: dict, full: dict[tuple[str, str], float],
     return best
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(16))
 def test_phasing_maturation_carry_over_and_precedence_match_enumeration(tmp_path, seed):
     from dss.optimize.build import make_context
 
     inst = random_phasing_instance(seed)
     components = {"budget": {"type": "budget", "per_year": inst["budgets"],
-                             "carry_over": inst["carry"]}}
+                             "carry_over": inst["carry"], "total": inst["total"]}}
     if inst["lag"] is not None:
         components["order"] = {"type": "precedence", "rules": [
             {"action": "reveg", "requires": "dam", "lag_years": inst["lag"]}]}
     settings = {"years": inst["years"], "benefit_horizon": inst["end"],
                 "discount_rate": inst["rate"]}
+    if inst["curve"] is not None:
+        settings["maturation"] = {"reforest": inst["curve"]}
     result, _plan = solve_years(tmp_path / "years", phasing_tables(inst), components,
                                 settings, horizon=inst["end"])
     # full effects per unit from the model without years (sediment at the outlet, T = 1)
@@ -351,7 +455,8 @@ def phased_synthetic_study(folder: Path, seed: int) -> tuple[Path, dict]:
     model["components"]["order"] = {"type": "precedence", "rules": [
         {"action": "scar_revegetation", "requires": "check_dam", "lag_years": 1}]}
     model["components"]["teams"] = {"type": "yearly_capacity",
-                                    "per_action": {"reforest_cropland": 40.0}}
+                                    "per_action": {"reforest_cropland": 40.0},
+                                    "per_agency": {"forestry": {"ha": 150.0}}}
     path.write_text(yaml.safe_dump(model, sort_keys=False), encoding="utf-8")
     return path, model
 
@@ -393,6 +498,8 @@ def test_phased_plans_hold_every_rule_recomputed_from_the_tables(tmp_path, seed)
             * (1 + 1e-7) + 1e-6
         teams = x[(alloc["action_id"] == "reforest_cropland").to_numpy() & (start == t)]
         assert teams.sum() <= 40.0 + 1e-6
+        hectares = mine & (act["unit"] == "ha").to_numpy() & (start == t)
+        assert x[hectares].sum() <= 150.0 * (1 + 1e-9) + 1e-6
     # land and other resources are shared across the years
     total = alloc.groupby(["subunit_id", "action_id"]).agg(amount=("amount", "sum"),
                                                            capacity=("capacity", "first"))
@@ -459,10 +566,19 @@ def test_work_plans_of_the_project_scenario_give_years_and_the_year_rules(tmp_pa
     assert "Landslide-scar revegetation" in text and "a year" in text
 
 
-def test_coordinate_refuses_planning_years_clearly():
+def test_coordinate_plans_the_project_years_per_start_year():
     from dss.optimize.coordinate import coordinate
+    from dss.results.coordination import metrics_table
 
     problem = Problem.from_model(ROOT / "models" / "baoxing.yaml", ["project_2017_2019"])
-    with pytest.raises(InputError) as err:
-        coordinate(problem)
-    assert "planning years" in str(err.value)
+    coord = coordinate(problem)
+    table = metrics_table(coord).set_index(["plan", "metric"])["value"]
+    plans = ("siloed", "integrated", "pooled")
+    benefit = {plan: table[plan, "benefit"] for plan in plans}
+    assert benefit["integrated"] == pytest.approx(problem.solve().objective, rel=1e-9)
+    assert benefit["siloed"] <= benefit["integrated"] <= benefit["pooled"] * (1 + 1e-9)
+    # the siloed union is planned per start year and keeps the yearly budgets (carry-over)
+    union = coord.results["siloed"]
+    assert set(union.built.ctx.options.loc[union.amounts > 0, "year"]) <= {2017, 2018, 2019}
+    paid = np.cumsum([table["siloed", f"spend year {t}"] for t in (2017, 2018, 2019)])
+    assert (paid <= np.cumsum([6.0e6, 7.0e6, 7.0e6]) * (1 + 1e-9)).all()

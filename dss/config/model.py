@@ -40,6 +40,11 @@ class Settings(Strict):
     ``horizon_years`` minus one. Only with ``years``."""
     discount_rate: float = Field(0.0, ge=0, lt=1)
     """Yearly discount rate of future effects (0.03 = 3 %). Only with ``years``."""
+    maturation: dict[str, list[float]] = Field(default_factory=dict)
+    """Action -> share of its full effect by years since its start, the start year first
+    (e.g. ``[0, 0.1, 0.4, 0.8, 1]``): shares in [0, 1], never falling, the last 1 (it then
+    holds). Replaces the linear ramp of ``maturity_years`` for that action (see
+    :mod:`dss.optimize.phasing`). Only with ``years``."""
 
     @field_validator("years")
     @classmethod
@@ -55,8 +60,9 @@ class Settings(Strict):
     @model_validator(mode="after")
     def _horizon_after_years(self) -> Settings:
         if self.years is None:
-            if self.benefit_horizon is not None or self.discount_rate:
-                raise ValueError("benefit_horizon and discount_rate need settings.years")
+            if self.benefit_horizon is not None or self.discount_rate or self.maturation:
+                raise ValueError("benefit_horizon, discount_rate and maturation need "
+                                 "settings.years")
         elif self.benefit_horizon is not None and self.benefit_horizon < self.years[-1]:
             raise ValueError(f"benefit_horizon {self.benefit_horizon} is before the last "
                              f"planning year {self.years[-1]}")

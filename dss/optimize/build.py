@@ -85,7 +85,7 @@ def make_context(problem: Problem) -> BuildContext:
     options = build_options(study, settings.horizon_years, barrier_options=fish)
     phasing = None
     if settings.years is not None:  # one option per (subunit, action, start year)
-        options, phasing = phase(study, settings, options)
+        options, phasing = phase(study, settings, options, problem.source)
     local = local_loads(study)
     return BuildContext(study=study, config=problem.config, options=options, local=local,
                         routed=route_all(study, local), components=problem.components,

@@ -187,8 +187,7 @@ def _own_requirements(comp: Component, own: set[str], problem: Problem) -> Compo
             pairs = {a: "all" for a in mine} if what == "all" else \
                 {a: v for a, v in what.items() if a in mine}
             if what == "all":
-                key, _ = _option_keys(problem)
-                pairs = {a: v for a, v in pairs.items() if (s, a) in key}
+                pairs = {a: v for a, v in pairs.items() if (s, a) in _pairs(problem)}
             if pairs:
                 locked_in[s] = pairs
         return Locks(comp.name, locked_out=comp.params.locked_out, locked_in=locked_in)
@@ -202,16 +201,24 @@ def _own_requirements(comp: Component, own: set[str], problem: Problem) -> Compo
     return comp
 
 
-def _option_keys(problem: Problem) -> tuple[dict[tuple[str, str], int], np.ndarray]:
-    """(subunit, action) -> option position, and each option's agency."""
+def _pairs(problem: Problem) -> set[tuple[str, str]]:
+    """Every (subunit, action) with an option."""
     def compute():
         opts = build_options(problem.study, problem.config.settings.horizon_years)
-        key = {(s, a): k for k, (s, a) in enumerate(zip(opts["subunit_id"], opts["action_id"],
-                                                        strict=True))}
-        return key, opts["agency"].to_numpy()
+        return set(zip(opts["subunit_id"], opts["action_id"], strict=True))
 
-    return problem.study.memo(("coordinate.option_keys",
-                               problem.config.settings.horizon_years), compute)
+    return problem.study.memo(("coordinate.pairs", problem.config.settings.horizon_years),
+                              compute)
+
+
+def _option_keys(result: Result) -> dict[tuple, int]:
+    """(subunit, action) -> option position in a result's options; with planning years
+    (subunit, action, start year)."""
+    opts = result.built.ctx.options
+    columns = [opts["subunit_id"].astype(str), opts["action_id"].astype(str)]
+    if "year" in opts:
+        columns.append(opts["year"].astype(int))
+    return {key: k for k, key in enumerate(zip(*columns, strict=True))}
 
 
 def siloed_problem(problem: Problem, agency: Agency, fixed: dict[str, dict[str, float]]
@@ -225,9 +232,13 @@ def siloed_problem(problem: Problem, agency: Agency, fixed: dict[str, dict[str, 
         if comp.role.value == "benefit":
             continue  # a benefit outside the built-in ones is in no mandate
         if isinstance(comp, Budget):
-            comp = Budget(comp.name, total=comp.params.total,
+            p = comp.params
+            own = {g: b for g, b in p.per_agency_year.items() if g == agency.agency_id}
+            comp = Budget(comp.name, total=p.total,
                           per_agency={agency.agency_id: agency.budget},
-                          per_township=comp.params.per_township)
+                          per_township=p.per_township, per_year=p.per_year,
+                          per_agency_year=own, per_township_year=p.per_township_year,
+                          carry_over=p.carry_over)
         if isinstance(comp, Equity):
             comp = Equity(comp.name, min_share=comp.params.min_share,
                           max_share=comp.params.max_share, townships=comp.params.townships,
@@ -241,22 +252,32 @@ def siloed_problem(problem: Problem, agency: Agency, fixed: dict[str, dict[str, 
 def pooled_problem(problem: Problem) -> Problem:
     """The integrated problem without budgets per agency (one pooled total)."""
     comp = _budget(problem)
-    total = comp.params.total if comp.params.total is not None else \
-        float(sum(comp.params.per_agency.values()))
-    pooled = Budget(comp.name, total=total, per_township=comp.params.per_township)
+    p = comp.params
+    total = p.total if p.total is not None else float(sum(p.per_agency.values()))
+    per_year = dict(p.per_year)
+    if not per_year and p.per_agency_year:  # the agencies' yearly budgets, pooled per year
+        for by_year in p.per_agency_year.values():
+            for y, b in by_year.items():
+                per_year[y] = per_year.get(y, 0.0) + b
+    pooled = Budget(comp.name, total=total, per_township=p.per_township, per_year=per_year,
+                    per_township_year=p.per_township_year, carry_over=p.carry_over)
     return replace(problem, components=tuple(pooled if c.name == comp.name else c
                                              for c in problem.components))
 
 
-def _plan_dict(result: Result, agency: str) -> dict[str, dict[str, float]]:
-    """The amounts of one agency's options in a plan, as subunit -> action -> amount."""
+def _plan_dict(result: Result, agency: str) -> dict[str, dict[str, Any]]:
+    """The amounts of one agency's options in a plan, as subunit -> action -> amount (with
+    planning years, subunit -> action -> start year -> amount)."""
     opts = result.built.ctx.options
     x = result.amounts
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Any]] = {}
     mine = np.flatnonzero((opts["agency"].to_numpy() == agency) & (x > 0))
     for k in mine:
-        out.setdefault(str(opts["subunit_id"].iat[k]), {})[str(opts["action_id"].iat[k])] = \
-            float(x[k])
+        s, a = str(opts["subunit_id"].iat[k]), str(opts["action_id"].iat[k])
+        if "year" in opts:
+            out.setdefault(s, {}).setdefault(a, {})[int(opts["year"].iat[k])] = float(x[k])
+        else:
+            out.setdefault(s, {})[a] = float(x[k])
     return out
 
 
@@ -283,20 +304,15 @@ def coordinate(problem: Problem, pooled: bool = True) -> Coordination:
         InputError: if the study has no agencies or budgets per agency.
         CoordinationError: if a plan has no solution (exit code of its status).
     """
-    if problem.config.settings.years is not None:  # siloed plans fix amounts per pair
-        raise InputError([Issue(problem.source, "dss coordinate does not handle planning "
-                                "years yet; run it on a scenario without settings.years "
-                                "(the yearly plan is dss solve's)", None, "settings.years")],
-                         "planning years not supported by dss coordinate")
     agencies, others = agencies_of(problem)
     results: dict[str, Result] = {}
     integrated = problem.solve()
     _require_plan(integrated, "integrated", problem)
     results["integrated"] = integrated
-    fixed: dict[str, dict[str, float]] = {}
+    fixed: dict[str, dict[str, Any]] = {}
     steps: dict[str, Result] = {}
     union = np.zeros(integrated.built.ctx.n_options)
-    key, _ = _option_keys(problem)
+    key = _option_keys(integrated)
     for agency in agencies:
         step = siloed_problem(problem, agency, fixed).solve()
         _require_plan(step, f"siloed ({agency.agency_id})", problem)
@@ -305,7 +321,9 @@ def coordinate(problem: Problem, pooled: bool = True) -> Coordination:
         for s, by_action in own.items():
             fixed.setdefault(s, {}).update(by_action)
             for a, amount in by_action.items():
-                union[key[(s, a)]] = amount
+                for y, value in (amount.items() if isinstance(amount, dict) else
+                                 [(None, amount)]):
+                    union[key[(s, a) if y is None else (s, a, y)]] = value
         LOGGER.info("siloed %s: mandate benefit %.6g", agency.agency_id, step.objective)
     results["siloed"] = evaluate_plan(integrated, union)
     if pooled:

@@ -14,6 +14,10 @@ its full effect an action started in :math:`y` has in year :math:`t` is
 .. math:: m_a(t - y) = \\begin{cases} 0 & t < y \\\\ 1 & M_a = 0,\\ t \\ge y \\\\
           \\min(1, (t - y) / M_a) & M_a > 0,\\ t \\ge y \\end{cases}
 
+A maturation curve per action (``settings.maturation``: shares :math:`s_{a,0}, \\dots,
+s_{a,n}` by years since the start, non-decreasing in [0, 1], :math:`s_{a,n} = 1`) replaces
+the ramp: :math:`m_a(\\text{age}) = s_{a,\\min(\\text{age}, n)}` for :math:`\\text{age} \\ge 0`.
+
 Benefit weight (effects counted year by year to :math:`E` and discounted, as a share of an
 effect at full strength from :math:`y_0` to :math:`E`):
 
@@ -46,7 +50,7 @@ import pandas as pd
 
 from dss.config.model import Settings
 from dss.data.study import Study
-from dss.errors import Issue
+from dss.errors import InputError, Issue
 
 EFFECT_COLUMNS = ("d_sediment", "d_tn", "d_tp", "d_carbon", "habitat_gain", "reconnected_km")
 """Option columns that hold effects: scaled by the benefit weight in a phased frame."""
@@ -67,6 +71,65 @@ def maturity_share(age: np.ndarray, maturity_years: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         ramp = np.where(m > 0, np.clip(age / np.where(m > 0, m, 1.0), 0.0, 1.0), 1.0)
     return np.where(age < 0, 0.0, ramp)
+
+
+def curve_problems(curves: dict[str, list[float]], actions: set[str],
+                   source: str = "model") -> list[Issue]:
+    """Problems with ``settings.maturation``, each located at its action: unknown actions,
+    empty curves, shares outside [0, 1], falling shares, a last share other than 1."""
+    issues = []
+    for action, shares in curves.items():
+        where = f"settings.maturation.{action}"
+
+        def bad(text: str, where: str = where) -> None:
+            issues.append(Issue(source, text, None, where))
+
+        if action not in actions:
+            bad(f"unknown action {action!r} (known: {', '.join(sorted(actions))})")
+        if not shares:
+            bad("give the share of the full effect for each year since the start, e.g. "
+                "[0, 0.5, 1]")
+            continue
+        outside = [f"{v:g}" for v in shares if not 0.0 <= v <= 1.0]
+        if outside:
+            bad(f"shares must be between 0 and 1 (got {', '.join(outside)})")
+        falls = [j for j in range(1, len(shares)) if shares[j] < shares[j - 1]]
+        if falls:
+            j = falls[0]
+            bad(f"shares must never fall: year {j} after the start has {shares[j]:g}, "
+                f"after {shares[j - 1]:g} the year before")
+        if shares[-1] != 1.0:
+            bad(f"the last share must be 1 (full effect reached; got {shares[-1]:g}): the "
+                "effects of actions.csv are the full effect")
+    return issues
+
+
+def curve_table(curves: dict[str, list[float]], actions: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Each action's row in a padded table of curves (-1: no curve), and the table (one
+    row per curve, padded with its last share)."""
+    names = sorted(curves)
+    width = max((len(curves[a]) for a in names), default=1)
+    table = np.ones((max(len(names), 1), width))
+    for r, a in enumerate(names):
+        table[r, :len(curves[a])] = curves[a]
+        table[r, len(curves[a]):] = curves[a][-1]
+    row = {a: r for r, a in enumerate(names)}
+    return np.array([row.get(a, -1) for a in actions], dtype=np.int64), table
+
+
+def curve_share(age: np.ndarray, maturity_years: np.ndarray, curve_row: np.ndarray,
+                table: np.ndarray) -> np.ndarray:
+    """:math:`m_a(\\text{age})` with maturation curves: the curve where an action has one
+    (``curve_row`` >= 0), the ramp of :func:`maturity_share` elsewhere (arrays broadcast)."""
+    age = np.asarray(age, dtype=float)
+    ramp = maturity_share(age, maturity_years)
+    if not (curve_row >= 0).any():
+        return ramp
+    rows = np.broadcast_to(curve_row, np.broadcast_shapes(age.shape, np.shape(curve_row)))
+    cols = np.clip(age, 0, table.shape[1] - 1).astype(np.int64)
+    curved = np.where(age < 0, 0.0, table[np.maximum(rows, 0), cols])
+    return np.where(rows >= 0, curved, ramp)
 
 
 @dataclass(frozen=True)
@@ -98,6 +161,10 @@ class Phasing:
     capital: np.ndarray
     annual: np.ndarray
     full: dict[str, np.ndarray]
+    curve_row: np.ndarray | None = None
+    """Each option's row in :attr:`curves` (-1: the ramp); None: no curves."""
+    curves: np.ndarray | None = None
+    """Maturation curves (:func:`curve_table`)."""
 
     @property
     def state_years(self) -> list[int]:
@@ -107,7 +174,10 @@ class Phasing:
     def share_at(self, year: int | None) -> np.ndarray:
         """:math:`m_a(t - y_k)` of every option in year ``year`` (:math:`E` when None)."""
         t = self.end if year is None else int(year)
-        return maturity_share(t - self.option_year, self.maturity_years)
+        if self.curve_row is None:
+            return maturity_share(t - self.option_year, self.maturity_years)
+        return curve_share(t - self.option_year, self.maturity_years, self.curve_row,
+                           self.curves)
 
     def effect_at(self, column: str, year: int | None) -> np.ndarray:
         """Effect per unit of every option in a year (full effect times its share)."""
@@ -130,7 +200,7 @@ def discount_factors(first: int, end: int, rate: float) -> np.ndarray:
     return (1.0 + rate) ** -np.arange(end - first + 1, dtype=float)
 
 
-def phase(study: Study, settings: Settings, options: pd.DataFrame
+def phase(study: Study, settings: Settings, options: pd.DataFrame, source: str = "model"
           ) -> tuple[pd.DataFrame, Phasing]:
     """The options frame repeated once per planning year, ordered by (subunit, action,
     year), with a ``year`` and a ``benefit_weight`` column, effects weighted by
@@ -147,9 +217,15 @@ def phase(study: Study, settings: Settings, options: pd.DataFrame
         return per_action[column].to_numpy(float)[pair]
 
     maturity = of("maturity_years")
+    issues = curve_problems(settings.maturation, set(actions.index), source)
+    if issues:
+        raise InputError(issues, "invalid maturation curves")
+    curve_row, curves = curve_table(settings.maturation,
+                                    options["action_id"].to_numpy()[pair])
     delta = discount_factors(years[0], end, settings.discount_rate)
     ages = np.arange(len(delta))[None, :] - (year - years[0])[:, None]  # option x year
-    weight = (maturity_share(ages, maturity[:, None]) * delta[None, :]).sum(axis=1) / delta.sum()
+    shares = curve_share(ages, maturity[:, None], curve_row[:, None], curves)
+    weight = (shares * delta[None, :]).sum(axis=1) / delta.sum()
     capital, annual = of("capital_cost"), of("annual_cost")
     frame = options.iloc[pair].reset_index(drop=True)
     full = {c: frame[c].to_numpy(float) for c in EFFECT_COLUMNS}
@@ -159,7 +235,8 @@ def phase(study: Study, settings: Settings, options: pd.DataFrame
     frame["year"] = year
     frame["benefit_weight"] = weight
     return frame, Phasing(years, end, float(settings.discount_rate), year, pair, maturity,
-                          weight, capital, annual, full)
+                          weight, capital, annual, full,
+                          curve_row if settings.maturation else None, curves)
 
 
 def year_problems(component: Any, ctx: Any) -> list[Issue]:

@@ -42,6 +42,7 @@ from dss.optimize.components.benefits import Carbon, DeliveredReduction, Habitat
 from dss.optimize.components.constraints import Budget, Locks, ZoneRules
 from dss.optimize.context import BuildContext
 from dss.optimize.problem import Problem, relocate
+from dss.optimize.year_checks import check_year_budgets
 
 LOGGER = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ def presolve(problem: Problem, ctx: BuildContext) -> list[Issue]:
         _check_bounds(problem, ctx, bounds, errors)
         if not errors:
             _check_budgets(problem, ctx, bounds, errors)
+            check_year_budgets(problem, ctx, errors)  # with planning years
             _check_targets(problem, ctx, bounds, errors)
     if errors:
         raise InputError(relocate(errors, problem.source),

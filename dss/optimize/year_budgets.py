@@ -14,7 +14,8 @@ and must stay within :math:`B_{g,t}`; with carry-over, the spend up to :math:`t`
 :math:`\\sum_{s \\le t} B_{g,s}`. No row runs over every option: a dense row makes HiGHS
 many times slower on large basins (see :func:`dss.optimize.build._spend`). Pyomo (on the
 budget's block): ``year_spend[kind, g, y, h, stream]``, ``year_spend_def[...]``, and
-``year[t]``, ``agency_year[g, t]``, ``township_year[g, t]``.
+``year[t]``, ``agency_year[g, t]``, ``township_year[g, t]`` and the total budget ``total``
+(see :func:`build_year_budgets`).
 """
 
 from __future__ import annotations
@@ -36,10 +37,20 @@ def _members(groups: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def build_year_budgets(block: pyo.Block, ctx: BuildContext,
-                       budgets: dict[tuple[str, str], dict[int, float]], carry: bool) -> None:
+                       budgets: dict[tuple[str, str], dict[int, float]], carry: bool,
+                       total: float | None = None) -> None:
     """Add the rows of ``budgets`` ((kind, group) -> year -> budget; kind ``year`` with
     group "", ``agency_year`` or ``township_year``) to ``block``; the spend parts are kept as
-    ``block.year_spend_parts`` for :func:`assign_year_spend`."""
+    ``block.year_spend_parts`` for :func:`assign_year_spend`.
+
+    With ``total``, the total budget row ``total`` is written on the study-wide parts
+    (kind ``year``): :math:`\\sum_{y,h} c_{y,h} + (E - y + 1)\\, a_{y,h} \\le B`, the whole
+    cost of the plan (each start's annual cost to the benefit horizon :math:`E`). Written
+    on the township spend instead, HiGHS's presolve substitutes the township spend into
+    it and makes one row over every option and fixed-cost flag, whose clique extraction
+    then takes a minute at 10,000 subunits (``benchmarks/bench_years.py``)."""
+    if total is not None:
+        budgets = {("year", ""): {}, **budgets}
     phasing = ctx.phasing
     opts = ctx.options
     fixed = opts["fixed_cost"].to_numpy(float)
@@ -60,6 +71,12 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
                     key = (kind, g, int(y), str(towns[h]), stream)
                     parts[key] = (idx, coef[idx], idx[pays[idx]])
                     keys.append(key)
+        if (kind, g) == ("year", "") and total is not None:
+            rows["total"] = {None: (float(total), [
+                (key, 1.0 if key[4] == "capital" else float(phasing.end - key[2] + 1))
+                for key in keys])}
+        if not by_year:  # only the parts, for the total row
+            continue
         for t in phasing.years:
             terms = [(key, _paid_by(key[2], key[4], int(t), carry)) for key in keys]
             limit = sum(b for y, b in by_year.items() if y <= t) if carry else by_year[t]
@@ -75,6 +92,9 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
         return ctx.linear(idx, coef, others=[*used, (block.year_spend[key], -1.0)]) == 0.0
 
     block.year_spend_def = pyo.Constraint(list(parts), rule=define)
+    total_row = rows.pop("total", {}).get(None)
+    if total_row is not None:
+        block.total = pyo.Constraint(rule=lambda _b: _row(block, total_row))
     for kind, by_key in rows.items():
         block.add_component(kind, pyo.Constraint(
             list(by_key), rule=lambda _b, *key, by_key=by_key: _row(

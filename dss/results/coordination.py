@@ -80,19 +80,24 @@ def metrics_table(coord: Coordination) -> pd.DataFrame:
             rows.append((plan, f"mandate benefit {agency}", value, "CNY"))
         for label, value in sorted(values.items()):
             rows.append((plan, f"benefit {label}", value, "CNY"))
+        rows += _spend_by_year(plan, result)
         cps = control_point_table(result)
         for rec in cps.itertuples(index=False):
-            rows.append((plan, f"load after {rec.point_id} {rec.pollutant}", rec.after,
+            when = f" {rec.year}" if "year" in cps.columns else ""  # with planning years
+            rows.append((plan, f"load after {rec.point_id} {rec.pollutant}{when}", rec.after,
                          rec.unit))
-            rows.append((plan, f"reduction {rec.point_id} {rec.pollutant}", rec.reduction,
-                         rec.unit))
+            rows.append((plan, f"reduction {rec.point_id} {rec.pollutant}{when}",
+                         rec.reduction, rec.unit))
         missed = cps["limit"].notna() & (cps["after"] > cps["limit"] * (1 + TOLERANCE)
                                          + TOLERANCE)
         species = species_table(result)
         for rec in species.itertuples(index=False):
-            rows.append((plan, f"habitat gain {rec.species}", rec.gain, "ha"))
-        rows.append((plan, "carbon gain", float((opts["d_carbon"].to_numpy(float) * x).sum()),
-                     "t C"))
+            when = f" {rec.year}" if "year" in species.columns else ""
+            rows.append((plan, f"habitat gain {rec.species}{when}", rec.gain, "ha"))
+        phasing = result.built.ctx.phasing
+        carbon = opts["d_carbon"].to_numpy(float) if phasing is None else \
+            phasing.effect_at("d_carbon", None)  # at the benefit horizon
+        rows.append((plan, "carbon gain", float((carbon * x).sum()), "t C"))
         rows.append((plan, "load limits missed", float(missed.sum()), "count"))
         rows.append((plan, "habitat targets missed",
                      float((species["target_met"] == False).sum()), "count"))  # noqa: E712
@@ -100,6 +105,20 @@ def metrics_table(coord: Coordination) -> pd.DataFrame:
     siloed = table[table["plan"] == "siloed"].set_index("metric")["value"]
     table["delta_vs_siloed"] = table["value"] - table["metric"].map(siloed)
     return table
+
+
+def _spend_by_year(plan: str, result: Result) -> list[tuple[str, str, float, str]]:
+    """``spend year <t>`` rows of a plan with planning years (none without years)."""
+    ctx = result.built.ctx
+    if ctx.phasing is None:
+        return []
+    fixed = ctx.options["fixed_cost"].to_numpy(float) * ctx.fixed_paid(result.amounts)
+    rows = []
+    for t in ctx.phasing.years:
+        coef, pays = ctx.phasing.spend_coefficients(t)
+        rows.append((plan, f"spend year {t}",
+                     float(coef @ result.amounts + fixed[pays].sum()), "CNY"))
+    return rows
 
 
 def cross_table(coord: Coordination) -> pd.DataFrame:

@@ -16,8 +16,10 @@ class AgencyScopeParams(Params):
 
     agencies: list[str] = Field(default_factory=list)
     """Agencies whose options are decided; every other option is fixed."""
-    fixed: dict[str, dict[str, NonNegativeFloat]] = Field(default_factory=dict)
-    """Subunit -> action -> amount of the other agencies' options (absent: 0)."""
+    fixed: dict[str, dict[str, NonNegativeFloat | dict[int, NonNegativeFloat]]] = Field(
+        default_factory=dict)
+    """Subunit -> action -> amount of the other agencies' options (absent: 0); with planning
+    years, start year -> amount (a plain amount starts in the first year)."""
 
 
 @register
@@ -44,11 +46,17 @@ class AgencyScope(Component):
                         None, f"components.{self.name}.agencies")
                   for a in self.params.agencies if a not in known]
         key, _ = ctx.option_index()
+        years = set(ctx.phasing.years) if ctx.phasing is not None else set()
         for s, amounts in self.params.fixed.items():
-            for a in amounts:
+            for a, amount in amounts.items():
+                where = f"components.{self.name}.fixed.{s}.{a}"
                 if (s, a) not in key:
                     issues.append(Issue("model", f"no option {a!r} in subunit {s!r}", None,
-                                        f"components.{self.name}.fixed.{s}.{a}"))
+                                        where))
+                elif isinstance(amount, dict) and not set(amount) <= years:
+                    issues.append(Issue("model", f"start years {sorted(set(amount) - years)} "
+                                                 "are not planning years "
+                                                 f"{sorted(years)}", None, where))
         return issues
 
     def targets(self, ctx: BuildContext) -> tuple[np.ndarray, np.ndarray]:
@@ -57,9 +65,13 @@ class AgencyScope(Component):
         free = opts["agency"].isin(self.params.agencies).to_numpy()
         amounts = np.zeros(len(opts))
         key, _ = ctx.option_index()
+        first = ctx.phasing.years[0] if ctx.phasing is not None else None
         for s, by_action in self.params.fixed.items():
             for a, amount in by_action.items():
-                amounts[key[(s, a)]] = amount
+                # a pair's start years follow its first year's option, in year order
+                for y, value in (amount.items() if isinstance(amount, dict) else
+                                 [(first, amount)]):
+                    amounts[key[(s, a)] + (0 if first is None else int(y) - first)] = value
         integer = opts["integer"].to_numpy(bool)
         amounts = np.minimum(np.where(integer, np.round(amounts), amounts),
                              opts["capacity"].to_numpy(float))

@@ -115,6 +115,10 @@ class YearlyCapacityParams(Params):
     per_action_township: dict[str, dict[str, NonNegativeFloat]] = Field(default_factory=dict)
     """Action -> township -> most that can be started there per year (e.g. the hectares a
     township's teams can plant, or the seedlings its nurseries grow, per year)."""
+    per_agency: dict[str, dict[str, NonNegativeFloat]] = Field(default_factory=dict)
+    """Agency -> unit -> most that the agency can start per year over all its actions
+    measured in that unit (e.g. forestry: {ha: 300}: its teams treat 300 ha a year, whatever
+    the action)."""
 
 
 @register
@@ -124,8 +128,14 @@ class YearlyCapacity(Component):
     .. math:: \\sum_{k \\in K_{a,g},\\ y_k = t} x_k \\le \\kappa_{a,g} \\quad \\forall t
 
     over all options of action :math:`a` (``per_action``) or those in township :math:`g`
-    (``per_action_township``). Needs planning years. Pyomo: ``action[a, t]``,
-    ``township[a, g, t]``.
+    (``per_action_township``), and for an agency :math:`g` and unit :math:`u`
+    (``per_agency``) over the options of every action of :math:`g` measured in :math:`u`:
+
+    .. math:: \\sum_{k:\\ g(a_k) = g,\\ u(a_k) = u,\\ y_k = t} x_k \\le \\kappa_{g,u}
+              \\quad \\forall t
+
+    Needs planning years. Pyomo: ``action[a, t]``, ``township[a, g, t]``,
+    ``agency[g, u, t]``.
     """
 
     type_name = "yearly_capacity"
@@ -142,19 +152,43 @@ class YearlyCapacity(Component):
                          None, f"components.{self.name}.per_action_township.{a}.{g}")
                    for a, by_town in p.per_action_township.items() for g in by_town
                    if g not in towns]
-        if ctx.phasing is None and (p.per_action or p.per_action_township):
+        issues += self._agency_problems(ctx)
+        if ctx.phasing is None and (p.per_action or p.per_action_township or p.per_agency):
             issues.append(Issue("model", "capacities per year need planning years (set "
                                          "settings.years, e.g. [2017, 2018, 2019])", None,
                                 f"components.{self.name}"))
+        return issues
+
+    def _agency_problems(self, ctx: BuildContext) -> list[Issue]:
+        """Unknown agencies, and units none of an agency's actions is measured in."""
+        actions = ctx.study.actions
+        known = set(actions["agency"]) | set(ctx.study.agencies["agency_id"])
+        issues = []
+        for g, by_unit in self.params.per_agency.items():
+            where = f"components.{self.name}.per_agency.{g}"
+            if g not in known:
+                issues.append(Issue("model", f"unknown agency {g!r} (known: "
+                                             f"{', '.join(sorted(known))})", None, where))
+                continue
+            units = sorted(set(actions.loc[actions["agency"] == g, "unit"]))
+            issues += [Issue("model", f"no action of agency {g!r} is measured in {u!r} (its "
+                                      f"units: {', '.join(units) or 'none'})", None,
+                             f"{where}.{u}") for u in by_unit if u not in units]
         return issues
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         opts = ctx.options
         action = opts["action_id"].to_numpy()
         town = opts["township"].to_numpy()
+        agency, unit = opts["agency"].to_numpy(), opts["unit"].to_numpy()
         year = ctx.phasing.option_year
-        rows: dict[str, dict[tuple, tuple[np.ndarray, float]]] = {"action": {}, "township": {}}
+        rows: dict[str, dict[tuple, tuple[np.ndarray, float]]] = {
+            "action": {}, "township": {}, "agency": {}}
         for t in ctx.phasing.years:
+            for g, by_unit in sorted(self.params.per_agency.items()):
+                for u, limit in sorted(by_unit.items()):
+                    rows["agency"][g, u, t] = (
+                        np.flatnonzero((agency == g) & (unit == u) & (year == t)), limit)
             for a, limit in sorted(self.params.per_action.items()):
                 rows["action"][a, t] = (np.flatnonzero((action == a) & (year == t)), limit)
             for a, by_town in sorted(self.params.per_action_township.items()):
