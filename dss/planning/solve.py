@@ -21,6 +21,7 @@ import pandas as pd
 from dss.errors import SolveError
 from dss.optimize.solve import EXIT_CODES
 from dss.planning.compile import Model, compile_problem
+from dss.planning.reductions import fix_never_selected
 
 if TYPE_CHECKING:  # pragma: no cover
     from dss.config.model import SolverConfig
@@ -223,6 +224,7 @@ def solve(problem: PlanningProblem, options: SolverOptions | None = None) -> Pla
     """
     options = options or SolverOptions()
     model = compile_problem(problem)
+    fix_never_selected(model)  # exact: units no optimal plan needs (dss.planning.reductions)
     result = solve_model(model, options)
     if result.status == "infeasible":
         result.shortfalls = explain_infeasibility(problem, options)
