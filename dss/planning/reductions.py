@@ -12,7 +12,7 @@ least the left-hand side, so dropping it from a plan never makes the plan worse 
 infeasible. The optimal objective is unchanged (among plans of equal objective, one without
 such units is returned). HiGHS's presolve does not find these units because each one sits in
 the boundary rows of its neighbours. Typical Marxan data have many of them: units that
-record no feature (on the 1,751-unit benchmark, 252 of 1,751 units).
+record no feature (on the 1,751-unit benchmark, 251 of 1,751 units).
 
 Not applied to portfolios (their k-th plan may hold such a unit) or irreplaceability.
 """
