@@ -7,10 +7,14 @@ Usage::
                                       [--time-limit 300] [--gap 0] [--out FOLDER]
                                       [--highs KEY=VALUE ...]
     python benchmarks/bench_marxan.py --sweep [--features 17] [--max-units 20000]
+                                      [--line-amounts cover area]
 
 ``--sweep`` prints the time to proven optimality at 1,000, 1,751 (the size of a real Marxan
-project, 17 x 103), 2,000, 5,000, 10,000 and 20,000 units, each without and with the BLM
-(``results/benchmarks/marxan_sweep.md``).
+project, 17 x 103), 2,000, 5,000, 10,000 and 20,000 units, each without and with the BLM,
+then the 1,751-unit project again with each of ``--line-amounts``
+(``results/benchmarks/marxan_sweep.md``). Besides seconds, each row gives HiGHS's work
+(branch-and-bound nodes, simplex iterations), which does not depend on the machine's load,
+and the table's header the load average before and after.
 
 A synthetic Marxan project is written in Marxan's own format (``input.dat``, ``pu.dat``,
 ``spec.dat``, ``puvspr.dat``, ``bound.dat``; :func:`dss.planning.marxan.write_marxan`) and
@@ -25,10 +29,12 @@ random fields thresholded); targets of 10-30 % of each species' occurrences (``p
 few units locked in (existing reserves, status 2) and out (towns, status 3); BLM > 0.
 
 ``--amounts presence`` (default) records each species as present (amount 1) in a unit, the
-most common Marxan data (occurrence records); ``--amounts area`` records a continuous
-habitat amount per unit instead (suitability x area), which makes the targets knapsack
-constraints with real-valued weights: those are much harder to *prove* optimal (HiGHS finds
-plans within ~1 % within a minute, but closing the gap can take far longer than 5 minutes).
+most common Marxan data (occurrence records); ``--amounts cover`` records the habitat area
+in a unit (0-100: whole units inside a species' range, parts of units at its edge, as in
+vegetation-area ``puvspr.dat`` files); ``--amounts area`` records a continuous suitability
+x area in every unit of the range (few whole units). Real-valued amounts make the targets
+knapsack constraints with real weights, much harder to *prove* optimal: with ``area``
+HiGHS finds plans within ~1 % within a minute, but closing the gap takes far longer.
 
 Prints a Markdown table and writes ``results/benchmarks/marxan.md`` unless ``--out`` says
 otherwise.
@@ -37,6 +43,8 @@ otherwise.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -83,6 +91,9 @@ def make_project(folder: Path, rows: int, cols: int, features: int, blm: float, 
         present = (field > level).ravel()
         if amounts == "presence":
             values = present.astype(float)
+        elif amounts == "cover":  # habitat area: whole units inside a range, parts at its edge
+            share = (field.ravel() - level) / (0.3 * (field.max() - level))
+            values = np.where(present, np.round(100 * np.clip(share, 0.0, 1.0), 3), 0.0)
         else:
             values = np.where(present, (field.ravel() - level) / (field.max() - level), 0.0)
             values = np.round(100 * values, 3)
@@ -117,37 +128,62 @@ def solve_project(folder: Path, rows: int, cols: int, features: int, blm: float,
     t1 = time.perf_counter()
     project = read_marxan(input_dat)
     problem = project.problem()
-    t2 = time.perf_counter()
+    t2, cpu = time.perf_counter(), time.process_time()
     result = solve(problem, SolverOptions(time_limit=time_limit, gap=gap, abs_gap=1e-6,
                                           threads=1, highs=highs))
-    t3 = time.perf_counter()
+    t3, cpu = time.perf_counter(), time.process_time() - cpu
     write_marxan_outputs(project, result)
     t4 = time.perf_counter()
     selected = int((result.selected() > 0.5).sum()) if result.solution is not None else 0
     boundary = result.terms.get("boundary", 0.0) / blm if blm else 0.0
     return {"project": project, "result": result, "write": t1 - t0, "read": t2 - t1,
-            "solve_total": t3 - t2, "output": t4 - t3, "selected": selected,
+            "solve_total": t3 - t2, "solve_cpu": cpu, "output": t4 - t3, "selected": selected,
             "boundary": boundary}
 
 
+def work(log: str) -> tuple[str, str]:
+    """Branch-and-bound nodes and simplex iterations from a HiGHS log."""
+    nodes = re.search(r"^\s*Nodes\s+(\d+)", log, re.MULTILINE)
+    iterations = re.search(r"^\s*LP iterations\s+(\d+)", log, re.MULTILINE)
+    return (f"{int(nodes.group(1)):,}" if nodes else "-",
+            f"{int(iterations.group(1)):,}" if iterations else "-")
+
+
+def load_average() -> str:
+    """The 1-minute load average (``-`` where the platform has none)."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:  # pragma: no cover - platform without load averages
+        return "-"
+
+
 def sweep(args: argparse.Namespace, highs: dict) -> str:
-    """Time to proven optimality at 1,000 to 20,000 units, without and with the BLM."""
+    """Time to proven optimality at 1,000 to 20,000 units, without and with the BLM, then
+    the 1,751-unit project with each of ``--line-amounts``."""
     sizes = [(20, 50), (17, 103), (40, 50), (50, 100), (100, 100), (100, 200)]
-    lines = ["| units | features | BLM | amounts | status | build s | solve s | gap |",
-             "| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |"]
-    for rows, cols in sizes:
-        if rows * cols > args.max_units:
-            continue
+    runs = [(rows, cols, args.amounts) for rows, cols in sizes
+            if rows * cols <= args.max_units]
+    runs += [(17, 103, amounts) for amounts in args.line_amounts]
+    start_load = load_average()
+    lines = ["| units | features | BLM | amounts | status | objective | build s | solve s | CPU s "
+             "| gap | nodes | LP iterations |",
+             "| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for rows, cols, amounts in runs:
         for blm in (0.0, args.blm):
             with tempfile.TemporaryDirectory(dir=args.out) as tmp:
                 m = solve_project(Path(tmp) / "project", rows, cols, args.features, blm,
-                                  args.seed, args.amounts, args.time_limit, args.gap, highs)
+                                  args.seed, amounts, args.time_limit, args.gap, highs)
             r = m["result"]
             gap = f"{r.gap:.1e}" if r.gap is not None else "-"
-            line = (f"| {rows * cols:,} | {args.features} | {blm:g} | {args.amounts} | "
-                    f"{r.status} | {r.build_seconds:.2f} | {r.solve_seconds:.2f} | {gap} |")
+            nodes, iterations = work(r.log)
+            objective = f"{r.objective:,.3f}" if r.objective is not None else "-"
+            line = (f"| {rows * cols:,} | {args.features} | {blm:g} | {amounts} | "
+                    f"{r.status} | {objective} | {r.build_seconds:.2f} | {r.solve_seconds:.2f} | "
+                    f"{m['solve_cpu']:.2f} | {gap} | {nodes} | {iterations} |")
             print(line, flush=True)
             lines.append(line)
+    lines.insert(0, f"Load average (1 min) {start_load} at the start, {load_average()} at the "
+                    f"end; HiGHS time limit {args.time_limit:g} s, one thread.\n")
     return "\n".join(lines)
 
 
@@ -158,13 +194,16 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--blm", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--amounts", choices=("presence", "area"), default="presence")
+    parser.add_argument("--amounts", choices=("presence", "cover", "area"), default="presence")
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--gap", type=float, default=0.0, help="relative MIP gap (0: prove)")
     parser.add_argument("--sweep", action="store_true",
                         help="time table at 1,000 to 20,000 units, with and without BLM")
     parser.add_argument("--max-units", type=int, default=20_000,
                         help="largest project of the sweep")
+    parser.add_argument("--line-amounts", nargs="*", default=["cover", "area"],
+                        choices=("presence", "cover", "area"),
+                        help="amounts of the extra 1,751-unit rows of the sweep")
     parser.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
                         help="extra HiGHS option (repeatable), e.g. mip_heuristic_effort=0.2")
     parser.add_argument("--out", type=Path, default=Path("results") / "benchmarks",
@@ -200,11 +239,15 @@ def main() -> None:
         ("build (Pyomo) s", f"{result.build_seconds:.2f}"),
         ("solve (HiGHS) s", f"{result.solve_seconds:.2f}"),
         ("solve total s", f"{m['solve_total']:.2f}"),
+        ("solve total CPU s", f"{m['solve_cpu']:.2f}"),
         ("write outputs s", f"{m['output']:.2f}"),
         ("status", result.status),
         ("objective", f"{result.objective:,.3f}" if result.objective is not None else "-"),
         ("bound", f"{result.bound:,.3f}" if result.bound is not None else "-"),
         ("gap", f"{result.gap:.2e}" if result.gap is not None else "-"),
+        ("branch-and-bound nodes", work(result.log)[0]),
+        ("simplex iterations", work(result.log)[1]),
+        ("load average (1 min) after", load_average()),
         ("cost", f"{result.terms.get('cost', 0.0):,.3f}"),
         ("boundary length", f"{m['boundary']:,.1f}"),
         ("units selected", f"{m['selected']:,}"),

@@ -52,14 +52,27 @@ class BoundaryPenalty(Penalty):
     """Boundary-length penalty (Marxan's BLM; prioritizr's ``add_boundary_penalties``).
 
     .. math:: P(x) = p \\Big[ e \\sum_i b_{ii} y_i
-       + \\sum_{\\{i,j\\}} b_{ij} \\big(y_i + y_j - 2 w_{ij}\\big) \\Big],
-       \\quad w_{ij} \\le y_i, \\;\\; w_{ij} \\le y_j
+       + \\sum_{\\{i,j\\}} b_{ij} \\, |y_i - y_j| \\Big]
 
     :math:`b_{ij}`: shared boundary of units :math:`i \\ne j` (each pair once),
     :math:`b_{ii}`: a unit's boundary with the outside of the study area, :math:`e` the edge
-    factor, :math:`p` the penalty (BLM). For binary :math:`y`, :math:`y_i + y_j - 2 y_i y_j` is
-    1 exactly when one of the two is in the group, so the bracket is the group's perimeter;
-    for proportions it is :math:`|y_i - y_j|`.
+    factor, :math:`p` the penalty (BLM). For binary :math:`y`, :math:`|y_i - y_j|` is 1 exactly
+    when one of the two is in the group, so the bracket is the group's perimeter.
+
+    Compiled with :math:`b_{ij} \\ge 0` and :math:`p > 0` (a minimised penalty) as one
+    continuous :math:`z_{ij} \\in [0, 1]` per pair,
+
+    .. math:: z_{ij} \\ge y_i - y_j, \\quad z_{ij} \\ge y_j - y_i, \\quad
+       P(x) = p \\Big[ e \\sum_i b_{ii} y_i + \\sum b_{ij} z_{ij} \\Big]
+
+    (exact: the objective pushes :math:`z_{ij}` down to :math:`|y_i - y_j|`, for proportions
+    too). Its LP relaxation equals that of the product form below, but HiGHS proves
+    presence-data Marxan problems of 2,000-20,000 units with 2-3 times fewer simplex
+    iterations (``benchmarks/bench_marxan.py``; with real-valued amounts the effect varies
+    by project). With a negative penalty (spreading) or negative
+    lengths, :math:`|y_i - y_j|` is rewarded and the product form is used:
+    :math:`y_i + y_j - 2 w_{ij}` with :math:`w_{ij} = y_i y_j` linearised by
+    :meth:`dss.planning.compile.Model.products`.
     """
 
     name: str
@@ -73,6 +86,9 @@ class BoundaryPenalty(Penalty):
         bnd = model.data.boundary
         keep = np.flatnonzero(bnd.length != 0)
         a, b, length = bnd.i[keep], bnd.j[keep], bnd.length[keep]
+        if self.penalty > 0 and (length > 0).all():
+            self._compile_differences(model, block, a, b, length)
+            return
         w = model.products(block, "pair", a, b, self.zones, -2.0 * self.penalty * length)
         unit_coef = self.penalty * self.edge_factor * bnd.external
         np.add.at(unit_coef, a, self.penalty * length)
@@ -83,6 +99,28 @@ class BoundaryPenalty(Penalty):
             variables.extend(model.x(i, z) for i in range(model.n))
         coefs.append(-2.0 * self.penalty * length)
         variables.extend(w)
+        model.add_term(self.name, "penalty", model.linear(np.concatenate(coefs), variables))
+
+    def _compile_differences(self, model: Model, block: pyo.Block, a: np.ndarray,
+                             b: np.ndarray, length: np.ndarray) -> None:
+        """:math:`z_{ij} \\ge \\pm (y_i - y_j)` for a positive penalty (see the class)."""
+        z = pyo.Var(range(len(a)), bounds=(0, 1))
+        block.add_component("pair_z", z)
+        up, down = pyo.ConstraintList(), pyo.ConstraintList()
+        block.add_component("pair_up", up)
+        block.add_component("pair_down", down)
+        size = len(self.zones)
+        ones, minus = [1.0] * size, [-1.0] * size
+        for k in range(len(a)):
+            ga, gb = model.group(int(a[k]), self.zones), model.group(int(b[k]), self.zones)
+            up.add(model.linear([1.0, *minus, *ones], [z[k], *ga, *gb]) >= 0)
+            down.add(model.linear([1.0, *ones, *minus], [z[k], *ga, *gb]) >= 0)
+        coefs, variables = [], []
+        for zone in self.zones:
+            coefs.append(self.penalty * self.edge_factor * model.data.boundary.external)
+            variables.extend(model.x(i, zone) for i in range(model.n))
+        coefs.append(self.penalty * length)
+        variables.extend(z[k] for k in range(len(a)))
         model.add_term(self.name, "penalty", model.linear(np.concatenate(coefs), variables))
 
     def raw(self, data: PlanningData, solution: np.ndarray) -> float:

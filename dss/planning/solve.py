@@ -26,6 +26,7 @@ from dss.optimize.highs import EXIT_CODES
 from dss.planning.compile import Model, compile_problem
 from dss.planning.objectives import MinShortfallObjective
 from dss.planning.plans import held_amounts
+from dss.planning.reductions import fix_never_selected
 from dss.planning.targets import met
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -246,6 +247,7 @@ def solve(problem: PlanningProblem, options: SolverOptions | None = None) -> Pla
     """
     options = options or SolverOptions()
     model = compile_problem(problem)
+    fix_never_selected(model)  # exact: units no optimal plan needs (dss.planning.reductions)
     result = solve_model(model, options)
     if result.status == "infeasible":
         result.shortfalls = explain_infeasibility(problem, options)
