@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "dss.optimize.options", "dss.optimize.fish_options", "dss.optimize.fish_network",
         "dss.optimize.fish_report", "dss.optimize.lazy_linear", "dss.optimize.matrix",
         "dss.optimize.evaluate", "dss.optimize.pyomo_internals", "dss.optimize.columns",
-        "dss.optimize.forms")),
+        "dss.optimize.forms", "dss.optimize.precompute")),
     ("components", ("dss.optimize.components", "dss.optimize.components.*")),
     ("core", ("dss.optimize", "dss.optimize.build", "dss.optimize.problem",
               "dss.optimize.presolve", "dss.optimize.persistent", "dss.optimize.solve",
@@ -97,13 +97,8 @@ the top of a module."""
 
 PENDING: dict[tuple[str, str], str] = {
     ("dss.optimize.problem", "dss.optimize.solve"):
-        "Problem.solve() calls the core, which takes a Problem (15core: one core)",
-    ("dss.optimize.components.scenario_data", "dss.optimize.build"):
-        "a component builds each scenario's study through the core (15joint: one contract)",
-    ("dss.optimize.components.scenario_data", "dss.optimize.problem"):
-        "a component builds each scenario's study through the core (15joint: one contract)",
-    ("dss.optimize.components.scenario_data", "dss.optimize.presolve"):
-        "a component builds each scenario's study through the core (15joint: one contract)",
+        "the researcher's one-call API `Problem.solve()`: a method of the problem calls the "
+        "core, which takes the problem (kept on purpose, as PyPSA's `n.optimize()`)",
 }
 """Function-level imports still to be removed, ``(module, imported module): why and which
 branch removes it``. Exempt from every rule here; the integrator shrinks this list."""

@@ -20,12 +20,9 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.core.expr.numeric_expr import LinearExpression, SumExpression
 
 from dss.errors import InputError, Issue
-from dss.indicators.baseline import route_all
-from dss.indicators.loads import local_loads
 from dss.optimize.components.base import Component, Role
 from dss.optimize.context import BuildContext
-from dss.optimize.options import build_options
-from dss.optimize.phasing import phase
+from dss.optimize.precompute import make_context
 from dss.optimize.presolve import presolve
 from dss.optimize.problem import Problem, relocate
 
@@ -75,21 +72,6 @@ class Built:
     def is_mip(self) -> bool:
         """Whether the model has integer or binary variables."""
         return bool(self.ctx.options["integer"].any() or self.ctx.used_vars)
-
-
-def make_context(problem: Problem) -> BuildContext:
-    """Precompute the sparse data every component builds from."""
-    study = problem.study
-    settings = problem.config.settings
-    fish = any(c.type_name == "fish_passage" for c in problem.components)
-    options = build_options(study, settings.horizon_years, barrier_options=fish)
-    phasing = None
-    if settings.years is not None:  # one option per (subunit, action, start year)
-        options, phasing = phase(study, settings, options, problem.source)
-    local = local_loads(study)
-    return BuildContext(study=study, config=problem.config, options=options, local=local,
-                        routed=route_all(study, local), components=problem.components,
-                        phasing=phasing)
 
 
 def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:

@@ -37,8 +37,8 @@ import pandas as pd
 from dss.data.schema import POLLUTANT_UNITS
 from dss.errors import InputError, Issue
 from dss.indicators.loads import retention
-from dss.optimize.components.base import Role
-from dss.optimize.components.benefits import Carbon, DeliveredReduction, Habitat, LoadLimits
+from dss.optimize.components.benefits import Carbon, Habitat, LoadLimits
+from dss.optimize.components.coefficients import objective_coefficients
 from dss.optimize.components.constraints import Budget, Locks, ZoneRules
 from dss.optimize.context import BuildContext
 from dss.optimize.problem import Problem, relocate
@@ -252,32 +252,6 @@ def _numerics(problem: Problem, ctx: BuildContext, errors: list[Issue]) -> list[
                                             "the solver may not resolve (check the units)",
                                       row, key))
     return warnings
-
-
-def objective_coefficients(problem: Problem, ctx: BuildContext) -> dict[str, np.ndarray]:
-    """Objective coefficient of every option, per built-in benefit component (and the cost
-    weight of a max_benefit objective); custom components and benefits valued by a curve
-    (:mod:`dss.optimize.components.curves`) are not included."""
-    opts = ctx.options
-    out: dict[str, np.ndarray] = {}
-    for comp in problem.components:
-        if isinstance(comp, DeliveredReduction):
-            out[comp.name] = comp.coefficients(ctx)
-        elif isinstance(comp, Habitat):
-            species = opts["habitat_species"].to_numpy()
-            gain = opts["habitat_gain"].to_numpy(float)
-            coef = np.zeros(len(opts))
-            for s, spec in comp.params.species.items():
-                if not spec.curve:  # a curved species is valued by its segments
-                    coef += np.where(species == s, spec.value * gain, 0.0)
-            out[comp.name] = coef
-        elif isinstance(comp, Carbon):
-            out[comp.name] = comp.params.value * opts["d_carbon"].to_numpy(float)
-        elif comp.type_name == "livelihoods":
-            out[comp.name] = comp.coefficients(ctx)
-        elif comp.role is Role.OBJECTIVE and getattr(comp.params, "cost_weight", 0.0):
-            out[comp.name] = comp.params.cost_weight * opts["unit_cost"].to_numpy(float)
-    return out
 
 
 def _check_bounds(problem: Problem, ctx: BuildContext, bounds: OptionBounds,

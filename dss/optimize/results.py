@@ -15,9 +15,9 @@ from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
 from dss.optimize.components.base import Role
 from dss.optimize.components.benefits import Habitat, LoadLimits
+from dss.optimize.components.coefficients import objective_coefficients
 from dss.optimize.context import BuildContext
 from dss.optimize.phasing import Phasing
-from dss.optimize.presolve import objective_coefficients
 from dss.optimize.solve import Result
 
 
@@ -98,8 +98,9 @@ def _phase_allocation(table: pd.DataFrame, phasing: Phasing, keep: np.ndarray,
 
 def _option_benefit(result: Result) -> np.ndarray:
     """Currency-valued benefit each option contributes (the built-in benefit components'
-    objective coefficients, :func:`dss.optimize.presolve.objective_coefficients`, times
-    the amounts, plus each option's pro-rata share of the benefits valued by a curve)."""
+    objective coefficients,
+    :func:`~dss.optimize.components.coefficients.objective_coefficients`, times the
+    amounts, plus each option's pro-rata share of the benefits valued by a curve)."""
 
     built = result.built
     ctx = built.ctx

@@ -5,7 +5,8 @@ one with its changes, :mod:`dss.uncertainty.scenarios`) goes through the same pa
 solve: :func:`dss.optimize.build.make_context` (options, local loads, baseline routing),
 :func:`dss.optimize.results.local_loads_after` (loads after a plan),
 :meth:`dss.network.routing.Routing.route` (all scenarios at once, one column each),
-:func:`dss.optimize.presolve.objective_coefficients` (benefit per unit of each option),
+:func:`~dss.optimize.components.coefficients.objective_coefficients` (benefit per unit of
+each option),
 :meth:`LoadLimits.targets` and :meth:`Habitat.required` (limits and targets, which may
 depend on the scenario's baseline).
 
@@ -28,10 +29,10 @@ from dss.indicators.loads import retention
 from dss.optimize.build import make_context
 from dss.optimize.components.base import Role
 from dss.optimize.components.benefits import Habitat, LoadLimits
+from dss.optimize.components.coefficients import objective_coefficients
 from dss.optimize.components.scenario_data import option_map
 from dss.optimize.components.stochastic import ChanceLimits, curved_benefits
 from dss.optimize.context import BuildContext
-from dss.optimize.presolve import objective_coefficients
 from dss.optimize.problem import Problem
 from dss.optimize.results import costs_at, local_loads_after
 from dss.uncertainty.scenarios import ScenarioSet

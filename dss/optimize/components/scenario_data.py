@@ -3,11 +3,12 @@ components (sample average approximation).
 
 The decisions are the options of the nominal study; only outcomes differ between
 scenarios. Each scenario's study (:mod:`dss.uncertainty.scenarios`, which depends on the data
-layer only) goes through :func:`dss.optimize.build.make_context`, the path every solve takes,
+layer only) goes through :func:`dss.optimize.precompute.context_for`, the path every solve takes,
 and its per-option numbers are carried onto the nominal options by (subunit, action):
 
-- benefit per unit :math:`b_{sk}`: :func:`dss.optimize.presolve.objective_coefficients` of
-  the benefit components;
+- benefit per unit :math:`b_{sk}`:
+  :func:`~dss.optimize.components.coefficients.objective_coefficients` of the benefit
+  components;
 - delivered reduction per unit :math:`a_{sk}^{tp}` and baseline load :math:`L^0_{s,tp}` at a
   control point: :meth:`BuildContext.transfer` and :meth:`BuildContext.baseline_load`.
 
@@ -17,15 +18,15 @@ per build and scenario set (shared by every stochastic component through ``ctx.m
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from dss.optimize.components.base import Role
+from dss.optimize.components.coefficients import objective_coefficients
 from dss.optimize.context import BuildContext
+from dss.optimize.precompute import context_for
 from dss.uncertainty.scenarios import scenario_set
 
 
@@ -79,12 +80,9 @@ def option_map(options: pd.DataFrame, among: pd.DataFrame) -> np.ndarray:
 def benefit_per_unit(ctx: BuildContext) -> np.ndarray:
     """Currency benefit per unit of each option of ``ctx``, summed over the benefit
     components (their objective coefficients)."""
-    from dss.optimize.presolve import objective_coefficients
-
     roles = {c.name: c.role for c in ctx.components}
     total = np.zeros(ctx.n_options)
-    for name, coef in objective_coefficients(SimpleNamespace(components=ctx.components),
-                                             ctx).items():  # type: ignore[arg-type]
+    for name, coef in objective_coefficients(ctx, ctx).items():
         if roles.get(name) is Role.BENEFIT:
             total += coef
     return total
@@ -102,19 +100,14 @@ def scenario_data(ctx: BuildContext, source: str, draws: int, seed: int,
 
 def _compute(ctx: BuildContext, source: str, draws: int, seed: int,
              only: int | None) -> ScenarioData:
-    from dss.optimize.build import make_context
-    from dss.optimize.problem import Problem
-
     scenarios = scenario_set(ctx.study, source, draws, seed)
     if only is not None:
         scenarios = scenarios.subset([only])
-    problem = Problem(ctx.study, ctx.config, ctx.components)
     n = ctx.n_options
     benefit = np.zeros((len(scenarios), n))
     contexts, maps = [], []
     for s in range(len(scenarios)):
-        sctx = make_context(dataclasses.replace(problem,
-                                                study=scenarios.study(ctx.study, s)))
+        sctx = context_for(scenarios.study(ctx.study, s), ctx.config, ctx.components)
         where = option_map(sctx.options, ctx.options)
         per_unit = benefit_per_unit(sctx)
         keep = where >= 0
