@@ -21,9 +21,9 @@
   - a coefficient that is not a finite number (an overflow of huge input values).
 
 Every bound here (:mod:`dss.optimize.option_bounds`) is a relaxation (each option alone at
-its largest allowed amount; land shared between actions and budgets ignored), so an error is certain: the problem has no
-solution whatever the budget. Conflicts that only the solver can see are explained after
-the solve (:func:`dss.optimize.solve.explain_infeasibility`).
+its largest allowed amount; land shared between actions and budgets ignored), so an error is
+certain: the problem has no solution whatever the budget. Conflicts that only the solver can
+see are explained after the solve (:func:`dss.optimize.solve.explain_infeasibility`).
 """
 
 from __future__ import annotations
