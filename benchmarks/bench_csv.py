@@ -126,8 +126,8 @@ def _arrow_numbers(cells, pa, pc) -> pd.Series | None:
 
 
 def _arrow_split_large(text: str, end: int, numeric: Collection[str]):
-    """``dss.data.tables._split_large`` with pyarrow doing the splitting."""
-    from dss.data import tables
+    """``dss.data.csv_split._split_large`` with pyarrow doing the splitting."""
+    from dss.data import csv_split
 
     first = text.index("\n")
     header = [h.strip() for h in text[:first].split(",")]
@@ -138,23 +138,23 @@ def _arrow_split_large(text: str, end: int, numeric: Collection[str]):
     columns = arrow_cells(text[first + 1:end], len(header), count, numbers)
     if columns is None:
         return None
-    return tables._Records(header, 1, columns, tables.data_rows(count), False)
+    return csv_split._Records(header, 1, columns, csv_split.data_rows(count), False)
 
 
 def time_reader(folder: Path, name: str, arrow: bool) -> tuple[float, pd.DataFrame]:
     """Seconds to read and validate one table, and the frame."""
-    from dss.data import tables
+    from dss.data import csv_split, tables
     from dss.data.schema import TABLES as SCHEMA
 
-    original = tables._split_large
+    original = csv_split._split_large
     if arrow:
-        tables._split_large = _arrow_split_large
+        csv_split._split_large = _arrow_split_large
     try:
         start = time.perf_counter()
         read = tables.read_table(folder, SCHEMA[name], [])
         return time.perf_counter() - start, read.frame
     finally:
-        tables._split_large = original
+        csv_split._split_large = original
 
 
 def main(argv: list[str] | None = None) -> int:

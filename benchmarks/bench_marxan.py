@@ -17,7 +17,7 @@ then the 1,751-unit project again with each of ``--line-amounts``
 and the table's header the load average before and after.
 
 A synthetic Marxan project is written in Marxan's own format (``input.dat``, ``pu.dat``,
-``spec.dat``, ``puvspr.dat``, ``bound.dat``; :func:`dss.planning.marxan.write_marxan`) and
+``spec.dat``, ``puvspr.dat``, ``bound.dat``; :func:`dss.planning.marxan_outputs.write_marxan`) and
 then read back and solved through the same path as ``dss solve`` on a Marxan model
 (:func:`~dss.planning.marxan.read_marxan`, :meth:`MarxanProject.problem`, HiGHS), and the
 Marxan outputs are written. Times: write, read, build (Pyomo), solve (HiGHS), output.
@@ -71,7 +71,7 @@ def smooth(field: np.ndarray, sigma: float) -> np.ndarray:
 def make_project(folder: Path, rows: int, cols: int, features: int, blm: float, seed: int,
                  amounts: str) -> Path:
     """Write the synthetic Marxan project; returns its ``input.dat``."""
-    from dss.planning.marxan import write_marxan
+    from dss.planning.marxan_outputs import write_marxan
 
     rng = np.random.default_rng(seed)
     n = rows * cols
@@ -120,7 +120,8 @@ def make_project(folder: Path, rows: int, cols: int, features: int, blm: float, 
 def solve_project(folder: Path, rows: int, cols: int, features: int, blm: float, seed: int,
                   amounts: str, time_limit: float, gap: float, highs: dict) -> dict:
     """Write, read, solve and write the outputs of one project; returns the measures."""
-    from dss.planning.marxan import read_marxan, write_marxan_outputs
+    from dss.planning.marxan import read_marxan
+    from dss.planning.marxan_outputs import write_marxan_outputs
     from dss.planning.solve import SolverOptions, solve
 
     t0 = time.perf_counter()

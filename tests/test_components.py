@@ -59,8 +59,9 @@ from dss.optimize.components.constraints import (
     ZoneRules,
 )
 from dss.optimize.components.objectives import MaxBenefit, MinCost
+from dss.optimize.plan_effects import option_costs
 from dss.optimize.problem import Problem
-from dss.optimize.results import control_point_table, option_costs
+from dss.optimize.results import control_point_table
 from dss.optimize.solve import Result
 
 TINY = Path(__file__).parent / "data" / "tiny"

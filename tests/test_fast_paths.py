@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dss.data import tables
+from dss.data import csv_split, tables
 from dss.data.keys import IdIndex, sum_by
 from dss.data.schema import TABLES
 from dss.errors import Issue
 from dss.network.graph import check_network
 from dss.network.routing import Routing
 
-LARGE = tables._SMALL_TABLE + 500
+LARGE = csv_split._SMALL_TABLE + 500
 """Rows of a table that takes the byte-level path."""
 
 

@@ -45,8 +45,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "dss.optimize.forms", "dss.optimize.precompute")),
     ("components", ("dss.optimize.components", "dss.optimize.components.*")),
     ("core", ("dss.optimize", "dss.optimize.build", "dss.optimize.problem",
-              "dss.optimize.presolve", "dss.optimize.persistent", "dss.optimize.solve",
-              "dss.optimize.explain", "dss.optimize.results", "dss.optimize.highs",
+              "dss.optimize.presolve", "dss.optimize.option_bounds", "dss.optimize.persistent",
+              "dss.optimize.solve",
+              "dss.optimize.explain", "dss.optimize.results", "dss.optimize.plan_effects",
+              "dss.optimize.highs",
               "dss.optimize.core", "dss.optimize.elastic", "dss.optimize.model_file",
               "dss.optimize.year_checks")),
     ("analyses and park design", (

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from dss.cli import app
 from dss.errors import InputError
-from dss.planning.marxan import (
+from dss.planning.marxan import read_marxan
+from dss.planning.marxan_outputs import (
     MV_HEADER,
     read_best,
-    read_marxan,
     read_mv,
     write_marxan,
     write_marxan_outputs,

@@ -1,7 +1,7 @@
 """Turn a solve into tidy result tables (with units) for planners and policymakers.
 
-The "after" state is recomputed with the foundation's own routing
-(:mod:`dss.network.routing`) from the reduced local loads, independently of the
+The "after" state (:mod:`dss.optimize.plan_effects`) is recomputed with the foundation's
+own routing (:mod:`dss.network.routing`) from the reduced local loads, independently of the
 optimizer's reduction expressions, so the two can be checked against each other.
 """
 
@@ -11,29 +11,19 @@ import numpy as np
 import pandas as pd
 
 from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
-from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
 from dss.optimize.components.base import Role
 from dss.optimize.components.benefits import Habitat, LoadLimits
 from dss.optimize.components.coefficients import objective_coefficients
-from dss.optimize.context import BuildContext
 from dss.optimize.phasing import Phasing
+from dss.optimize.plan_effects import (
+    after_local_loads,
+    amounts_in_year,
+    option_costs,
+    routed_after_plan,
+    spend_in_year,
+)
 from dss.optimize.solve import Result
-
-
-def option_costs(result: Result) -> np.ndarray:
-    """Cost of each option in the plan (variable plus fixed cost where used)."""
-    opts = result.built.ctx.options
-    x = result.amounts if result.amounts is not None else np.zeros(len(opts))
-    return opts["unit_cost"].to_numpy(float) * x + np.where(
-        result.built.ctx.fixed_paid(x), opts["fixed_cost"].to_numpy(float), 0.0)
-
-
-def costs_at(options: pd.DataFrame, x: np.ndarray) -> np.ndarray:
-    """Cost of each option at the amounts ``x`` (one plan, no planning years):
-    :math:`c_k x_k + f_k [x_k > 0]`."""
-    return options["unit_cost"].to_numpy(float) * x + np.where(
-        x > 1e-9, options["fixed_cost"].to_numpy(float), 0.0)
 
 
 def allocation_table(result: Result) -> pd.DataFrame:
@@ -119,58 +109,6 @@ def _option_benefit(result: Result) -> np.ndarray:
     return out
 
 
-def after_local_loads(result: Result, x: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Local loads per subunit after the plan (subunits row order); ``x``: the amounts, if
-    not the plan's (see :func:`amounts_in_year`)."""
-    ctx = result.built.ctx
-    if x is None:
-        x = result.amounts if result.amounts is not None else np.zeros(ctx.n_options)
-    return local_loads_after(ctx, x)
-
-
-def local_loads_after(ctx: BuildContext, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Local loads per subunit (subunits row order) when the options of ``ctx`` take the
-    amounts ``x``: :math:`L_{ip} - \\sum_{k \\in K(i)} \\Delta_{kp} x_k`."""
-    pos = ctx.option_subunit_pos
-    after = {}
-    for p in POLLUTANTS:
-        reduction = np.bincount(pos, weights=ctx.options[f"d_{p}"].to_numpy(float) * x,
-                                minlength=ctx.study.routing.n)
-        after[p] = ctx.local[p].to_numpy() - reduction
-    return after
-
-
-def routed_after_plan(result: Result, x: np.ndarray | None = None
-                      ) -> dict[str, RoutingResult]:
-    """Each pollutant routed through the network from the local loads after the plan (or
-    after the amounts ``x``)."""
-    study = result.built.ctx.study
-    after_local = after_local_loads(result, x)
-    return {p: study.routing.route(after_local[p], retention(study, p)) for p in POLLUTANTS}
-
-
-def amounts_in_year(result: Result, year: int) -> np.ndarray:
-    """With planning years: amounts that, times the options' (weighted) effects, give each
-    option's effect in ``year``: :math:`x_k m_{a(k)}(t - y_k) / w_k` (0 where
-    :math:`w_k = 0`, whose effect is 0 in every year up to the benefit horizon)."""
-    phasing = result.built.ctx.phasing
-    x = result.amounts if result.amounts is not None else np.zeros(len(phasing.weight))
-    w = phasing.weight
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(w > 0, x * phasing.share_at(year) / np.where(w > 0, w, 1.0), 0.0)
-
-
-def spend_in_year(result: Result, year: int) -> np.ndarray:
-    """With planning years: what each option of the plan spends in ``year`` (capital and
-    fixed cost in its start year, annual cost from then on)."""
-    phasing = result.built.ctx.phasing
-    opts = result.built.ctx.options
-    x = result.amounts if result.amounts is not None else np.zeros(len(opts))
-    coef, fixed_now = phasing.spend_coefficients(year)
-    paid = result.built.ctx.fixed_paid(x) & fixed_now
-    return coef * x + np.where(paid, opts["fixed_cost"].to_numpy(float), 0.0)
-
-
 def _by_year(result: Result, table) -> pd.DataFrame:
     """One table per year of the trajectory (planning years and benefit horizon), stacked
     with a leading ``year`` column; ``table(x, costs, year)`` makes one."""
@@ -185,9 +123,9 @@ def _by_year(result: Result, table) -> pd.DataFrame:
 def subunit_table(result: Result, routed: dict[str, RoutingResult] | None = None
                   ) -> pd.DataFrame:
     """Indicators per subunit before and after the plan (long format); ``routed``: the
-    plan's :func:`routed_after_plan`, if already made. With planning years, one block per
-    year of the trajectory (``year`` column): the state in that year, and the spend of
-    that year."""
+    plan's :func:`~dss.optimize.plan_effects.routed_after_plan`, if already made. With
+    planning years, one block per year of the trajectory (``year`` column): the state in
+    that year, and the spend of that year."""
     if result.built.ctx.phasing is not None:
         return _by_year(result, lambda x, costs, _year: _subunit_rows(result, x, costs))
     return _subunit_rows(result, None, None, routed)

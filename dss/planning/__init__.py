@@ -24,7 +24,8 @@ bounds), :mod:`~dss.planning.adjacency` (flow connectivity, feature contiguity, 
 and solve),
 :mod:`~dss.planning.evaluate` (evaluation and irreplaceability),
 :mod:`~dss.planning.portfolio` (distinct near-optimal plans), :mod:`~dss.planning.marxan`
-(Marxan projects in and out), :mod:`~dss.planning.study` (planning units from a dss study:
+(Marxan projects in; outputs in :mod:`~dss.planning.marxan_outputs`),
+:mod:`~dss.planning.study` (planning units from a dss study:
 the park-design model; its prioritizr keys in :mod:`~dss.planning.study_extras`),
 :mod:`~dss.config.marxan` (``dss solve input.dat``) and :mod:`~dss.planning.run`
 (``dss solve`` on ``kind: planning``).
@@ -47,7 +48,7 @@ _EXPORTS = {
     "replacement_cost": "dss.planning.evaluate",
     "portfolio": "dss.planning.portfolio",
     "read_marxan": "dss.planning.marxan",
-    "write_marxan": "dss.planning.marxan",
+    "write_marxan": "dss.planning.marxan_outputs",
 }
 
 __all__ = sorted(_EXPORTS)

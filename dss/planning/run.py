@@ -44,8 +44,9 @@ from dss.planning.evaluate import (
     objective_value,
     replacement_cost,
 )
-from dss.planning.marxan import MarxanProject, marxan_tables, read_marxan
+from dss.planning.marxan import MarxanProject, read_marxan
 from dss.planning.marxan_keys import apply_marxan_keys
+from dss.planning.marxan_outputs import marxan_tables
 from dss.planning.portfolio import Portfolio, portfolio
 from dss.planning.problem import PlanningProblem
 from dss.planning.report import comparison_markdown, planning_report

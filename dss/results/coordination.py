@@ -27,12 +27,8 @@ import pandas as pd
 
 from dss.data.mandates import covers
 from dss.optimize.coordinate import NONE, PLANS, Coordination, term_scope
-from dss.optimize.results import (
-    allocation_table,
-    control_point_table,
-    option_costs,
-    species_table,
-)
+from dss.optimize.plan_effects import option_costs
+from dss.optimize.results import allocation_table, control_point_table, species_table
 from dss.optimize.solve import Result
 from dss.results.runs import require
 from dss.results.writer import make_manifest, write_run

@@ -3,7 +3,7 @@
 Nothing here repeats the load or routing mathematics. Each scenario's study (the nominal
 one with its changes, :mod:`dss.uncertainty.scenarios`) goes through the same path as a
 solve: :func:`dss.optimize.build.make_context` (options, local loads, baseline routing),
-:func:`dss.optimize.results.local_loads_after` (loads after a plan),
+:func:`dss.optimize.plan_effects.local_loads_after` (loads after a plan),
 :meth:`dss.network.routing.Routing.route` (all scenarios at once, one column each),
 :func:`~dss.optimize.components.coefficients.objective_coefficients` (benefit per unit of
 each option),
@@ -33,8 +33,8 @@ from dss.optimize.components.coefficients import objective_coefficients
 from dss.optimize.components.scenario_data import option_map
 from dss.optimize.components.stochastic import ChanceLimits, curved_benefits
 from dss.optimize.context import BuildContext
+from dss.optimize.plan_effects import costs_at, local_loads_after
 from dss.optimize.problem import Problem
-from dss.optimize.results import costs_at, local_loads_after
 from dss.uncertainty.scenarios import ScenarioSet
 
 Key = tuple[str, str]
