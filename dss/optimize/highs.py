@@ -156,7 +156,8 @@ def new_highs() -> Any:
 
 
 def load(highs: Any, lp: Any) -> None:
-    """Load a ``highspy.HighsLp`` into a HiGHS instance (the one ``passModel`` of dss).
+    """Load a ``highspy.HighsLp`` (or ``HighsModel``) into a HiGHS instance (the one
+    ``passModel`` of dss).
 
     Raises:
         SolveError: if HiGHS refuses the model.

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dss.errors import DssError, InputError, Issue
-from dss.optimize.highs import new_highs
+from dss.optimize.highs import load, new_highs
 
 LOGGER = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def write_requested(highs: Any) -> None:
         return
     path: Path = record["path"]
     copy = new_highs()  # output off: nothing reaches the run's solver.log
-    copy.passModel(highs.getModel())
+    load(copy, highs.getModel())  # the one loader of dss (optimize/highs.py)
     status = copy.writeModel(str(path))
     if "kError" in str(status):
         raise ModelFileError(f"cannot write the model to {path} (check the folder's "
