@@ -27,7 +27,7 @@ import inspect
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from dss.errors import Issue
 from dss.optimize.components.base import Component, Params, Role, register
@@ -40,6 +40,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _ROLES = {"objective": Role.OBJECTIVE, "constraint": Role.CONSTRAINT, "penalty": Role.PENALTY}
+
+
+class _PartParams(Params):
+    """Base of the parameter schemas generated for park-design parts: their fields are
+    described explicitly, so pydantic reads no attribute docstrings from source (that search
+    walks every loaded module per schema: most of `dss validate`'s time)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=False)
 
 
 class Part(Component):
@@ -69,7 +77,7 @@ class Part(Component):
             cls.compile = _compile_by_build  # a part written as a component: build only
         fields = {n: (Any, Field(description=f"{a} (a field of the part)"))
                   for n, a in _fields(cls).items()}
-        cls.Params = create_model(f"{cls.__name__}Params", __base__=Params, **fields)
+        cls.Params = create_model(f"{cls.__name__}Params", __base__=_PartParams, **fields)
         concrete = not getattr(cls.compile, "__isabstractmethod__", False)
         if concrete and cls.__module__.startswith("dss.planning."):
             register(cls)
