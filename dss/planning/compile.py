@@ -194,6 +194,24 @@ class Model:
                          if tie_breaker or t.role != "tie_breaker"))
 
 
+def compile_parts(problem: PlanningProblem, model: Model, container: pyo.Block,
+                  prefix: str = "") -> None:
+    """Fix the decisions of NA-cost units and zones (:math:`x_{iz} = 0`), then build every
+    part of ``problem``, in order, on its own block of ``container`` named ``prefix`` + its
+    label (made unique with ``_2``, ``_3``...); ``model.blocks`` maps the labels to them."""
+    if problem.data.unavailable is not None:
+        for k in np.flatnonzero(problem.data.unavailable.ravel()):
+            model.decisions[int(k)].fix(0)
+    for part in problem.parts():
+        name, suffix = part.label, 2
+        while name in model.blocks or container.component(prefix + name) is not None:
+            name, suffix = f"{part.label}_{suffix}", suffix + 1
+        block = pyo.Block()
+        container.add_component(prefix + name, block)
+        model.blocks[name] = block
+        part.build(block, model)
+
+
 def compile_problem(problem: PlanningProblem) -> Model:
     """Build the Pyomo model of a problem.
 
@@ -213,20 +231,7 @@ def compile_problem(problem: PlanningProblem) -> Model:
         m.allocation = pyo.ConstraintList()
         for i in range(model.n):
             m.allocation.add(model.y(i, tuple(range(model.nz))) <= 1)
-    if problem.data.unavailable is not None:  # NA costs: x_iz = 0
-        for k in np.flatnonzero(problem.data.unavailable.ravel()):
-            model.decisions[int(k)].fix(0)
-    used: set[str] = set()
-    for part in problem.parts():
-        name = part.label
-        suffix = 2
-        while name in used or m.component(name) is not None:
-            name, suffix = f"{part.label}_{suffix}", suffix + 1
-        used.add(name)
-        block = pyo.Block()
-        m.add_component(name, block)
-        model.blocks[name] = block
-        part.build(block, model)
+    compile_parts(problem, model, m)
     if not model.terms:
         model.add_term("zero", "cost", LinearExpression(constant=0.0, linear_coefs=[],
                                                         linear_vars=[]))

@@ -24,7 +24,7 @@ from dss.optimize.components.base import Component, Params, Role, register
 from dss.optimize.components.constraints import ZoneRule
 from dss.optimize.context import BuildContext
 from dss.optimize.results import allocation_table
-from dss.planning.compile import Model
+from dss.planning.compile import Model, compile_parts
 from dss.planning.park_zoning_check import check_zoning, design_table, load_zoning
 from dss.planning.solve import SolverOptions, solve
 from dss.planning.study import StudyPlanning, build_study_problem
@@ -245,17 +245,7 @@ class ParkZoning(Component):
         model = _DesignModel(problem, block=block)
         if self.params.restored_habitat_counts:
             model.restored = self._restored(block, ctx, model)
-        if problem.data.unavailable is not None:  # NA costs: z_iz = 0
-            for k in np.flatnonzero(problem.data.unavailable.ravel()):
-                model.decisions[int(k)].fix(0)
-        for part in problem.parts():
-            name, suffix = part.label, 2
-            while name in model.blocks:
-                name, suffix = f"{part.label}_{suffix}", suffix + 1
-            sub = pyo.Block()
-            block.add_component(f"design_{name}", sub)
-            model.blocks[name] = sub
-            part.build(sub, model)
+        compile_parts(problem, model, block, prefix="design_")  # NA costs: z_iz = 0
         ctx._memo[("park_zoning_terms", self.name)] = list(model.terms)
         if self.params.sequential:
             plan = self.design_alone(ctx)

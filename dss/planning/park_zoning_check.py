@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from dss.planning.compile import Model
+from dss.planning.compile import Model, compile_parts
 from dss.planning.solve import SolverOptions, solve_model
 from dss.planning.study import attribute_unit
 
@@ -158,17 +158,7 @@ def _design_values(comp: ParkZoning, block: pyo.Block, ctx: BuildContext,
     count restored habitat, which :func:`check_zoning` checks) and copy them to ``block``."""
     problem = dataclasses.replace(comp.design(ctx).problem, targets=())
     model = Model(problem)
-    if problem.data.unavailable is not None:  # as when the component was built
-        for k in np.flatnonzero(problem.data.unavailable.ravel()):
-            model.decisions[int(k)].fix(0)
-    for part in problem.parts():
-        name, suffix = part.label, 2
-        while name in model.blocks:
-            name, suffix = f"{part.label}_{suffix}", suffix + 1
-        sub = pyo.Block()
-        model.m.add_component(f"design_{name}", sub)
-        model.blocks[name] = sub
-        part.build(sub, model)
+    compile_parts(problem, model, model.m, prefix="design_")  # as the component did
     for k, value in enumerate(plan.ravel()):  # fixed after the parts, as they were built
         model.decisions[k].fix(float(value))
     model.m.objective = pyo.Objective(expr=sum((t.sign * t.expr for t in model.terms), 0.0),

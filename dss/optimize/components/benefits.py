@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,32 @@ from dss.optimize.context import BuildContext
 from dss.optimize.phasing import year_problems
 
 Pollutant = Literal["sediment", "tn", "tp"]
+
+
+def tightest_limits(params: Any, control_points: pd.DataFrame,
+                    baseline_load: Callable[[str, str], float]) -> dict[tuple[str, str], float]:
+    """(point, pollutant) -> the tightest limit of all sources: the table's ``limit_<p>``
+    columns (with ``use_table_limits``), the model file's ``limits``, and its ``reductions``
+    :math:`r` as :math:`(1 - r) L^0` of the baseline load :math:`L^0` (shared by load limits
+    and chance limits, which give the baseline of their own scenario)."""
+    out: dict[tuple[str, str], float] = {}
+
+    def put(key: tuple[str, str], value: float) -> None:
+        out[key] = min(out.get(key, np.inf), float(value))
+
+    if params.use_table_limits:
+        for cp in control_points.itertuples(index=False):
+            for p in POLLUTANTS:
+                v = getattr(cp, f"limit_{p}")
+                if v is not None and not pd.isna(v):
+                    put((cp.point_id, p), v)
+    for point, by_p in params.limits.items():
+        for p, v in by_p.items():
+            put((point, p), v)
+    for point, by_p in params.reductions.items():
+        for p, r in by_p.items():
+            put((point, p), (1 - r) * baseline_load(point, p))
+    return dict(sorted(out.items()))
 
 
 def check_limits(component: Component, ctx: BuildContext) -> list[Issue]:
@@ -290,24 +317,7 @@ class LoadLimits(Component):
 
     def targets(self, ctx: BuildContext) -> dict[tuple[str, str], float]:
         """(point, pollutant) -> limit, the tightest of all sources."""
-        out: dict[tuple[str, str], float] = {}
-
-        def put(key, value):
-            out[key] = min(out.get(key, np.inf), float(value))
-
-        if self.params.use_table_limits:
-            for cp in ctx.study.control_points.itertuples(index=False):
-                for p in POLLUTANTS:
-                    v = getattr(cp, f"limit_{p}")
-                    if v is not None and not pd.isna(v):
-                        put((cp.point_id, p), v)
-        for point, by_p in self.params.limits.items():
-            for p, v in by_p.items():
-                put((point, p), v)
-        for point, by_p in self.params.reductions.items():
-            for p, r in by_p.items():
-                put((point, p), (1 - r) * ctx.baseline_load(point, p))
-        return dict(sorted(out.items()))
+        return tightest_limits(self.params, ctx.study.control_points, ctx.baseline_load)
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         self.limits = self.targets(ctx)

@@ -17,10 +17,10 @@ import pandas as pd
 import pyomo.environ as pyo
 from pydantic import Field
 
-from dss.data.schema import POLLUTANT_UNITS, POLLUTANTS
+from dss.data.schema import POLLUTANT_UNITS
 from dss.errors import InputError, Issue
 from dss.optimize.components.base import Component, Params, Role, register
-from dss.optimize.components.benefits import Pollutant, check_limits
+from dss.optimize.components.benefits import Pollutant, check_limits, tightest_limits
 from dss.optimize.components.scenario_data import factorised, scenario_data
 from dss.optimize.context import BuildContext
 from dss.uncertainty.scenarios import scenario_set
@@ -279,24 +279,8 @@ class ChanceLimits(Component):
     def targets(self, ctx: BuildContext, s: int) -> dict[tuple[str, str], float]:
         """(point, pollutant) -> limit in scenario ``s``, the tightest of all sources."""
         data = _scenarios(self.params, ctx)
-        out: dict[tuple[str, str], float] = {}
-
-        def put(key: tuple[str, str], value: float) -> None:
-            out[key] = min(out.get(key, np.inf), float(value))
-
-        if self.params.use_table_limits:
-            for cp in data.contexts[s].study.control_points.itertuples(index=False):
-                for p in POLLUTANTS:
-                    v = getattr(cp, f"limit_{p}")
-                    if v is not None and not pd.isna(v):
-                        put((cp.point_id, p), v)
-        for point, by_p in self.params.limits.items():
-            for p, v in by_p.items():
-                put((point, p), v)
-        for point, by_p in self.params.reductions.items():
-            for p, r in by_p.items():
-                put((point, p), (1 - r) * data.baseline_load(s, point, p))
-        return dict(sorted(out.items()))
+        return tightest_limits(self.params, data.contexts[s].study.control_points,
+                               lambda point, p: data.baseline_load(s, point, p))
 
     def build(self, block: pyo.Block, ctx: BuildContext) -> None:
         data = _scenarios(self.params, ctx)
