@@ -58,6 +58,7 @@ def baseline(model: ModelArg = DEFAULT_MODEL, out: OutOpt = Path("results")) -> 
 
 @app.command()
 @_guard
+@collection_paused
 def validate(model: ModelArg = DEFAULT_MODEL,
              scenario: Annotated[list[str] | None, typer.Option(
                  "--scenario", "-s", help="Scenario to apply (repeatable).")] = None,
@@ -73,6 +74,7 @@ def validate(model: ModelArg = DEFAULT_MODEL,
     typer.echo(f"{resolved.path.name} [{resolved.scenario}]: valid ({checked.summary})")
     for issue in checked.warnings or []:
         typer.secho(f"  warning: {issue}", fg=typer.colors.YELLOW, err=True)
+    STATE["quick_exit"] = True  # nothing to write or wait for: see exit_process
 
 
 @app.command()
