@@ -86,6 +86,7 @@ class HighsModel:
         self.warm_start = warm_start
         self._log = log
         self._hs = core.highspy_module()
+        core.trim_heap()  # what building the model freed: the compiler and HiGHS reuse none
         with PauseGC():  # see dss.optimize.build.compile_problem
             self.matrix: MatrixModel = compile_matrix(model, ctx)
         self.translate_seconds = time.perf_counter() - start
@@ -95,8 +96,12 @@ class HighsModel:
             self.highs.setOptionValue("log_to_console", False)
             self.highs.setOptionValue("output_flag", True)
             self.highs.cbLogging += lambda event: log(event.message)
-        core.load(self.highs, self.matrix.highs_lp(self._hs))
-        self._var_col: dict[int, int] = self.matrix.var_col
+        lp = self.matrix.highs_lp(self._hs)
+        n_nonzeros = len(self.matrix.value)
+        self.matrix.release_arrays()
+        core.load(self.highs, lp)
+        del lp
+        core.trim_heap()  # the compiler's and the loader's temporary copies
         self._con_row: dict[Any, int] = self.matrix.con_row
         self.n_cols = self.matrix.n_cols
         self.integer_cols = np.flatnonzero(self.matrix.integer).astype(np.int32)
@@ -106,7 +111,7 @@ class HighsModel:
         self.seconds = time.perf_counter() - start
         LOGGER.info("HiGHS model: %d columns, %d rows, %d integer, %d nonzeros; compiled in "
                     "%.2f s, loaded in %.2f s", self.n_cols, self.matrix.n_rows,
-                    len(self.integer_cols), len(self.matrix.value), self.translate_seconds,
+                    len(self.integer_cols), n_nonzeros, self.translate_seconds,
                     self.seconds - self.translate_seconds)
 
     @property
@@ -117,7 +122,7 @@ class HighsModel:
     # ----------------------------------------------------------------- reading the model
     def column(self, var: Any) -> int:
         """HiGHS column of a Pyomo variable."""
-        return self._var_col[id(var)]
+        return self.matrix.var_col[id(var)]
 
     def row(self, con: Any) -> int:
         """HiGHS row of a Pyomo constraint (``KeyError`` if it has none, e.g. trivial)."""
@@ -132,7 +137,7 @@ class HighsModel:
         Raises:
             SolveError: if the expression is not linear.
         """
-        cols, coefs, constant = collect_linear(expr, self.ctx, self._var_col, self.n_cols)
+        cols, coefs, constant = collect_linear(expr, self.ctx, self.matrix.var_col, self.n_cols)
         if not len(cols):
             return LinearForm(np.zeros(0, np.int32), np.zeros(0), constant)
         unique, inverse = np.unique(cols.astype(np.int32), return_inverse=True)
@@ -197,11 +202,20 @@ class HighsModel:
             core.configure(h, options)
 
     def _instances(self) -> list[Any]:
-        return [h for h in (self.highs, self._dual_lp, self._relaxed) if h is not None]
+        found = [h for h in (self.highs, self._dual_lp, self._relaxed) if h is not None]
+        return [h for i, h in enumerate(found) if all(h is not g for g in found[:i])]
 
-    def _lp_copy(self, presolve: bool) -> Any:
-        """A new HiGHS instance holding the model with every integrality dropped."""
-        lp = self.highs.getLp()
+    def _set_integrality(self, integer: bool) -> None:
+        """Make the integer columns of :attr:`highs` integer again, or continuous."""
+        kind = self._hs.HighsVarType.kInteger if integer else self._hs.HighsVarType.kContinuous
+        cols = self.integer_cols
+        self.highs.changeColsIntegrality(len(cols), cols,
+                                         np.full(len(cols), int(kind), dtype=np.uint8))
+
+    def _lp_copy(self, presolve: bool, lp: Any = None) -> Any:
+        """A new HiGHS instance holding the model (``lp``, by default :attr:`highs`'s) with
+        every integrality dropped."""
+        lp = self.highs.getLp() if lp is None else lp
         lp.integrality_ = []
         copy = new_highs()
         core.configure(copy, self.options)
@@ -252,9 +266,21 @@ class HighsModel:
         for row, (lower, upper) in saved.items():
             relaxed.changeRowBounds(int(row), float(lower), float(upper))
 
+    def relax_in_place(self) -> None:
+        """:meth:`start_from_relaxation` (without a reference) for a model solved once
+        (``dss solve``): the relaxation runs in :attr:`highs` itself, with its integrality
+        dropped, and the integrality is restored before the MIP runs, so that no second copy
+        of the model is held (the same runs, the same results)."""
+        if self.is_mip:
+            self._set_integrality(False)
+            self._relaxed = self.highs
+            self._reference_basis = None
+
     def drop_relaxation(self) -> None:
         """Free the relaxation's HiGHS copy (after the last solve that needs it), so that
         the copy made for the fixed-MIP duals does not add a third model to the memory."""
+        if self._relaxed is self.highs:
+            self._set_integrality(True)
         self._relaxed = None
         self._reference_basis = None
 
@@ -291,6 +317,8 @@ class HighsModel:
             solution = self._solve_relaxation()
             if solution is not None:
                 return solution
+            if self._relaxed is self.highs:  # relaxed in place: the MIP runs there next
+                self.drop_relaxation()
         h = self.highs
         if not self.warm_start:
             h.clearSolver()
@@ -316,7 +344,32 @@ class HighsModel:
         if not self.is_mip:
             sol = self.highs.getSolution()
             return np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
-        lp = self._fixed_lp()
+        return self._fixed_duals(self._fixed_lp(), solution)
+
+    def last_row_duals(self, solution: Solution) -> np.ndarray | None:
+        """:meth:`row_duals` as the last use of this model: for a MIP, :attr:`highs` is
+        freed once the fixed-MIP LP's copy is taken from it, before that LP is loaded and
+        solved, so the solver's memory is not held twice. Afterwards the model holds only
+        that LP: solve nothing more with it."""
+        if not self.is_mip or not solution.has_plan or solution.status != "optimal":
+            return self.row_duals(solution)
+        lp = self.highs.getLp()
+        self.highs = self._relaxed = self._dual_lp = self._reference_basis = None
+        core.trim_heap()
+        self.highs = self._dual_lp = self._lp_copy(presolve=False, lp=lp)
+        del lp
+        return self._fixed_duals(self._dual_lp, solution)
+
+    def release(self) -> None:
+        """Free HiGHS and the compiled matrix once nothing more is solved or read from
+        this model (the plan and the duals are read), and give the memory back."""
+        self.highs = self._dual_lp = self._relaxed = self._reference_basis = None
+        self.matrix = self._con_row = None
+        core.trim_heap()
+
+    def _fixed_duals(self, lp: Any, solution: Solution) -> np.ndarray | None:
+        """The row duals of ``lp`` (the LP relaxation) with every integer column fixed at
+        the plan."""
         fixed = np.round(solution.x[self.integer_cols])
         lp.changeColsBounds(len(self.integer_cols), self.integer_cols, fixed, fixed)
         try:

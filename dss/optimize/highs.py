@@ -21,6 +21,7 @@ status                    exit code  meaning
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 import os
@@ -153,6 +154,27 @@ def new_highs() -> Any:
                 os.dup2(saved, 1)
                 os.close(saved)
         return highs
+
+
+def _malloc_trim() -> Any:
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except (OSError, TypeError):  # Windows: no C library of the process to open
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+"""glibc's ``malloc_trim`` (None where the C library has none: macOS, musl, Windows)."""
+
+
+def trim_heap() -> None:
+    """Give the memory freed so far back to the operating system.
+
+    Blocks freed by HiGHS and NumPy stay in the process's heap (and count in its resident
+    memory) until glibc's ``malloc_trim`` returns them; elsewhere this does nothing.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def load(highs: Any, lp: Any) -> None:

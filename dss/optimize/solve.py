@@ -46,8 +46,9 @@ def in_background(compute: Callable[[], Any], name: str) -> Future:
     """Run ``compute`` in a worker thread and return its future.
 
     Used for work inside HiGHS, which releases Python's GIL while it solves: the fixed-MIP
-    LP behind the duals solves while the result tables are made. The thread is joined at
-    interpreter exit (a daemon thread still inside HiGHS then made the C++ runtime abort).
+    LP behind the duals solves while the plan is written back into the Pyomo variables. The
+    thread is joined at interpreter exit (a daemon thread still inside HiGHS then made the
+    C++ runtime abort).
     """
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
     future = executor.submit(compute)
@@ -70,9 +71,7 @@ class Result:
         build_seconds: Time to build the model.
         solve_seconds: Time in the solver.
         log: The HiGHS log.
-        duals: Marginal values of named constraints (LP, or MIP with integers fixed); may
-            still be computing in the background when the result is returned (reading the
-            attribute waits for them, see :func:`in_background`).
+        duals: Marginal values of named constraints (LP, or MIP with integers fixed).
         shortfalls: For an infeasible study: each requirement and its least shortfall,
             the smallest conflicting set and the least budget (see
             :func:`explain_infeasibility`).
@@ -89,8 +88,7 @@ class Result:
     build_seconds: float
     solve_seconds: float
     log: str
-    _duals: pd.DataFrame | Future = field(default_factory=lambda: empty_duals(),
-                                              repr=False)
+    duals: pd.DataFrame = field(default_factory=lambda: empty_duals(), repr=False)
     shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list = field(default_factory=list)
     """Presolve warnings (:class:`~dss.errors.Issue`) about numerically risky data."""
@@ -102,17 +100,6 @@ class Result:
     def exit_code(self) -> int:
         """CLI exit code for this status."""
         return EXIT_CODES[self.status]
-
-    @property
-    def duals(self) -> pd.DataFrame:
-        """Marginal values of named constraints (waits for a background computation)."""
-        if isinstance(self._duals, Future):
-            self._duals = self._duals.result()
-        return self._duals
-
-    @duals.setter
-    def duals(self, value: pd.DataFrame | Future) -> None:
-        self._duals = value
 
     @property
     def has_plan(self) -> bool:
@@ -137,7 +124,7 @@ def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
 def _duals_at(pm: PersistentModel, solution: Any) -> pd.DataFrame:
     """The named duals of a solved model (empty when HiGHS gives none)."""
     try:
-        row_duals = pm.row_duals(solution)
+        row_duals = pm.last_row_duals(solution)
         if row_duals is None:
             return empty_duals()
         return _named_duals(pm.built, {con: float(row_duals[row])
@@ -153,9 +140,14 @@ def solve_built(built: Built) -> Result:
     The model goes to HiGHS through :class:`~dss.optimize.persistent.PersistentModel`
     (no Pyomo solver interface); the plan is loaded back into the Pyomo variables, so
     component reports can evaluate their expressions; duals are read from the same HiGHS
-    instance (for a MIP, from its LP with the integer decisions fixed). The duals are
-    computed in a background thread while the caller goes on (HiGHS releases the GIL), and
-    :attr:`Result.duals` waits for them.
+    instance (for a MIP, from its LP with the integer decisions fixed, solved in a
+    background thread while the plan is loaded back: HiGHS releases the GIL).
+
+    One HiGHS instance holds the model throughout (the LP relaxation and the fixed-MIP LP
+    run in it, :meth:`~dss.optimize.core.HighsModel.relax_in_place`,
+    :meth:`~dss.optimize.core.HighsModel.last_row_duals`), and it is freed before the
+    result tables are made: peak memory is the model's and one solver's, not two or three
+    (100,000-subunit synthetic basin: 1,290 MB before, see ``benchmarks/bench_perf.py``).
     """
     cfg = built.problem.config.solver
     lines: list[str] = []
@@ -176,9 +168,8 @@ def solve_built(built: Built) -> Result:
                          ) from err
     write_requested(pm.highs)  # dss solve --write-model FILE
     if cfg.relaxation_first and pm.is_mip:
-        pm.start_from_relaxation()
+        pm.relax_in_place()
     solution = pm.solve()
-    pm.drop_relaxation()  # one solve here: free it before the duals' copy is made
     if solution.method == "relaxation":
         log(f"LP relaxation solved in {solution.seconds:.2f} s; its optimum is integral, so "
             "it is the MIP's optimum (gap 0): the MIP was not run\n")
@@ -190,12 +181,14 @@ def solve_built(built: Built) -> Result:
         pm.write_values(solution.x)
         amounts = amounts_from(pm, solution.x)
     seconds = time.perf_counter() - start
+    if isinstance(duals, Future):
+        duals = duals.result()
+    pm.release()  # before the result tables are made: HiGHS's memory is not needed again
     result = Result(status=solution.status, termination=solution.termination,
                     objective=solution.objective, bound=solution.bound, gap=solution.gap,
                     amounts=amounts, built=built, build_seconds=built.seconds,
                     solve_seconds=seconds, log="".join(lines),
-                    warnings=list(built.warnings), method=solution.method)
-    result.duals = duals
+                    warnings=list(built.warnings), method=solution.method, duals=duals)
     LOGGER.info("solve: %s (%s) objective=%s in %.2f s (HiGHS %.2f s, %s)", solution.status,
                 solution.termination, solution.objective, seconds, solution.seconds,
                 solution.method)

@@ -161,7 +161,7 @@ def _rebuild_points(problem: Problem, param: str, values: Sequence[float],
                 progress("solve", i + 1, len(values))
             continue
         result = solve_built(built)
-        duals = result.duals  # wait for the background duals before the next solve
+        duals = result.duals
         rec: dict[str, Any] = {"value": float(value), "status": result.status,
                                "objective": result.objective, "bound": result.bound,
                                "gap": result.gap, "spend": None, "budget_dual": None,
