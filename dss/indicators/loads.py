@@ -45,9 +45,10 @@ def land_loads(study: Study) -> pd.DataFrame:
 
     Columns: subunit_id, land_class, area_ha, gross_erosion_t, mass_wasting_t,
     sediment_t, tn_kg, tp_kg, carbon_t (all per year except carbon_t, a stock).
-    Computed once per study (a shallow copy is returned).
+    Computed on each call, not kept with the study: it is quick (0.04 s at 100,000
+    subunits) and large (31 MB there), and a solve would hold it while HiGHS runs.
     """
-    return study.memo("land_loads", lambda: _land_loads(study)).copy(deep=False)
+    return _land_loads(study)
 
 
 def _land_loads(study: Study) -> pd.DataFrame:
