@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "dss"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("dss.errors", "dss.names", "dss.safe_yaml")),
+    ("foundation", ("dss.errors", "dss.names", "dss.safe_yaml", "dss.attribute_docs")),
     ("river network", ("dss.network", "dss.network.*")),
     ("inputs and model files", (
         "dss", "dss.data", "dss.data.*", "dss.config", "dss.config.*",

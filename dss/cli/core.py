@@ -202,6 +202,7 @@ def components(type_name: Annotated[str | None, typer.Argument(
     """List the registered model components, or document one (parameters and math)."""
     import inspect
 
+    from dss.attribute_docs import field_doc
     from dss.optimize.components.base import available, get
 
     _import_plugins(plugin)
@@ -216,7 +217,7 @@ def components(type_name: Annotated[str | None, typer.Argument(
 
     for field_name, info in klass.Params.model_fields.items():
         typer.echo(f"  {field_name}: {type_text(info.annotation)} (default: "
-                   f"{default_text(info)})\n      {info.description or ''}")
+                   f"{default_text(info)})\n      {field_doc(klass.Params, field_name, info)}")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from dss.attribute_docs import field_doc
 from dss.config.marxan import is_marxan_input, marxan_model
 from dss.config.model import ModelConfig
 from dss.errors import InputError, Issue, did_you_mean
@@ -259,9 +260,7 @@ def _field_doc(loc: tuple[str, ...]) -> str:
     """The documentation of the field at ``loc`` (its attribute docstring), or ``""``."""
     parent = _schema_at(loc[:-1])
     if loc and isinstance(parent, type) and issubclass(parent, BaseModel):
-        field = parent.model_fields.get(loc[-1])
-        if field is not None and field.description:
-            return " ".join(field.description.split())
+        return " ".join(field_doc(parent, loc[-1]).split())
     return ""
 
 

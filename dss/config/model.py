@@ -19,7 +19,7 @@ from dss.names import PLAIN_NAME_RULE, plain_name_problem
 class Strict(BaseModel):
     """Base for every config schema: unknown keys are errors and instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
+    model_config = ConfigDict(extra="forbid", frozen=True,
                               allow_inf_nan=False)
 
 

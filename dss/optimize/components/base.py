@@ -72,7 +72,7 @@ class Params(BaseModel):
     be finite and smaller in size than :data:`SOLVER_INFINITY` (a value the solver cannot
     represent would turn into an infinite or undefined coefficient)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
+    model_config = ConfigDict(extra="forbid", frozen=True,
                               allow_inf_nan=False)
 
     @model_validator(mode="after")
