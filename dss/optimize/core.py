@@ -32,7 +32,7 @@ MIP run from scratch.
 Marginal values of a right-hand side come from the LP (``row_dual``) or, for a MIP, from a
 second HiGHS instance holding the LP relaxation with every integer column fixed at the MIP
 plan ("fixed-MIP" duals); that instance mirrors every change made to the MIP and
-warm-starts from its previous basis.
+warm-starts from its previous basis (a model solved once: :meth:`HighsModel.last_row_duals`).
 """
 
 from __future__ import annotations
@@ -277,8 +277,8 @@ class HighsModel:
             self._reference_basis = None
 
     def drop_relaxation(self) -> None:
-        """Free the relaxation's HiGHS copy (after the last solve that needs it), so that
-        the copy made for the fixed-MIP duals does not add a third model to the memory."""
+        """Solve without the relaxation from now on: its copy is freed, or the integrality
+        of a relaxation run in place restored."""
         if self._relaxed is self.highs:
             self._set_integrality(True)
         self._relaxed = None
@@ -347,29 +347,34 @@ class HighsModel:
         return self._fixed_duals(self._fixed_lp(), solution)
 
     def last_row_duals(self, solution: Solution) -> np.ndarray | None:
-        """:meth:`row_duals` as the last use of this model: for a MIP, :attr:`highs` is
-        freed once the fixed-MIP LP's copy is taken from it, before that LP is loaded and
-        solved, so the solver's memory is not held twice. Afterwards the model holds only
-        that LP: solve nothing more with it."""
+        """:meth:`row_duals` as the last use of this model (solve nothing more with it).
+
+        A plan from an integral LP relaxation (``method="relaxation"``) takes the
+        relaxation's row duals: its optimal basis stays optimal when the integer columns are
+        fixed at their values, so they are duals of the fixed-MIP LP and no second LP is
+        solved. Otherwise :attr:`highs` is freed once the fixed-MIP LP's copy is taken from
+        it, before that LP is loaded and solved, so the solver's memory is not held twice.
+        """
         if not self.is_mip or not solution.has_plan or solution.status != "optimal":
             return self.row_duals(solution)
+        if solution.method == "relaxation" and self._relaxed is not None:
+            sol = self._relaxed.getSolution()
+            return np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None
         lp = self.highs.getLp()
         self.highs = self._relaxed = self._dual_lp = self._reference_basis = None
         core.trim_heap()
         self.highs = self._dual_lp = self._lp_copy(presolve=False, lp=lp)
-        del lp
+        del lp  # the copy HiGHS does not need while it solves
         return self._fixed_duals(self._dual_lp, solution)
 
     def release(self) -> None:
-        """Free HiGHS and the compiled matrix once nothing more is solved or read from
-        this model (the plan and the duals are read), and give the memory back."""
+        """Free HiGHS and the compiled matrix once nothing more is read from this model."""
         self.highs = self._dual_lp = self._relaxed = self._reference_basis = None
         self.matrix = self._con_row = None
         core.trim_heap()
 
     def _fixed_duals(self, lp: Any, solution: Solution) -> np.ndarray | None:
-        """The row duals of ``lp`` (the LP relaxation) with every integer column fixed at
-        the plan."""
+        """Row duals of ``lp`` (the LP relaxation) with every integer column fixed at the plan."""
         fixed = np.round(solution.x[self.integer_cols])
         lp.changeColsBounds(len(self.integer_cols), self.integer_cols, fixed, fixed)
         try:
@@ -384,8 +389,7 @@ class HighsModel:
 
     def dual(self, row: int, solution: Solution) -> float | None:
         """Marginal value of one row's bound at a solution (see :meth:`row_duals`)."""
-        duals = self.row_duals(solution)
-        return None if duals is None else float(duals[row])
+        return None if (duals := self.row_duals(solution)) is None else float(duals[row])
 
     def _fixed_lp(self) -> Any:
         """The LP copy used for fixed-MIP duals (created on first use, then mirrored)."""

@@ -141,7 +141,8 @@ def solve_built(built: Built) -> Result:
     (no Pyomo solver interface); the plan is loaded back into the Pyomo variables, so
     component reports can evaluate their expressions; duals are read from the same HiGHS
     instance (for a MIP, from its LP with the integer decisions fixed, solved in a
-    background thread while the plan is loaded back: HiGHS releases the GIL).
+    background thread while the plan is loaded back: HiGHS releases the GIL; for a plan from
+    an integral LP relaxation, the relaxation's own duals, which are that LP's).
 
     One HiGHS instance holds the model throughout (the LP relaxation and the fixed-MIP LP
     run in it, :meth:`~dss.optimize.core.HighsModel.relax_in_place`,
