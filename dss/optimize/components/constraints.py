@@ -82,8 +82,11 @@ class LandAvailability(Component):
                                         capacity)
         subunit_ids = ctx.study.subunits["subunit_id"].astype(str).to_numpy()
         width = max(len(resources), 1)
-        self.labels = {int(g): (str(subunit_ids[uniques[g] // width]),
-                                str(resources[uniques[g] % width])) for g in self.groups}
+        at = uniques[np.asarray(self.groups, dtype=np.int64)]
+        self.labels = dict(zip(self.groups, zip(subunit_ids[at // width].tolist(),
+                                                resources.astype(str).to_numpy()[
+                                                    at % width].tolist(), strict=True),
+                               strict=True))
 
 
 class ZoneRule(Params):
