@@ -17,6 +17,7 @@ from dss.optimize.build import Built
 from dss.optimize.core import HighsModel
 from dss.optimize.forms import FormSet, LinearForm
 from dss.optimize.highs import Solution, highs_options, new_highs, status_of
+from dss.optimize.year_start import start_basis, study_budget, working_set
 
 __all__ = ["FormSet", "HighsModel", "LinearForm", "PersistentModel", "Solution",
            "amounts_from", "new_highs", "status_of"]
@@ -50,6 +51,20 @@ class PersistentModel(HighsModel):
         without, the same plan; ``benchmarks/bench_years.py``). The MIP keeps presolve.
         """
         return super()._lp_copy(presolve and self.built.ctx.phasing is None)
+
+    def start_from_working_set(self) -> None:
+        """With planning years, start the next LP (the relaxation of a MIP after
+        :meth:`start_from_relaxation`, or an LP) from its optimum over a working set of
+        options (:mod:`dss.optimize.year_start`); nothing otherwise."""
+        h = self._relaxed if self.is_mip else self.highs
+        if h is None or self.warm_start or self._reference_basis is not None:
+            return
+        m = self.matrix
+        keep = working_set(self.built.ctx, m.cost, m.maximize, m.col_lower,
+                           study_budget(self.built.problem))
+        if keep is not None:
+            self._reference_basis = start_basis(h, keep, m.col_lower, m.col_upper,
+                                                str(self.options.get("presolve", "on")))
 
     @property
     def amount_cols(self) -> np.ndarray:

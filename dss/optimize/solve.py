@@ -177,6 +177,8 @@ def solve_built(built: Built) -> Result:
     write_requested(pm.highs)  # dss solve --write-model FILE
     if cfg.relaxation_first and pm.is_mip:
         pm.start_from_relaxation()
+    if built.ctx.phasing is not None:
+        pm.start_from_working_set()
     solution = pm.solve()
     pm.drop_relaxation()  # one solve here: free it before the duals' copy is made
     if solution.method == "relaxation":
