@@ -3,12 +3,13 @@ optimum: each plan is compared with the same model solved from scratch by HiGHS.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from test_years import phased_synthetic_study
 
 from dss.optimize.build import compile_problem
-from dss.optimize.forms import LinearForm
 from dss.optimize.persistent import PersistentModel
 from dss.optimize.problem import Problem
 from dss.optimize.solve import solve_built
@@ -41,23 +42,31 @@ def test_the_working_set_start_reaches_the_optimum_from_scratch(tmp_path, monkey
         sum(_built.benefit_values(cold.amounts).values()), rel=1e-7)
 
 
-def test_a_working_set_without_an_optimum_is_dropped_and_the_bounds_restored(tmp_path):
+def test_a_working_set_without_an_optimum_leaves_the_lp_to_start_from_scratch(tmp_path):
     path, _model = phased_synthetic_study(tmp_path / "study", 0)
     built = compile_problem(Problem.from_model(path))
     pm = PersistentModel(built)
     m = pm.matrix
     keep = working_set(built.ctx, m.cost, m.maximize, m.col_lower, study_budget(built.problem))
-    outside = np.flatnonzero(~keep)[:5]
-    # require some work that only options outside the working set can do
-    pm.add_row(LinearForm(outside.astype(np.int32), np.ones(len(outside)), 0.0),
-               float(m.col_upper[outside].min()) / 2, None)
-    relaxed = pm._lp_copy(presolve=False)  # the LP relaxation, as the solve makes it
-    assert start_basis(relaxed, keep, m.col_lower, m.col_upper, "on") is None
-    lp = relaxed.getLp()
-    np.testing.assert_array_equal(np.asarray(lp.col_lower_), m.col_lower)
-    np.testing.assert_array_equal(np.asarray(lp.col_upper_), m.col_upper)
-    basis = start_basis(relaxed, np.ones(len(keep), bool), m.col_lower, m.col_upper, "on")
-    assert basis is not None  # the whole model is its own working set
+    found = start_basis(pm.highs, m, keep, pm.options)
+    assert found is not None
+    basis, used = found
+    assert basis.valid and not used[~keep].any()
+    assert sum(str(s).endswith("kBasic") for s in basis.col_status + basis.row_status) \
+        == m.n_rows  # a basis of the whole LP
+    # a row that only options left out of the working set fill, and must hold above 0
+    col_of = np.repeat(np.arange(m.n_cols), np.diff(m.start))
+    kept = np.ones(m.n_cols, bool)
+    kept[:len(keep)] = keep
+    alone = np.setdiff1d(np.unique(m.index), np.unique(m.index[kept[col_of]]))
+    assert len(alone)  # e.g. the land of a pair left out
+    lowered = replace(m, row_lower=np.where(np.arange(m.n_rows) == alone[0], 1e-3,
+                                            m.row_lower))
+    assert start_basis(pm.highs, lowered, keep, pm.options) is None
+    # a budget that cannot hold: no optimum over the working set
+    total = pm.row(built.blocks["budget"].total)
+    broken = replace(m, row_upper=np.where(np.arange(m.n_rows) == total, -1.0, m.row_upper))
+    assert start_basis(pm.highs, broken, keep, pm.options) is None
 
 
 def test_no_working_set_without_a_budget_a_maximised_objective_or_years(tmp_path):

@@ -17,7 +17,7 @@ from dss.optimize.build import Built
 from dss.optimize.core import HighsModel
 from dss.optimize.forms import FormSet, LinearForm
 from dss.optimize.highs import Solution, highs_options, new_highs, status_of
-from dss.optimize.year_start import start_basis, study_budget, working_set
+from dss.optimize.year_start import phased_start, study_budget
 
 __all__ = ["FormSet", "HighsModel", "LinearForm", "PersistentModel", "Solution",
            "amounts_from", "new_highs", "status_of"]
@@ -59,12 +59,8 @@ class PersistentModel(HighsModel):
         h = self._relaxed if self.is_mip else self.highs
         if h is None or self.warm_start or self._reference_basis is not None:
             return
-        m = self.matrix
-        keep = working_set(self.built.ctx, m.cost, m.maximize, m.col_lower,
-                           study_budget(self.built.problem))
-        if keep is not None:
-            self._reference_basis = start_basis(h, keep, m.col_lower, m.col_upper,
-                                                str(self.options.get("presolve", "on")))
+        self._reference_basis = phased_start(h, self.matrix, self.built.ctx,
+                                             study_budget(self.built.problem), self.options)
 
     @property
     def amount_cols(self) -> np.ndarray:

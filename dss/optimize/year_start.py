@@ -18,17 +18,20 @@ amounts alone (benefits linear in them, maximised), each option's benefit per un
 money at capacity is :math:`\\rho_k = c_k \\bar x_k / (c^{whole}_k \\bar x_k + f_k)` (whole
 cost :math:`c^{whole}_k`, fixed cost :math:`f_k`); a pair is ranked by its best
 :math:`\\rho_k` and costs at most :math:`m_p = \\max_k (c^{whole}_k \\bar x_k + f_k)`. The
-best-ranked pairs enter, every start year of each, until their cost reaches
-:data:`MONEY_FACTOR` times the study-wide budget :math:`B` (the budget's ``total``, or the
-sum of ``per_year``), plus every option with a positive lower bound. Without such a budget,
-without a maximised linear objective, or when the set would hold half of the options or
-more, there is no working set and the LP is solved from scratch. A working set whose LP has
-no optimum (e.g. a target it cannot meet) is dropped the same way.
+best-ranked pairs enter, every start year of each, until their cost reaches :math:`F`
+(:data:`MONEY_FACTOR`) times the study-wide budget :math:`B` (the budget's ``total``, or
+the sum of ``per_year``), plus every option with a positive lower bound. The set must hold
+the margin of the plan: when the working set's plan uses more than half of its ranked pairs,
+:math:`F` grows by :data:`GROWTH` once (:func:`phased_start`). Without such a budget,
+without a maximised linear objective, when the set would hold half of the options or more,
+or when its LP has no optimum (e.g. a target it cannot meet), the LP is solved from scratch.
 
-Measured (``benchmarks/bench_years.py``, 10,000 subunits x 3 years, HiGHS 1.16, one thread):
-the LP took 1.0 s from scratch (without presolve) and 0.43 s in two steps (working set
-0.24 s, the full LP from its basis 0.18 s), reaching the same plan. :data:`MONEY_FACTOR`
-1.5, 3 and 6 took 0.42, 0.47 and 0.91 s.
+Measured (``benchmarks/bench_years.py``, 10,000 subunits x 3 years, HiGHS 1.16, one thread,
+two runs each): from scratch (without presolve) the LP took 1.0 s; with :math:`F` = 1, 2,
+4, 8 and 16 the working set's LP took 0.10-0.39 s and the full LP from its basis 2.8, 0.19,
+0.15-0.19, 0.10 and 0.07 s (5,663, 2,976, 1,953, 135 and 0 pivots), the same plan each
+time. A set barely holding the plan (:math:`F` = 1) leaves the full LP a long primal
+simplex: :math:`F` = 8 keeps a margin for 0.38 s in all.
 """
 
 from __future__ import annotations
@@ -42,8 +45,12 @@ from dss.optimize import highs as core
 
 LOGGER = logging.getLogger(__name__)
 
-MONEY_FACTOR = 2.0
+MONEY_FACTOR = 8.0
 """The working set's pairs may cost up to this many times the study-wide budget."""
+
+GROWTH = 4.0
+"""How much :data:`MONEY_FACTOR` grows when the working set's plan uses more than half of
+its pairs."""
 
 
 def study_budget(problem: Any) -> float | None:
@@ -61,7 +68,7 @@ def study_budget(problem: Any) -> float | None:
 
 
 def working_set(ctx: Any, cost: np.ndarray, maximize: bool, lower: np.ndarray,
-                budget: float | None) -> np.ndarray | None:
+                budget: float | None, factor: float = MONEY_FACTOR) -> np.ndarray | None:
     """Options of the working set (a mask over the options; see the module docstring), or
     None when the rule does not apply.
 
@@ -71,6 +78,7 @@ def working_set(ctx: Any, cost: np.ndarray, maximize: bool, lower: np.ndarray,
         maximize: Whether the objective is maximised.
         lower: Lower bound of every column.
         budget: The study-wide budget :math:`B` (:func:`study_budget`).
+        factor: :math:`F`.
     """
     n = ctx.n_options
     if ctx.phasing is None or not maximize or budget is None or n == 0:
@@ -94,38 +102,92 @@ def working_set(ctx: Any, cost: np.ndarray, maximize: bool, lower: np.ndarray,
     ranked = ranked[score[ranked] > 0]
     if not len(ranked):
         return None
-    within = int(np.searchsorted(np.cumsum(most[ranked]), MONEY_FACTOR * budget)) + 1
+    within = int(np.searchsorted(np.cumsum(most[ranked]), factor * budget)) + 1
     chosen = np.zeros(n_pairs, bool)
     chosen[ranked[:within]] = True
     keep = chosen[pair] | (lower[:n] > 0)
     return keep if keep.sum() < n / 2 else None
 
 
-def start_basis(highs: Any, keep: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
-                presolve: str) -> Any | None:
-    """Solve the LP held in ``highs`` with the options outside ``keep`` fixed at 0 (with
-    ``presolve``), restore their bounds and return the optimal basis, those options at
-    their lower bound (None, and the bounds restored, when that LP has no optimum)."""
+def phased_start(highs: Any, matrix: Any, ctx: Any, budget: float | None,
+                 options: dict[str, Any]) -> Any | None:
+    """The basis to start the phased LP held in ``highs`` from (None: from scratch): the
+    optimum over the working set, grown once when its plan uses more than half of its
+    ranked pairs (see the module docstring)."""
+    lower = matrix.col_lower
+    for factor in (MONEY_FACTOR, MONEY_FACTOR * GROWTH):
+        keep = working_set(ctx, matrix.cost, matrix.maximize, lower, budget, factor)
+        if keep is None:
+            return None
+        found = start_basis(highs, matrix, keep, options)
+        if found is None:
+            return None
+        basis, used = found
+        pair = ctx.phasing.pair
+        ranked = np.unique(pair[keep & ~(lower[:len(keep)] > 0)])
+        if np.unique(pair[used]).size <= ranked.size / 2:
+            LOGGER.info("the LP starts from its optimum over the working set")
+            return basis
+    LOGGER.info("the working set holds too little of the plan: the LP starts from scratch")
+    return None
+
+
+def start_basis(highs: Any, matrix: Any, keep: np.ndarray, options: dict[str, Any]
+                ) -> tuple[Any, np.ndarray] | None:
+    """The optimal basis of the LP relaxation of ``matrix`` over the options in ``keep``
+    (every other column kept), as a basis of the whole LP held in ``highs``: the options
+    left out at their lower bound 0 and the rows they alone fill with their slack basic;
+    and the options its plan uses (a mask).
+
+    The working set's LP is its own HiGHS instance (with ``options``, e.g. presolve), made
+    from the columns of ``matrix`` it keeps. None when that LP has no optimum, when a row
+    left without columns cannot hold at 0, or when ``highs`` no longer holds ``matrix``'s
+    shape (rows added since).
+    """
     hs = core.highspy_module()
-    out = np.flatnonzero(~keep).astype(np.int32)
-    zeros = np.zeros(len(out))
-    _status, saved = highs.getOptionValue("presolve")
-    highs.changeColsBounds(len(out), out, zeros, zeros)
-    highs.setOptionValue("presolve", presolve)
-    try:
-        highs.clearSolver()
-        core.run(highs)
-        basis = highs.getBasis() if core.is_optimal(highs) else None
-    finally:
-        highs.setOptionValue("presolve", saved)
-        highs.changeColsBounds(len(out), out, col_lower[out], col_upper[out])
-    if basis is None or not basis.valid:
-        LOGGER.info("working set without an optimum: the LP starts from scratch")
+    n = len(keep)
+    if highs.getNumRow() != matrix.n_rows or highs.getNumCol() != matrix.n_cols:
         return None
-    status = list(basis.col_status)
-    for j in out.tolist():
-        status[j] = hs.HighsBasisStatus.kLower
-    basis.col_status = status
-    LOGGER.info("LP started from its optimum over a working set of %d of %d options",
-                int(keep.sum()), len(keep))
-    return basis
+    cols = np.concatenate([np.flatnonzero(keep), np.arange(n, matrix.n_cols)])
+    first, length = matrix.start[cols], np.diff(matrix.start)[cols]
+    offset = np.cumsum(length) - length
+    entry = np.repeat(first - offset, length) + np.arange(int(length.sum()))
+    rows, index = np.unique(matrix.index[entry], return_inverse=True)
+    empty = np.ones(matrix.n_rows, bool)
+    empty[rows] = False
+    if np.any(matrix.row_lower[empty] > 0) or np.any(matrix.row_upper[empty] < 0):
+        return None  # a row only the options left out can fill
+    lp = hs.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cols), len(rows)
+    lp.col_cost_, lp.offset_ = matrix.cost[cols], matrix.offset
+    lp.col_lower_, lp.col_upper_ = matrix.col_lower[cols], matrix.col_upper[cols]
+    lp.row_lower_, lp.row_upper_ = matrix.row_lower[rows], matrix.row_upper[rows]
+    lp.sense_ = hs.ObjSense.kMaximize if matrix.maximize else hs.ObjSense.kMinimize
+    lp.a_matrix_.format_ = hs.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(cols), len(rows)
+    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(length)]).astype(np.int32)
+    lp.a_matrix_.index_ = index.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.value[entry]
+    part = core.new_highs()
+    core.configure(part, options)
+    core.load(part, lp)
+    seconds = core.run(part)
+    if not core.is_optimal(part):
+        LOGGER.info("the working set's LP has no optimum: the LP starts from scratch")
+        return None
+    found = part.getBasis()
+    if not found.valid:
+        return None
+    col_status = np.full(matrix.n_cols, hs.HighsBasisStatus.kLower, dtype=object)
+    col_status[cols] = np.asarray(list(found.col_status), dtype=object)
+    row_status = np.full(matrix.n_rows, hs.HighsBasisStatus.kBasic, dtype=object)
+    row_status[rows] = np.asarray(list(found.row_status), dtype=object)
+    basis = hs.HighsBasis()
+    basis.col_status, basis.row_status = col_status.tolist(), row_status.tolist()
+    basis.valid = True
+    used = np.zeros(n, bool)
+    x = np.asarray(part.getSolution().col_value, dtype=float)
+    options_in = cols < n
+    used[cols[options_in]] = x[options_in] > 1e-9
+    LOGGER.info("the working set's LP: %d of %d options, %.2f s", int(keep.sum()), n, seconds)
+    return basis, used
