@@ -47,6 +47,28 @@ class LinearTerms(NamedTuple):
 
 
 @dataclass
+class RowSet:
+    """A constraint component whose rows are :meth:`BuildContext.linear` expressions with
+    constant bounds, kept as arrays so the matrix compiler takes all its rows at once
+    (:func:`dss.optimize.matrix.compile_matrix`; see :meth:`BuildContext.register_rows`)."""
+
+    component: Any
+    rows: list[Any]
+    """Its constraint data, in index order."""
+    idx: np.ndarray
+    coefs: np.ndarray
+    starts: np.ndarray
+    """Row ``r`` holds ``idx[starts[r]:starts[r + 1]]`` with those coefficients."""
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def holds(self, component: Any) -> bool:
+        """Whether ``component`` is still this one, with every row and nothing else active."""
+        return (component is self.component and len(component) == len(self.rows)
+                and all(con.active for con in self.rows))
+
+
+@dataclass
 class BuildContext:
     """Everything a component needs to build itself.
 
@@ -80,6 +102,8 @@ class BuildContext:
     _point_pos: dict[str, int] | None = None
     _point_inflow: dict[str, bool] | None = None
     _linear_terms: dict[int, tuple[Any, LinearTerms]] = field(default_factory=dict)
+    row_sets: dict[int, RowSet] = field(default_factory=dict)
+    """Constraint components registered by :meth:`register_rows`, by ``id``."""
     _memo: dict[Any, Any] = field(default_factory=dict)
 
     def memo(self, key: Any, compute: Any) -> Any:
@@ -121,6 +145,47 @@ class BuildContext:
         self._linear_terms[id(expr)] = (expr, LinearTerms(idx, coefs, float(constant),
                                                           other_vars, other_coefs))
         return expr
+
+    def linear_rows(self, idx: np.ndarray, coefs: np.ndarray, starts: np.ndarray
+                    ) -> list[Any]:
+        """One :meth:`linear` expression :math:`\\sum_j \\text{coefs}_j x_{idx_j}` per
+        row of a compressed row layout (row ``r`` holds entries ``starts[r]`` to
+        ``starts[r + 1]``), made from slices of the arrays: 44,519 land rows of 10,000
+        subunits x 3 years in 0.07 s instead of 0.2 s one :meth:`linear` at a time."""
+        idx = np.asarray(idx, dtype=np.int64)
+        coefs = np.asarray(coefs, dtype=float)
+        starts = np.asarray(starts, dtype=np.int64)
+        keep = coefs != 0
+        if not keep.all():
+            row = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+            counts = np.bincount(row[keep], minlength=len(starts) - 1)
+            idx, coefs = idx[keep], coefs[keep]
+            starts = np.concatenate([[0], np.cumsum(counts)])
+        variables, remember, exprs = self.amount_vars, self._linear_terms, []
+        for a, b in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+            i, c = idx[a:b], coefs[a:b]
+            expr = array_linear(variables, i, c, 0.0, (), ())
+            remember[id(expr)] = (expr, LinearTerms(i, c, 0.0, (), ()))
+            exprs.append(expr)
+        return exprs
+
+    def register_rows(self, component: Any, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Remember a constraint component whose bodies are all :meth:`linear` expressions
+        without other variables or constant (e.g. from :meth:`linear_rows`), with
+        ``lower <= body <= upper`` per row in index order (:math:`\\pm\\infty` for none):
+        the matrix compiler then takes its rows as arrays. A component that is not of that
+        kind is left to the compiler's walk."""
+        rows = list(component.values())
+        parts = [self.linear_terms(con.body) for con in rows]
+        if any(p is None or p.other_vars or p.constant for p in parts):
+            return
+        sizes = np.fromiter((len(p.idx) for p in parts), dtype=np.int64, count=len(parts))
+        self.row_sets[id(component)] = RowSet(
+            component, rows,
+            np.concatenate([p.idx for p in parts]) if parts else np.zeros(0, np.int64),
+            np.concatenate([p.coefs for p in parts]) if parts else np.zeros(0),
+            np.concatenate([[0], np.cumsum(sizes)]),
+            np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
 
     def linear_terms(self, expr: Any) -> LinearTerms | None:
         """The arrays of an expression made by :meth:`linear`, or None for any other
