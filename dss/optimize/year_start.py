@@ -26,12 +26,17 @@ the margin of the plan: when the working set's plan uses more than half of its r
 without a maximised linear objective, when the set would hold half of the options or more,
 or when its LP has no optimum (e.g. a target it cannot meet), the LP is solved from scratch.
 
+The working set's LP is made of the options kept, their fixed-cost flags and every other
+column; the flags of the options left out stay at 0 with them.
+
 Measured (``benchmarks/bench_years.py``, 10,000 subunits x 3 years, HiGHS 1.16, one thread,
-two runs each): from scratch (without presolve) the LP took 1.0 s; with :math:`F` = 1, 2,
-4, 8 and 16 the working set's LP took 0.10-0.39 s and the full LP from its basis 2.8, 0.19,
-0.15-0.19, 0.10 and 0.07 s (5,663, 2,976, 1,953, 135 and 0 pivots), the same plan each
-time. A set barely holding the plan (:math:`F` = 1) leaves the full LP a long primal
-simplex: :math:`F` = 8 keeps a margin for 0.38 s in all.
+on a 2-core machine shared with other work, load 2 to 4, so the times are rough): from
+scratch (without presolve) the LP took 1.0 s, 9,675 pivots. With :math:`F` = 2, 4 and 8 the
+working set held 1,868, 3,514 and 6,811 pairs (the plan uses 1,029), its LP took 0.12,
+0.20 and 0.39 s, and the full LP from its basis 2,976, 1,998 and 137 pivots (0.19, 0.15 to
+0.27 and 0.10 to 0.2 s), the same plan each time. With :math:`F` = 1 the set barely held
+the plan and the full LP became a 2.8 s primal simplex: the rule above grows such a set
+(at :math:`F` = 1 and 2 the plan used more than half of the set's pairs).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from dss.optimize import highs as core
 
 LOGGER = logging.getLogger(__name__)
 
-MONEY_FACTOR = 8.0
+MONEY_FACTOR = 4.0
 """The working set's pairs may cost up to this many times the study-wide budget."""
 
 GROWTH = 4.0
@@ -115,11 +120,14 @@ def phased_start(highs: Any, matrix: Any, ctx: Any, budget: float | None,
     optimum over the working set, grown once when its plan uses more than half of its
     ranked pairs (see the module docstring)."""
     lower = matrix.col_lower
+    flags = np.full(ctx.n_options, -1, dtype=np.int64)
+    for k, var in ctx.used_vars.items():
+        flags[k] = matrix.var_col.get(id(var), -1)
     for factor in (MONEY_FACTOR, MONEY_FACTOR * GROWTH):
         keep = working_set(ctx, matrix.cost, matrix.maximize, lower, budget, factor)
         if keep is None:
             return None
-        found = start_basis(highs, matrix, keep, options)
+        found = start_basis(highs, matrix, keep, options, flags)
         if found is None:
             return None
         basis, used = found
@@ -132,12 +140,13 @@ def phased_start(highs: Any, matrix: Any, ctx: Any, budget: float | None,
     return None
 
 
-def start_basis(highs: Any, matrix: Any, keep: np.ndarray, options: dict[str, Any]
-                ) -> tuple[Any, np.ndarray] | None:
+def start_basis(highs: Any, matrix: Any, keep: np.ndarray, options: dict[str, Any],
+                flags: np.ndarray | None = None) -> tuple[Any, np.ndarray] | None:
     """The optimal basis of the LP relaxation of ``matrix`` over the options in ``keep``
-    (every other column kept), as a basis of the whole LP held in ``highs``: the options
-    left out at their lower bound 0 and the rows they alone fill with their slack basic;
-    and the options its plan uses (a mask).
+    (every other column kept, but the fixed-cost flags of the options left out: ``flags``
+    gives each option's flag column, -1 for none), as a basis of the whole LP held in
+    ``highs``: the columns left out at their lower bound 0 and the rows they alone fill
+    with their slack basic; and the options its plan uses (a mask).
 
     The working set's LP is its own HiGHS instance (with ``options``, e.g. presolve), made
     from the columns of ``matrix`` it keeps. None when that LP has no optimum, when a row
@@ -148,7 +157,11 @@ def start_basis(highs: Any, matrix: Any, keep: np.ndarray, options: dict[str, An
     n = len(keep)
     if highs.getNumRow() != matrix.n_rows or highs.getNumCol() != matrix.n_cols:
         return None
-    cols = np.concatenate([np.flatnonzero(keep), np.arange(n, matrix.n_cols)])
+    others = np.ones(matrix.n_cols - n, bool)
+    if flags is not None:
+        out = flags[~keep & (flags >= n)]
+        others[out[matrix.col_lower[out] == 0] - n] = False
+    cols = np.concatenate([np.flatnonzero(keep), n + np.flatnonzero(others)])
     first, length = matrix.start[cols], np.diff(matrix.start)[cols]
     offset = np.cumsum(length) - length
     entry = np.repeat(first - offset, length) + np.arange(int(length.sum()))
