@@ -114,8 +114,8 @@ def curve_table(curves: dict[str, list[float]], actions: np.ndarray
     for r, a in enumerate(names):
         table[r, :len(curves[a])] = curves[a]
         table[r, len(curves[a]):] = curves[a][-1]
-    row = {a: r for r, a in enumerate(names)}
-    return np.array([row.get(a, -1) for a in actions], dtype=np.int64), table
+    rows = pd.Index(names).get_indexer(actions) if names else np.full(len(actions), -1)
+    return np.asarray(rows, dtype=np.int64), table
 
 
 def curve_share(age: np.ndarray, maturity_years: np.ndarray, curve_row: np.ndarray,
