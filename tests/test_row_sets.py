@@ -4,11 +4,11 @@ matrix the compiler's walk over each row gives."""
 from __future__ import annotations
 
 import numpy as np
+import pyomo.environ as pyo
 import pytest
 from test_years import phased_synthetic_study
 
 from dss.optimize.build import compile_problem
-from dss.optimize.context import BuildContext
 from dss.optimize.matrix import compile_matrix
 from dss.optimize.problem import Problem
 
@@ -16,33 +16,50 @@ FIELDS = ("start", "index", "value", "row_lower", "row_upper", "col_lower", "col
           "cost")
 
 
-def _matrices(path, monkeypatch, walk: bool):
-    if walk:
-        monkeypatch.setattr(BuildContext, "register_rows", lambda self, *a, **k: None)
-    built = compile_problem(Problem.from_model(path))
-    monkeypatch.undo()
-    return built, compile_matrix(built.model, built.ctx)
-
-
 @pytest.mark.parametrize("seed", [0, 1])
-def test_rows_from_arrays_compile_as_the_walk_does(tmp_path, monkeypatch, seed):
+def test_rows_from_arrays_compile_as_the_walk_does(tmp_path, seed):
     path, _model = phased_synthetic_study(tmp_path / "study", seed)
-    built, fast = _matrices(path, monkeypatch, walk=False)
+    built = compile_problem(Problem.from_model(path))
     assert any(s.component.local_name == "share" for s in built.ctx.row_sets.values())
-    _built, walked = _matrices(path, monkeypatch, walk=True)
+    fast = compile_matrix(built.model, built.ctx)
+    built.ctx.row_sets.clear()  # every row walked, as any other constraint
+    walked = compile_matrix(built.model, built.ctx)
     for name in FIELDS:
         np.testing.assert_array_equal(getattr(fast, name), getattr(walked, name), name)
     assert [c.name for c in fast.rows] == [c.name for c in walked.rows]
 
 
-def test_a_deactivated_row_of_a_row_set_is_left_out(tmp_path, monkeypatch):
+def test_a_deactivated_row_of_a_row_set_is_left_out(tmp_path):
     path, _model = phased_synthetic_study(tmp_path / "study", 0)
-    built, before = _matrices(path, monkeypatch, walk=False)
-    share = built.blocks["land"].share
-    first = next(iter(share.values()))
+    built = compile_problem(Problem.from_model(path))
+    before = compile_matrix(built.model, built.ctx)
+    first = next(iter(built.blocks["land"].share.values()))
     first.deactivate()
     after = compile_matrix(built.model, built.ctx)
     assert after.n_rows == before.n_rows - 1 and first not in after.con_row
+
+
+def test_array_rows_hold_their_bounds(tmp_path):
+    path, _model = phased_synthetic_study(tmp_path / "study", 1)
+    built = compile_problem(Problem.from_model(path))
+    block = pyo.Block()
+    built.model.add_component("extra", block)
+    con = built.ctx.array_rows(block, "rows", [("a", 1), ("b", 2), ("c", 3)],
+                               np.array([0, 1, 2, 3]), np.array([1.0, 2.0, 0.0, 1.0]),
+                               np.array([0, 2, 3, 4]), np.array([-np.inf, 1.0, 2.0]),
+                               np.array([5.0, np.inf, 2.0]))
+    assert (con["a", 1].lb, con["a", 1].ub) == (None, 5.0)
+    assert (con["b", 2].lb, con["b", 2].ub) == (1.0, None)
+    assert con["c", 3].equality and con["c", 3].ub == 2.0
+    m = compile_matrix(built.model, built.ctx)
+    rows = [m.con_row[con[k]] for k in con]
+    assert m.row_upper[rows].tolist() == [5.0, np.inf, 2.0]
+    dense = np.zeros((3, 4))
+    for j in range(4):
+        for e in range(m.start[j], m.start[j + 1]):
+            if m.index[e] in rows:
+                dense[rows.index(m.index[e]), j] = m.value[e]
+    assert dense.tolist() == [[1, 2, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
 
 
 def test_linear_rows_are_the_linear_expressions_of_each_row(tmp_path):

@@ -32,20 +32,11 @@ def _group_constraint(block: pyo.Block, name: str, ctx: BuildContext, groups: np
     keep = sorted_groups >= 0
     order, sorted_groups = order[keep], sorted_groups[keep]
     uniq, starts = np.unique(sorted_groups, return_index=True)
-    exprs = dict(zip(uniq.tolist(), ctx.linear_rows(order, coefs[order],
-                                                     np.append(starts, len(order))),
-                     strict=True))
     keys = uniq.tolist()
-
-    def rule(_b, g):
-        expr = exprs[g]
-        return expr <= float(rhs[g]) if sense == "<=" else expr >= float(rhs[g])
-
-    block.add_component(name, pyo.Constraint(keys, rule=rule))
-    bound = rhs[np.asarray(keys, dtype=np.int64)].astype(float)
+    bound = np.asarray(rhs, dtype=float)[uniq] if len(uniq) else np.zeros(0)
     infinite = np.full(len(keys), np.inf)
-    ctx.register_rows(block.component(name), -infinite if sense == "<=" else bound,
-                      bound if sense == "<=" else infinite)
+    ctx.array_rows(block, name, keys, order, coefs[order], np.append(starts, len(order)),
+                   -infinite if sense == "<=" else bound, bound if sense == "<=" else infinite)
     return keys
 
 
