@@ -322,6 +322,12 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext | None = None) ->
             terms.row_blocks.append((first + np.repeat(np.arange(len(block.rows)),
                                                        np.diff(block.starts)),
                                      block.idx, block.coefs))
+            if block.other_vars:
+                other = np.fromiter((var_col[id(v)] for v in block.other_vars),
+                                    dtype=np.int64, count=len(block.other_vars))
+                terms.row_blocks.append((first + np.repeat(np.arange(len(block.rows)),
+                                                           np.diff(block.other_starts)),
+                                         other, block.other_coefs))
             continue
         for con in component.values():
             if not con.active:
