@@ -223,9 +223,12 @@ def phase(study: Study, settings: Settings, options: pd.DataFrame, source: str =
     curve_row, curves = curve_table(settings.maturation,
                                     options["action_id"].to_numpy()[pair])
     delta = discount_factors(years[0], end, settings.discount_rate)
-    ages = np.arange(len(delta))[None, :] - (year - years[0])[:, None]  # option x year
-    shares = curve_share(ages, maturity[:, None], curve_row[:, None], curves)
-    weight = (shares * delta[None, :]).sum(axis=1) / delta.sum()
+    # w_k depends on the action and the start year only: computed once per such pair
+    code = pd.factorize(options["action_id"])[0][pair] * n_years + (year - years[0])
+    _kinds, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    ages = np.arange(len(delta))[None, :] - (year[first] - years[0])[:, None]  # kind x year
+    shares = curve_share(ages, maturity[first][:, None], curve_row[first][:, None], curves)
+    weight = ((shares * delta[None, :]).sum(axis=1) / delta.sum())[inverse.ravel()]
     capital, annual = of("capital_cost"), of("annual_cost")
     frame = options.iloc[pair].reset_index(drop=True)
     full = {c: frame[c].to_numpy(float) for c in EFFECT_COLUMNS}

@@ -85,13 +85,22 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
     block.year_spend_parts = parts
     block.year_spend = pyo.Var(list(parts), within=pyo.NonNegativeReals)
 
-    def define(_b, *key):
-        idx, coef, pays = parts[key]
-        used = [(ctx.used_vars[int(k)], float(fixed[k])) for k in pays
-                if int(k) in ctx.used_vars]
-        return ctx.linear(idx, coef, others=[*used, (block.year_spend[key], -1.0)]) == 0.0
-
-    block.year_spend_def = pyo.Constraint(list(parts), rule=define)
+    keys = list(parts)
+    other_vars: list = []
+    other_coefs: list[float] = []
+    other_starts = [0]
+    for key in keys:  # the fixed costs paid, and the part's own spend variable
+        flags = [int(k) for k in parts[key][2] if int(k) in ctx.used_vars]
+        other_vars += [ctx.used_vars[k] for k in flags] + [block.year_spend[key]]
+        other_coefs += fixed[flags].tolist() + [-1.0]
+        other_starts.append(len(other_vars))
+    sizes = [len(parts[key][0]) for key in keys]
+    ctx.array_rows(block, "year_spend_def", keys,
+                   np.concatenate([parts[key][0] for key in keys]) if keys else [],
+                   np.concatenate([parts[key][1] for key in keys]) if keys else [],
+                   np.concatenate([[0], np.cumsum(sizes)]), np.zeros(len(keys)),
+                   np.zeros(len(keys)), others=(other_vars, np.asarray(other_coefs),
+                                                np.asarray(other_starts)))
     total_row = rows.pop("total", {}).get(None)
     if total_row is not None:
         block.total = pyo.Constraint(rule=lambda _b: _row(block, total_row))
