@@ -61,14 +61,18 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
                "annual": (phasing.annual, np.zeros(len(opts), bool))}
     parts: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     rows: dict[str, dict[object, tuple[float, list[tuple[tuple, float]]]]] = {}
+    n_towns = max(len(towns), 1)
+    cell = (phasing.option_year - phasing.years[0]) * n_towns + town_code  # (year, township)
     for (kind, g), by_year in budgets.items():
         mine = np.ones(len(opts), bool) if column[kind] is None else column[kind] == g
+        groups = {stream: _members(np.where(mine & ((coef != 0) | pays), cell, -1))
+                  for stream, (coef, pays) in streams.items()}
         keys = []
-        for y in phasing.years:
+        for i, y in enumerate(phasing.years):
             for stream, (coef, pays) in streams.items():
-                sel = mine & (phasing.option_year == y) & ((coef != 0) | pays)
-                for h, idx in _members(np.where(sel, town_code, -1)).items():
-                    key = (kind, g, int(y), str(towns[h]), stream)
+                for c in sorted(c for c in groups[stream] if c // n_towns == i):
+                    idx = groups[stream][c]
+                    key = (kind, g, int(y), str(towns[c % n_towns]), stream)
                     parts[key] = (idx, coef[idx], idx[pays[idx]])
                     keys.append(key)
         if (kind, g) == ("year", "") and total is not None:
