@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from test_years import phased_synthetic_study
 
+from dss.optimize import year_start
 from dss.optimize.build import compile_problem
 from dss.optimize.persistent import PersistentModel
 from dss.optimize.problem import Problem
@@ -81,3 +82,23 @@ def test_no_working_set_without_a_budget_a_maximised_objective_or_years(tmp_path
     other[-1] = 1.0  # a benefit on a column that is not an amount (a curve segment)
     assert working_set(built.ctx, other, True, m.col_lower, budget) is None
     assert working_set(built.ctx, m.cost, True, m.col_lower, 1e30) is None  # half or more
+
+
+def test_a_working_set_too_small_for_the_plan_is_grown_then_dropped(tmp_path, monkeypatch):
+    """A set of one pair is used by its own plan: grown once, still too small, dropped; the
+    LP then starts from scratch and reaches the same optimum."""
+    path, _model = phased_synthetic_study(tmp_path / "study", 3)
+    built = compile_problem(Problem.from_model(path))
+    pm = PersistentModel(built)
+    pm.start_from_relaxation()
+    calls = []
+    real = year_start.start_basis
+    monkeypatch.setattr(year_start, "MONEY_FACTOR", 1e-12)
+    monkeypatch.setattr(year_start, "start_basis",
+                        lambda *a, **k: calls.append(int(a[2].sum())) or real(*a, **k))
+    pm.start_from_working_set()
+    assert len(calls) == 2 and pm._reference_basis is None  # grown once, then dropped
+    fast = pm.solve()
+    monkeypatch.undo()
+    _built, cold = _solve(path, monkeypatch, cold=True)
+    assert fast.objective == pytest.approx(cold.objective, rel=1e-9)
