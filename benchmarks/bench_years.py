@@ -12,13 +12,15 @@ the total, carry-over, maturation of 0-4 years per action, a 3 % discount rate):
 - solve: ``dss.optimize.solve.solve_built`` (HiGHS, reading the solution back);
 - tables: ``dss.optimize.results.result_tables`` (the phased tables give every year).
 
-Prints a Markdown table (median of ``--repeat`` runs per side) and the ratio of build plus
-solve time (the goal: at most 3 times the one-year model).
+Prints a Markdown table (median of ``--repeat`` runs per side), the ratio of build plus
+solve time (the goal: at most 3 times the one-year model) and the machine's load average
+before and after the runs (timings on a busy machine are inflated and noisy).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -79,6 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         plain, phased = make_study(Path(tmp) / "study", args.subunits, args.seed, args.years)
         runs: dict[str, list[dict]] = {"one year": [], f"{args.years} years": []}
+        load_before = os.getloadavg()[0]
         for _ in range(args.repeat):  # alternate the sides
             for label, path in zip(runs, (plain, phased), strict=True):
                 runs[label].append(run_one(path))
@@ -93,6 +96,7 @@ def main() -> None:
               f"{totals[label]:.2f} | {med['tables']:.2f} | {rows[0]['status']} |")
     one, many = totals.values()
     print(f"\nratio (build + solve): {many / one:.2f}")
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
 
 
 if __name__ == "__main__":

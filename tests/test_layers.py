@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "dss.optimize.explain", "dss.optimize.results", "dss.optimize.plan_effects",
               "dss.optimize.highs",
               "dss.optimize.core", "dss.optimize.elastic", "dss.optimize.model_file",
-              "dss.optimize.year_checks")),
+              "dss.optimize.year_checks", "dss.optimize.year_start")),
     ("analyses and park design", (
         "dss.optimize.*",  # sweep, frontier, coordinate, optipass, metrics, stochastic_value
         "dss.planning", "dss.planning.*", "dss.uncertainty", "dss.uncertainty.evaluate",

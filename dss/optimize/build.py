@@ -91,8 +91,11 @@ def _core(model: pyo.ConcreteModel, ctx: BuildContext) -> None:
     model.FIXED = pyo.Set(initialize=fixed, ordered=True)
     model.used = pyo.Var(model.FIXED, within=pyo.Binary)
     ctx.used_vars = {k: model.used[k] for k in fixed}
-    model.used_link = pyo.Constraint(
-        model.FIXED, rule=lambda m, k: m.amount[k] <= float(cap[k]) * m.used[k])
+    steps = np.arange(len(fixed) + 1)  # x_k - cap_k u_k <= 0, from arrays
+    ctx.array_rows(model, "used_link", fixed, np.asarray(fixed, dtype=np.int64),
+                   np.ones(len(fixed)), steps, np.full(len(fixed), -np.inf),
+                   np.zeros(len(fixed)),
+                   others=([ctx.used_vars[k] for k in fixed], -cap[fixed], steps))
     if ctx.phasing is not None:
         _one_start(model, ctx, fixed)
     _spend(model, ctx)
@@ -108,12 +111,15 @@ def _one_start(model: pyo.ConcreteModel, ctx: BuildContext, fixed: list[int]) ->
     over the options :math:`P` of one (subunit, action) pair: one binary per start year, with
     a relaxation as tight as without years. Pyomo: ``used_once[pair]``.
     """
-    pairs = ctx.phasing.pair
-    by_pair: dict[int, list[int]] = {}
-    for k in fixed:
-        by_pair.setdefault(int(pairs[k]), []).append(k)
-    model.used_once = pyo.Constraint(sorted(by_pair), rule=lambda _m, p: pyo.quicksum(
-        ctx.used_vars[j] for j in by_pair[p]) <= 1)
+    flags = np.asarray(fixed, dtype=np.int64)
+    pairs = ctx.phasing.pair[flags]
+    order = np.argsort(pairs, kind="stable")
+    keys, first = np.unique(pairs[order], return_index=True)
+    ctx.array_rows(model, "used_once", keys.tolist(), np.zeros(0, np.int64), np.zeros(0),
+                   np.zeros(len(keys) + 1, np.int64), np.full(len(keys), -np.inf),
+                   np.ones(len(keys)),
+                   others=([ctx.used_vars[k] for k in flags[order].tolist()],
+                           np.ones(len(flags)), np.append(first, len(flags))))
 
 
 def _spend(model: pyo.ConcreteModel, ctx: BuildContext) -> None:

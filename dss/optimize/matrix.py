@@ -144,6 +144,7 @@ class Terms:
         self.chunk_rows: list[int] = []
         self.col_chunks: list[np.ndarray] = []
         self.coef_chunks: list[np.ndarray] = []
+        self.row_blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def take(self) -> tuple[np.ndarray, np.ndarray]:
         """The collected (columns, coefficients), duplicates not yet summed; then reset."""
@@ -154,10 +155,13 @@ class Terms:
         """The collected (rows, columns, coefficients), duplicates not yet summed; then
         reset."""
         sizes = [len(c) for c in self.col_chunks]
+        blocks = self.row_blocks
         rows = np.concatenate([np.repeat(np.asarray(self.chunk_rows, dtype=np.int64), sizes),
-                               np.asarray(self.rows, dtype=np.int64)])
-        cols = np.concatenate([*self.col_chunks, np.asarray(self.cols, dtype=np.int64)])
-        coefs = np.concatenate([*self.coef_chunks, np.asarray(self.coefs, dtype=float)])
+                               *(b[0] for b in blocks), np.asarray(self.rows, dtype=np.int64)])
+        cols = np.concatenate([*self.col_chunks, *(b[1] for b in blocks),
+                               np.asarray(self.cols, dtype=np.int64)])
+        coefs = np.concatenate([*self.coef_chunks, *(b[2] for b in blocks),
+                                np.asarray(self.coefs, dtype=float)])
         self._reset()
         return rows, cols, coefs
 
@@ -320,18 +324,37 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext | None = None) ->
     rows: list[Any] = []
     row_lower: list[float] = []
     row_upper: list[float] = []
-    for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
-        lower, body, upper = con.to_bounded_expression(True)
-        if lower is None and upper is None:
+    for component in model.component_objects(pyo.Constraint, active=True, descend_into=True):
+        block = ctx.row_sets.get(id(component)) if ctx is not None else None
+        if block is not None and block.holds(component):  # rows made from arrays
+            first = len(rows)
+            rows.extend(block.rows)
+            row_lower.extend(block.lower.tolist())
+            row_upper.extend(block.upper.tolist())
+            terms.row_blocks.append((first + np.repeat(np.arange(len(block.rows)),
+                                                       np.diff(block.starts)),
+                                     block.idx, block.coefs))
+            if block.other_vars:
+                other = np.fromiter((var_col[id(v)] for v in block.other_vars),
+                                    dtype=np.int64, count=len(block.other_vars))
+                terms.row_blocks.append((first + np.repeat(np.arange(len(block.rows)),
+                                                           np.diff(block.other_starts)),
+                                         other, block.other_coefs))
             continue
-        terms.row = len(rows)
-        try:
-            constant = terms.add(body)
-        except SolveError as err:
-            raise ComponentError(f"constraint {con.name}: {err}") from None
-        rows.append(con)
-        row_lower.append(-INF if lower is None else float(lower) - constant)
-        row_upper.append(INF if upper is None else float(upper) - constant)
+        for con in component.values():
+            if not con.active:
+                continue
+            lower, body, upper = con.to_bounded_expression(True)
+            if lower is None and upper is None:
+                continue
+            terms.row = len(rows)
+            try:
+                constant = terms.add(body)
+            except SolveError as err:
+                raise ComponentError(f"constraint {con.name}: {err}") from None
+            rows.append(con)
+            row_lower.append(-INF if lower is None else float(lower) - constant)
+            row_upper.append(INF if upper is None else float(upper) - constant)
     row_ids, col_ids, values = terms.take_rows()
 
     objectives = list(model.component_data_objects(pyo.Objective, active=True,

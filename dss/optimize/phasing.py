@@ -114,8 +114,8 @@ def curve_table(curves: dict[str, list[float]], actions: np.ndarray
     for r, a in enumerate(names):
         table[r, :len(curves[a])] = curves[a]
         table[r, len(curves[a]):] = curves[a][-1]
-    row = {a: r for r, a in enumerate(names)}
-    return np.array([row.get(a, -1) for a in actions], dtype=np.int64), table
+    rows = pd.Index(names).get_indexer(actions) if names else np.full(len(actions), -1)
+    return np.asarray(rows, dtype=np.int64), table
 
 
 def curve_share(age: np.ndarray, maturity_years: np.ndarray, curve_row: np.ndarray,
@@ -223,9 +223,12 @@ def phase(study: Study, settings: Settings, options: pd.DataFrame, source: str =
     curve_row, curves = curve_table(settings.maturation,
                                     options["action_id"].to_numpy()[pair])
     delta = discount_factors(years[0], end, settings.discount_rate)
-    ages = np.arange(len(delta))[None, :] - (year - years[0])[:, None]  # option x year
-    shares = curve_share(ages, maturity[:, None], curve_row[:, None], curves)
-    weight = (shares * delta[None, :]).sum(axis=1) / delta.sum()
+    # w_k depends on the action and the start year only: computed once per such pair
+    code = pd.factorize(options["action_id"])[0][pair] * n_years + (year - years[0])
+    _kinds, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    ages = np.arange(len(delta))[None, :] - (year[first] - years[0])[:, None]  # kind x year
+    shares = curve_share(ages, maturity[first][:, None], curve_row[first][:, None], curves)
+    weight = ((shares * delta[None, :]).sum(axis=1) / delta.sum())[inverse.ravel()]
     capital, annual = of("capital_cost"), of("annual_cost")
     frame = options.iloc[pair].reset_index(drop=True)
     full = {c: frame[c].to_numpy(float) for c in EFFECT_COLUMNS}

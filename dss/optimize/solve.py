@@ -170,6 +170,8 @@ def solve_built(built: Built) -> Result:
     write_requested(pm.highs)  # dss solve --write-model FILE
     if cfg.relaxation_first and pm.is_mip:
         pm.relax_in_place()
+    if built.ctx.phasing is not None:
+        pm.start_from_working_set()
     solution = pm.solve()
     if solution.method == "relaxation":
         log(f"LP relaxation solved in {solution.seconds:.2f} s; its optimum is integral, so "

@@ -61,14 +61,18 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
                "annual": (phasing.annual, np.zeros(len(opts), bool))}
     parts: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     rows: dict[str, dict[object, tuple[float, list[tuple[tuple, float]]]]] = {}
+    n_towns = max(len(towns), 1)
+    cell = (phasing.option_year - phasing.years[0]) * n_towns + town_code  # (year, township)
     for (kind, g), by_year in budgets.items():
         mine = np.ones(len(opts), bool) if column[kind] is None else column[kind] == g
+        groups = {stream: _members(np.where(mine & ((coef != 0) | pays), cell, -1))
+                  for stream, (coef, pays) in streams.items()}
         keys = []
-        for y in phasing.years:
+        for i, y in enumerate(phasing.years):
             for stream, (coef, pays) in streams.items():
-                sel = mine & (phasing.option_year == y) & ((coef != 0) | pays)
-                for h, idx in _members(np.where(sel, town_code, -1)).items():
-                    key = (kind, g, int(y), str(towns[h]), stream)
+                for c in sorted(c for c in groups[stream] if c // n_towns == i):
+                    idx = groups[stream][c]
+                    key = (kind, g, int(y), str(towns[c % n_towns]), stream)
                     parts[key] = (idx, coef[idx], idx[pays[idx]])
                     keys.append(key)
         if (kind, g) == ("year", "") and total is not None:
@@ -85,13 +89,22 @@ def build_year_budgets(block: pyo.Block, ctx: BuildContext,
     block.year_spend_parts = parts
     block.year_spend = pyo.Var(list(parts), within=pyo.NonNegativeReals)
 
-    def define(_b, *key):
-        idx, coef, pays = parts[key]
-        used = [(ctx.used_vars[int(k)], float(fixed[k])) for k in pays
-                if int(k) in ctx.used_vars]
-        return ctx.linear(idx, coef, others=[*used, (block.year_spend[key], -1.0)]) == 0.0
-
-    block.year_spend_def = pyo.Constraint(list(parts), rule=define)
+    keys = list(parts)
+    other_vars: list = []
+    other_coefs: list[float] = []
+    other_starts = [0]
+    for key in keys:  # the fixed costs paid, and the part's own spend variable
+        flags = [int(k) for k in parts[key][2] if int(k) in ctx.used_vars]
+        other_vars += [ctx.used_vars[k] for k in flags] + [block.year_spend[key]]
+        other_coefs += fixed[flags].tolist() + [-1.0]
+        other_starts.append(len(other_vars))
+    sizes = [len(parts[key][0]) for key in keys]
+    ctx.array_rows(block, "year_spend_def", keys,
+                   np.concatenate([parts[key][0] for key in keys]) if keys else [],
+                   np.concatenate([parts[key][1] for key in keys]) if keys else [],
+                   np.concatenate([[0], np.cumsum(sizes)]), np.zeros(len(keys)),
+                   np.zeros(len(keys)), others=(other_vars, np.asarray(other_coefs),
+                                                np.asarray(other_starts)))
     total_row = rows.pop("total", {}).get(None)
     if total_row is not None:
         block.total = pyo.Constraint(rule=lambda _b: _row(block, total_row))

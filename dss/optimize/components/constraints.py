@@ -32,16 +32,11 @@ def _group_constraint(block: pyo.Block, name: str, ctx: BuildContext, groups: np
     keep = sorted_groups >= 0
     order, sorted_groups = order[keep], sorted_groups[keep]
     uniq, starts = np.unique(sorted_groups, return_index=True)
-    ends = np.append(starts[1:], len(order)) if len(starts) else starts
-    members = {int(g): order[s:e] for g, s, e in zip(uniq, starts, ends, strict=True)}
-    keys = sorted(members)
-
-    def rule(_b, g):
-        idx = members[g]
-        expr = ctx.linear(idx, coefs[idx])
-        return expr <= float(rhs[g]) if sense == "<=" else expr >= float(rhs[g])
-
-    block.add_component(name, pyo.Constraint(keys, rule=rule))
+    keys = uniq.tolist()
+    bound = np.asarray(rhs, dtype=float)[uniq] if len(uniq) else np.zeros(0)
+    infinite = np.full(len(keys), np.inf)
+    ctx.array_rows(block, name, keys, order, coefs[order], np.append(starts, len(order)),
+                   -infinite if sense == "<=" else bound, bound if sense == "<=" else infinite)
     return keys
 
 
@@ -82,8 +77,11 @@ class LandAvailability(Component):
                                         capacity)
         subunit_ids = ctx.study.subunits["subunit_id"].astype(str).to_numpy()
         width = max(len(resources), 1)
-        self.labels = {int(g): (str(subunit_ids[uniques[g] // width]),
-                                str(resources[uniques[g] % width])) for g in self.groups}
+        at = uniques[np.asarray(self.groups, dtype=np.int64)]
+        self.labels = dict(zip(self.groups, zip(subunit_ids[at // width].tolist(),
+                                                resources.astype(str).to_numpy()[
+                                                    at % width].tolist(), strict=True),
+                               strict=True))
 
 
 class ZoneRule(Params):
