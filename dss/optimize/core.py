@@ -18,16 +18,12 @@ replacement costs) and the infeasibility explanations of both
   between points; :meth:`HighsModel.write_values` loads a plan into the Pyomo variables
   when reports need it.
 
-Why not Pyomo's persistent HiGHS interface? Its ``set_instance`` walks every term of every
-expression (0.76 s at 10,000 subunits, most of the build at 100,000), and each ``solve``
-re-applies every option and reads the plan back through a ``ComponentMap`` (0.76-0.78 s of
-CPU per sweep point at 10,000 subunits, against 0.59-0.66 s for ``changeRowBounds`` +
-``run`` + reading the column array; ``python benchmarks/bench_sweep.py --compare``).
+Why not Pyomo's persistent HiGHS interface: see ARCHITECTURE.md (measured with
+``python benchmarks/bench_sweep.py --compare``).
 
-Re-solves after a bound change can start from the LP relaxation
-(:meth:`PersistentModel.start_from_relaxation`): when the relaxation's optimum is integral
-it is the MIP's optimum, found by a warm-started dual simplex in a few pivots instead of a
-MIP run from scratch.
+Re-solves can start from the LP relaxation (:meth:`HighsModel.start_from_relaxation`): an
+integral relaxation optimum is the MIP's, found by a warm-started dual simplex in a few
+pivots instead of a MIP run.
 
 Marginal values of a right-hand side come from the LP (``row_dual``) or, for a MIP, from a
 second HiGHS instance holding the LP relaxation with every integer column fixed at the MIP
@@ -76,6 +72,9 @@ class HighsModel:
         SolveError: if HiGHS refuses the model.
     """
 
+    keeps_matrix_arrays = False
+    """Whether the compiled arrays are read once HiGHS holds the model (else freed)."""
+
     def __init__(self, model: pyo.ConcreteModel, options: dict[str, Any],
                  ctx: BuildContext | None = None, warm_start: bool = False,
                  log: Callable[[str], None] | None = None) -> None:
@@ -98,7 +97,8 @@ class HighsModel:
             self.highs.cbLogging += lambda event: log(event.message)
         lp = self.matrix.highs_lp(self._hs)
         n_nonzeros = len(self.matrix.value)
-        self.matrix.release_arrays()
+        if not self.keeps_matrix_arrays:
+            self.matrix.release_arrays()
         core.load(self.highs, lp)
         del lp
         core.trim_heap()  # the compiler's and the loader's temporary copies

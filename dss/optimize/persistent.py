@@ -36,6 +36,7 @@ class PersistentModel(HighsModel):
     def __init__(self, built: Built, warm_start: bool = False,
                  log: Callable[[str], None] | None = None) -> None:
         self.built = built
+        self.keeps_matrix_arrays = built.ctx.phasing is not None  # start_from_working_set
         self._amount_cols: np.ndarray | None = None
         super().__init__(built.model, highs_options(built.problem.config.solver),
                          built.ctx, warm_start, log)
