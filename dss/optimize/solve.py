@@ -107,18 +107,28 @@ class Result:
         return self.amounts is not None
 
 
-def _named_duals(built: Built, duals: dict[Any, float]) -> pd.DataFrame:
-    """Marginal values of the constraints a planner asks about."""
-    rows = []
+def _named_duals(built: Built, con_row: dict[Any, int], row_duals: np.ndarray
+                 ) -> pd.DataFrame:
+    """Marginal values of the constraints a planner asks about: each named constraint of
+    each component that holds a row (``con_row``), its dual taken from ``row_duals``."""
+    frames = []
     for comp in built.problem.components:
         block = built.blocks[comp.name]
         for con in block.component_objects(pyo.Constraint, descend_into=False):
+            indices, rows = [], []
             for index, data in con.items():
-                if data in duals:
-                    rows.append({"component": comp.name, "constraint": con.local_name,
-                                 "index": "" if index is None else str(index),
-                                 "dual": float(duals[data])})
-    return pd.DataFrame(rows, columns=DUAL_COLUMNS)
+                row = con_row.get(data)
+                if row is not None:
+                    indices.append("" if index is None else str(index))
+                    rows.append(row)
+            if rows:
+                frames.append(pd.DataFrame({
+                    "component": comp.name, "constraint": con.local_name, "index": indices,
+                    "dual": row_duals[np.asarray(rows, dtype=np.int64)].astype(float)},
+                    columns=DUAL_COLUMNS))
+    if not frames:
+        return empty_duals()
+    return pd.concat(frames, ignore_index=True)
 
 
 def _duals_at(pm: PersistentModel, solution: Any) -> pd.DataFrame:
@@ -127,8 +137,7 @@ def _duals_at(pm: PersistentModel, solution: Any) -> pd.DataFrame:
         row_duals = pm.last_row_duals(solution)
         if row_duals is None:
             return empty_duals()
-        return _named_duals(pm.built, {con: float(row_duals[row])
-                                       for con, row in pm.matrix.con_row.items()})
+        return _named_duals(pm.built, pm.matrix.con_row, np.asarray(row_duals, dtype=float))
     except Exception as err:  # noqa: BLE001 - duals are a bonus, never a failure
         LOGGER.warning("no duals available: %s", err)
         return empty_duals()
