@@ -8,13 +8,21 @@ Usage::
                                       [--highs KEY=VALUE ...]
     python benchmarks/bench_marxan.py --sweep [--features 17] [--max-units 20000]
                                       [--line-amounts cover area]
+    python benchmarks/bench_marxan.py --tasmania [--time-limit 300]
 
 ``--sweep`` prints the time to proven optimality at 1,000, 1,751 (the size of a real Marxan
 project, 17 x 103), 2,000, 5,000, 10,000 and 20,000 units, each without and with the BLM,
 then the 1,751-unit project again with each of ``--line-amounts``
 (``results/benchmarks/marxan_sweep.md``). Besides seconds, each row gives HiGHS's work
 (branch-and-bound nodes, simplex iterations), which does not depend on the machine's load,
-and the table's header the load average before and after.
+and the table's header the load average before and after. The sweep ends with the real
+project of ``--tasmania``.
+
+``--tasmania`` times the real Marxan project in ``tests/data/marxan_tasmania`` (Marxan's
+Tasmania example: 1,751 hexagons, 17 features with real-valued amounts, 5,256 boundary
+rows, BLM 1), read, solved and its outputs written exactly as ``dss solve`` does with a
+Marxan ``input.dat``, without the BLM and with ``input.dat``'s BLM
+(``results/benchmarks/marxan_tasmania.md``).
 
 A synthetic Marxan project is written in Marxan's own format (``input.dat``, ``pu.dat``,
 ``spec.dat``, ``puvspr.dat``, ``bound.dat``; :func:`dss.planning.marxan_outputs.write_marxan`) and
@@ -158,6 +166,62 @@ def load_average() -> str:
         return "-"
 
 
+TASMANIA = Path(__file__).resolve().parent.parent / "tests" / "data" / "marxan_tasmania"
+"""Marxan's Tasmania example project (real data; its README gives the source)."""
+
+HEADER = ["| units | features | BLM | amounts | status | objective | build s | solve s | CPU s "
+          "| gap | nodes | LP iterations |",
+          "| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+
+def table_row(units: int, features: int, blm: float, amounts: str, m: dict) -> str:
+    """One row of the time table from :func:`solve_project`'s or :func:`solve_real`'s
+    measures."""
+    r = m["result"]
+    gap = f"{r.gap:.1e}" if r.gap is not None else "-"
+    nodes, iterations = work(r.log)
+    objective = f"{r.objective:,.3f}" if r.objective is not None else "-"
+    return (f"| {units:,} | {features} | {blm:g} | {amounts} | {r.status} | {objective} | "
+            f"{r.build_seconds:.2f} | {r.solve_seconds:.2f} | {m['solve_cpu']:.2f} | {gap} | "
+            f"{nodes} | {iterations} |")
+
+
+def solve_real(input_dat: Path, blm: float | None, out: Path, time_limit: float, gap: float,
+               highs: dict) -> dict:
+    """Read a real Marxan project, solve it (``blm``: None for ``input.dat``'s BLM) and write
+    its Marxan outputs into ``out``; returns the measures (as :func:`solve_project`)."""
+    from dss.planning.marxan import read_marxan
+    from dss.planning.marxan_outputs import write_marxan_outputs
+    from dss.planning.solve import SolverOptions, solve
+
+    t1 = time.perf_counter()
+    project = read_marxan(input_dat)
+    problem = project.problem(blm=blm)
+    t2, cpu = time.perf_counter(), time.process_time()
+    result = solve(problem, SolverOptions(time_limit=time_limit, gap=gap, abs_gap=1e-6,
+                                          threads=1, highs=highs))
+    t3, cpu = time.perf_counter(), time.process_time() - cpu
+    write_marxan_outputs(project, result, out)
+    return {"project": project, "result": result, "read": t2 - t1, "solve_total": t3 - t2,
+            "solve_cpu": cpu, "output": time.perf_counter() - t3}
+
+
+def tasmania_rows(args: argparse.Namespace, highs: dict) -> list[str]:
+    """Rows of the real Tasmania project, without the BLM and with ``input.dat``'s."""
+    from dss.planning.marxan import read_marxan
+
+    input_dat = TASMANIA / "input.dat"
+    project = read_marxan(input_dat)
+    rows = []
+    for blm in (0.0, project.blm):
+        with tempfile.TemporaryDirectory(dir=args.out) as tmp:
+            m = solve_real(input_dat, blm, Path(tmp), args.time_limit, args.gap, highs)
+        line = table_row(len(project.pu), len(project.spec), blm, "Tasmania (real)", m)
+        print(line, flush=True)
+        rows.append(line)
+    return rows
+
+
 def sweep(args: argparse.Namespace, highs: dict) -> str:
     """Time to proven optimality at 1,000 to 20,000 units, without and with the BLM, then
     the 1,751-unit project with each of ``--line-amounts``."""
@@ -166,23 +230,16 @@ def sweep(args: argparse.Namespace, highs: dict) -> str:
             if rows * cols <= args.max_units]
     runs += [(17, 103, amounts) for amounts in args.line_amounts]
     start_load = load_average()
-    lines = ["| units | features | BLM | amounts | status | objective | build s | solve s | CPU s "
-             "| gap | nodes | LP iterations |",
-             "| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = list(HEADER)
     for rows, cols, amounts in runs:
         for blm in (0.0, args.blm):
             with tempfile.TemporaryDirectory(dir=args.out) as tmp:
                 m = solve_project(Path(tmp) / "project", rows, cols, args.features, blm,
                                   args.seed, amounts, args.time_limit, args.gap, highs)
-            r = m["result"]
-            gap = f"{r.gap:.1e}" if r.gap is not None else "-"
-            nodes, iterations = work(r.log)
-            objective = f"{r.objective:,.3f}" if r.objective is not None else "-"
-            line = (f"| {rows * cols:,} | {args.features} | {blm:g} | {amounts} | "
-                    f"{r.status} | {objective} | {r.build_seconds:.2f} | {r.solve_seconds:.2f} | "
-                    f"{m['solve_cpu']:.2f} | {gap} | {nodes} | {iterations} |")
+            line = table_row(rows * cols, args.features, blm, amounts, m)
             print(line, flush=True)
             lines.append(line)
+    lines += tasmania_rows(args, highs)
     lines.insert(0, f"Load average (1 min) {start_load} at the start, {load_average()} at the "
                     f"end; HiGHS time limit {args.time_limit:g} s, one thread.\n")
     return "\n".join(lines)
@@ -200,6 +257,9 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.0, help="relative MIP gap (0: prove)")
     parser.add_argument("--sweep", action="store_true",
                         help="time table at 1,000 to 20,000 units, with and without BLM")
+    parser.add_argument("--tasmania", action="store_true",
+                        help="time the real Tasmania project (tests/data/marxan_tasmania), "
+                             "with and without its BLM")
     parser.add_argument("--max-units", type=int, default=20_000,
                         help="largest project of the sweep")
     parser.add_argument("--line-amounts", nargs="*", default=["cover", "area"],
@@ -216,6 +276,16 @@ def main() -> None:
         key, _, value = item.partition("=")
         highs[key] = float(value) if value.replace(".", "", 1).isdigit() else value
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.tasmania:
+        start_load = load_average()
+        rows = tasmania_rows(args, highs)
+        table = "\n".join([f"Load average (1 min) {start_load} at the start, {load_average()} "
+                           f"at the end; HiGHS time limit {args.time_limit:g} s, one thread.\n",
+                           *HEADER, *rows])
+        (args.out / "marxan_tasmania.md").write_text(
+            "# Marxan's Tasmania project (benchmarks/bench_marxan.py --tasmania)\n\n" + table
+            + "\n", encoding="utf-8")
+        return
     if args.sweep:
         table = sweep(args, highs)
         (args.out / "marxan_sweep.md").write_text(
