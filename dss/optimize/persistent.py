@@ -70,12 +70,14 @@ class PersistentModel(HighsModel):
     def start_from_working_set(self) -> None:
         """With planning years, start the next LP (the relaxation of a MIP after
         :meth:`start_from_relaxation`, or an LP) from its optimum over a working set of
-        options (:mod:`dss.optimize.year_start`); nothing otherwise."""
+        options (:mod:`dss.optimize.year_start`); nothing otherwise. The working set's LP
+        is a phased LP too: without presolve (see :meth:`_lp_copy`; 0.15 -> 0.13 s)."""
         h = self._relaxed if self.is_mip else self.highs
         if h is None or self.warm_start or self._reference_basis is not None:
             return
         self._reference_basis = phased_start(h, self.matrix, self.built.ctx,
-                                             study_budget(self.built.problem), self.options)
+                                             study_budget(self.built.problem),
+                                             {**self.options, "presolve": "off"})
 
     @property
     def amount_cols(self) -> np.ndarray:
