@@ -30,7 +30,7 @@ from dss.data.schema import POLLUTANTS
 from dss.data.study import Study
 from dss.indicators.loads import retention
 from dss.network.routing import RoutingResult
-from dss.optimize.lazy_linear import array_linear
+from dss.optimize.lazy_linear import array_linear, array_linear_row
 from dss.optimize.phasing import Phasing
 
 
@@ -161,7 +161,8 @@ class BuildContext:
         return self._rows(*_nonzero_rows(idx, coefs, starts))
 
     def _rows(self, idx: np.ndarray, coefs: np.ndarray, starts: np.ndarray,
-              others: tuple[list[Any], np.ndarray, np.ndarray] | None = None) -> list[Any]:
+              others: tuple[list[Any], np.ndarray, np.ndarray] | None = None,
+              remember_rows: bool = True) -> list[Any]:
         variables, remember, exprs = self.amount_vars, self._linear_terms, []
         bounds = zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)
         if others is None:
@@ -172,6 +173,9 @@ class BuildContext:
             extra = ((tuple(other_vars[a:b]), tuple(values[a:b]))
                      for a, b in zip(other_starts[:-1].tolist(), other_starts[1:].tolist(),
                                      strict=True))
+        if not remember_rows:
+            return [array_linear_row(variables, idx, coefs, a, b, ov, oc)
+                    for (a, b), (ov, oc) in zip(bounds, extra, strict=False)]
         for (a, b), (ov, oc) in zip(bounds, extra, strict=False):  # extra may be endless
             i, c = idx[a:b], coefs[a:b]
             expr = array_linear(variables, i, c, 0.0, ov, oc)
@@ -192,12 +196,16 @@ class BuildContext:
         :math:`\\pm\\infty` for no bound; ``others``: variables :math:`v` that are
         not amounts, their coefficients :math:`d` and starts :math:`o`), its bodies made
         as by :meth:`linear_rows`. The arrays are kept (:class:`RowSet`), so the matrix
-        compiler takes the rows at once instead of walking each. Returns the component."""
+        compiler takes the rows at once instead of walking each; the rows' bodies are not
+        remembered one by one (a row set that no longer holds its component, e.g. with a
+        row deactivated, is walked term by term: about 30 MB less at 100,000 subunits).
+        Returns the component."""
         idx, coefs, starts = _nonzero_rows(idx, coefs, starts)
         lower = np.asarray(lower, dtype=float)
         upper = np.asarray(upper, dtype=float)
-        by_key = dict(zip(keys, zip(self._rows(idx, coefs, starts, others), lower.tolist(),
-                                    upper.tolist(), strict=True), strict=True))
+        bodies = self._rows(idx, coefs, starts, others, remember_rows=False)
+        by_key = dict(zip(keys, zip(bodies, lower.tolist(), upper.tolist(), strict=True),
+                          strict=True))
         component = pyo.Constraint(list(keys), rule=lambda _b, *key: _relation(
             *by_key[key[0] if len(key) == 1 else key]))
         block.add_component(name, component)

@@ -19,7 +19,7 @@ import numpy as np
 
 from dss.optimize.pyomo_internals import ArrayLinearExpression
 
-__all__ = ["ArrayLinearExpression", "array_linear"]
+__all__ = ["ArrayLinearExpression", "array_linear", "array_linear_row"]
 
 
 def array_linear(variables: list[Any], idx: np.ndarray, coefs: np.ndarray, constant: float,
@@ -27,3 +27,12 @@ def array_linear(variables: list[Any], idx: np.ndarray, coefs: np.ndarray, const
     """An :class:`ArrayLinearExpression` over ``variables[idx]`` (terms made on demand)."""
     return ArrayLinearExpression(lazy=(variables, idx, coefs, float(constant), other_vars,
                                        other_coefs))
+
+
+def array_linear_row(variables: list[Any], idx: np.ndarray, coefs: np.ndarray, first: int,
+                     end: int, other_vars: tuple, other_coefs: tuple) -> ArrayLinearExpression:
+    """:func:`array_linear` over ``idx[first:end]`` and ``coefs[first:end]`` (no constant),
+    holding the whole arrays and the bounds instead of two views: a row of a compressed
+    layout in about 170 bytes less."""
+    return ArrayLinearExpression(lazy=(variables, idx, coefs, 0.0, other_vars, other_coefs,
+                                       first, end))

@@ -114,7 +114,9 @@ class ArrayLinearExpression(LinearExpression):
     Args:
         args: As ``LinearExpression`` (Pyomo itself creates copies this way).
         lazy: ``(variables, idx, coefs, constant, other_vars, other_coefs)``: the terms,
-            created on first access to the expression's arguments.
+            created on first access to the expression's arguments; with two more items
+            ``(first, end)``, the terms are ``idx[first:end]`` and ``coefs[first:end]`` (a row
+            of a compressed layout that shares its arrays, without a view per row).
     """
 
     __slots__ = ("_lazy",)
@@ -126,14 +128,16 @@ class ArrayLinearExpression(LinearExpression):
             super().__init__(args, constant, linear_coefs, linear_vars)
             return
         self._lazy = lazy
-        _variables, idx, _coefs, constant, other_vars, _other_coefs = lazy
-        _NARGS.__set__(self, len(idx) + len(other_vars) + (1 if constant else 0))
+        size = lazy[7] - lazy[6] if len(lazy) == 8 else len(lazy[1])
+        _NARGS.__set__(self, size + len(lazy[4]) + (1 if lazy[3] else 0))
 
     @property
     def _args_(self) -> list:
         lazy = self._lazy
         if lazy is not None:
-            variables, idx, coefs, constant, other_vars, other_coefs = lazy
+            variables, idx, coefs, constant, other_vars, other_coefs = lazy[:6]
+            if len(lazy) == 8:
+                idx, coefs = idx[lazy[6]:lazy[7]], coefs[lazy[6]:lazy[7]]
             args: list = [float(constant)] if constant else []
             args.extend(map(MonomialTermExpression,
                             zip(coefs.tolist(), [variables[i] for i in idx.tolist()],
