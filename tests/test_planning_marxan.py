@@ -137,6 +137,24 @@ def test_blm_override_and_portfolio(tmp_path: Path) -> None:
     assert ssoln["number"].max() <= 3 and ssoln.loc[0, "number"] == 3  # unit 1 locked in
 
 
+@pytest.mark.parametrize("blm", [0.0, 0.5, 5.0])
+def test_summary_connectivity_is_the_plans_boundary_whatever_the_blm(tmp_path: Path,
+                                                                     blm: float) -> None:
+    """``output_sum.csv``'s Connectivity is the plan's perimeter recomputed here from
+    ``bound.dat`` (external rows included), also when the plan was solved with another BLM
+    than input.dat's 0.5, or with none."""
+    project = read_marxan(grid_project(tmp_path / "proj", blm=0.5))
+    result = project.problem(blm=blm).solve(EXACT)
+    x = dict(zip(project.problem().data.unit_ids, result.selected() > 0.5, strict=True))
+    perimeter = sum(r.boundary * (x[r.id1] if r.id1 == r.id2 else x[r.id1] != x[r.id2])
+                    for r in project.bound.itertuples(index=False))
+    assert perimeter > 0
+    paths = write_marxan_outputs(project, result, tmp_path / "out")
+    summary = pd.read_csv(paths["output_sum"])
+    assert summary["Connectivity"].iloc[0] == pytest.approx(perimeter)
+    assert summary["Score"].iloc[0] == pytest.approx(summary["Cost"].iloc[0] + blm * perimeter)
+
+
 def test_asymmetric_connectivity(tmp_path: Path) -> None:
     """With ASYMMETRICCONNECTIVITY 1, a selected id1 pays when id2 is not selected."""
     project = read_marxan(grid_project(tmp_path / "proj", asymmetric=True))

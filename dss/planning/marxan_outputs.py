@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from dss.planning.penalties import Penalty
+
 if TYPE_CHECKING:  # pragma: no cover
     from dss.planning.marxan import MarxanProject
     from dss.planning.portfolio import Portfolio
@@ -120,15 +122,25 @@ def mv_table(project: MarxanProject, result: PlanningResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MV_HEADER)
 
 
+def connectivity(project: MarxanProject, result: PlanningResult) -> float:
+    """The plan's boundary length (or, with ``ASYMMETRICCONNECTIVITY``, its connectivity
+    cost) from ``bound.dat``, whatever BLM it was solved with (a model file's
+    ``boundary.penalty``, or 0): the quantity the project's boundary penalties weigh, at
+    BLM 1. 0 without ``bound.dat`` or a plan."""
+    if project.bound is None or result.solution is None:
+        return 0.0
+    reference = project.problem(1.0)
+    return float(sum(part.raw(reference.data, result.solution)
+                     for part in reference.penalties if isinstance(part, Penalty)))
+
+
 def sum_table(project: MarxanProject, result: PlanningResult, run: int = 1) -> pd.DataFrame:
     """Run summary (Marxan's ``_sum.csv``): score (objective), cost, planning units,
     connectivity (the boundary or connection cost), shortfall, missing values, MPM."""
     mv = mv_table(project, result)
     selected = result.selected() > 0.5
     cost = float(project.pu.loc[selected, "cost"].sum())
-    connectivity = float(result.objective or 0.0) - cost
-    blm = project.blm
-    raw = connectivity / blm if blm != 0 else 0.0
+    raw = connectivity(project, result)
     short = (mv["Target"] - mv["Amount Held"]).clip(lower=0).sum()
     missing = int((mv["Target Met"] == "no").sum())
     return pd.DataFrame([[run, result.objective, cost, int(selected.sum()), raw, raw, 0.0, raw,
