@@ -8,6 +8,7 @@ as {0, 2, 5} would be relaxed to its bounds, so it is refused (:func:`refuse_dom
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -35,13 +36,13 @@ def column_data(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     if stored is None:
         return column_data_public(columns)
     lower, upper, domains = stored
-    fixed = np.fromiter((var.fixed for var in columns), dtype=bool, count=len(columns))
+    fixed = np.fromiter(map(attrgetter("fixed"), columns), dtype=bool, count=len(columns))
     n = len(columns)
     first: dict[int, int] = {}  # domain id -> first column with that domain
     for j, domain in enumerate(domains):
         first.setdefault(id(domain), j)
     slot = {key: i for i, key in enumerate(first)}
-    which = np.fromiter((slot[id(d)] for d in domains), dtype=np.int64, count=n)
+    which = np.fromiter(map(slot.__getitem__, map(id, domains)), dtype=np.int64, count=n)
     dom_lower, dom_upper = np.empty(len(slot)), np.empty(len(slot))
     dom_integer = np.zeros(len(slot), bool)
     for i, j in enumerate(first.values()):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -71,7 +72,7 @@ class RowSet:
     def holds(self, component: Any) -> bool:
         """Whether ``component`` is still this one, with every row and nothing else active."""
         return (component is self.component and len(component) == len(self.rows)
-                and all(con.active for con in self.rows))
+                and all(map(attrgetter("active"), self.rows)))
 
 
 @dataclass

@@ -335,7 +335,7 @@ def compile_matrix(model: pyo.ConcreteModel, ctx: BuildContext | None = None) ->
                                                        np.diff(block.starts)),
                                      block.idx, block.coefs))
             if block.other_vars:
-                other = np.fromiter((var_col[id(v)] for v in block.other_vars),
+                other = np.fromiter(map(var_col.__getitem__, map(id, block.other_vars)),
                                     dtype=np.int64, count=len(block.other_vars))
                 terms.row_blocks.append((first + np.repeat(np.arange(len(block.rows)),
                                                            np.diff(block.other_starts)),

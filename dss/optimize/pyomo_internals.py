@@ -23,6 +23,7 @@ and its latest release).
 from __future__ import annotations
 
 import importlib
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -173,8 +174,8 @@ def stored_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, list[Any]
     """The variables' own bounds (:math:`\\pm\\infty` where none) and their domains, read from
     the stored attributes in bulk; None when a stored bound is not a plain number (an
     expression or a mutable parameter: read those through ``var.bounds``)."""
-    stored_lb = [var._lb for var in columns]
-    stored_ub = [var._ub for var in columns]
+    stored_lb = list(map(attrgetter("_lb"), columns))
+    stored_ub = list(map(attrgetter("_ub"), columns))
     if not set(map(type, stored_lb)) | set(map(type, stored_ub)) <= _PLAIN_BOUND_TYPES:
         return None
     n = len(columns)
