@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from dss.cli import DEFAULT_MODEL, _guard, _import_plugins, app, echo_rows, resolve_model_path
+from dss.cli.common import PluginOpt, ScenarioOpt, SetOpt
 
 STAGES = {"build": "Building the model", "solve": "Solving"}
 
@@ -64,14 +65,6 @@ def zero_noise(value: float, scale: float) -> float:
     """``value``, or 0 when it is round-off next to ``scale`` (e.g. 6.5e-05 t/yr among
     thousands of t/yr)."""
     return 0.0 if abs(value) <= NOISE * scale else value
-
-
-ScenarioOpt = Annotated[list[str] | None, typer.Option(
-    "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
-SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override KEY=VALUE, e.g. components.budget.total=4e7 (repeatable).")]
-PluginOpt = Annotated[list[str] | None, typer.Option(
-    "--plugin", help="Import a Python module that registers components.")]
 
 
 @app.command()

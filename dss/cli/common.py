@@ -86,6 +86,12 @@ LOGGER = logging.getLogger("dss")
 ModelArg = Annotated[Path, typer.Argument(
     help="Model YAML file, or a folder holding model.yaml (default: the Baoxing study).")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Results root folder.")]
+ScenarioOpt = Annotated[list[str] | None, typer.Option(
+    "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override KEY=VALUE, e.g. components.budget.total=4e7 (repeatable).")]
+PluginOpt = Annotated[list[str] | None, typer.Option(
+    "--plugin", help="Import a Python module that registers components.")]
 
 
 @app.callback()

@@ -21,23 +21,20 @@ from dss.cli import (
     app,
     resolve_model_path,
 )
+from dss.cli.common import PluginOpt, ScenarioOpt, SetOpt
 
 
 @app.command()
 @_guard
 def coordinate(
         model: ModelArg = DEFAULT_MODEL,
-        scenario: Annotated[list[str] | None, typer.Option(
-            "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
-        = None,
-        set_: Annotated[list[str] | None, typer.Option(
-            "--set", help="Override KEY=VALUE, e.g. components.budget.total=4e7.")] = None,
+        scenario: ScenarioOpt = None,
+        set_: SetOpt = None,
         out: OutOpt = Path("results"),
         pooled: Annotated[bool, typer.Option(
             "--pooled/--no-pooled", help="Also solve the pooled plan (money moves between "
                                          "agencies).")] = True,
-        plugin: Annotated[list[str] | None, typer.Option(
-            "--plugin", help="Import a Python module that registers components.")] = None,
+        plugin: PluginOpt = None,
         ) -> None:
     """Solve the siloed, integrated and pooled plans and write
     results/<study>/coordination/: the value of coordination in money and in tonnes."""

@@ -15,6 +15,9 @@ from dss.cli.common import (
     STATE,
     ModelArg,
     OutOpt,
+    PluginOpt,
+    ScenarioOpt,
+    SetOpt,
     _guard,
     _import_plugins,
     app,
@@ -133,14 +136,10 @@ def _echo_extra_tables(tables: dict) -> None:
 @_guard
 @collection_paused
 def solve(model: ModelArg = DEFAULT_MODEL,
-          scenario: Annotated[list[str] | None, typer.Option(
-              "--scenario", "-s", help="Scenario to apply (repeatable, applied in order).")]
-          = None,
-          set_: Annotated[list[str] | None, typer.Option(
-              "--set", help="Override KEY=VALUE, e.g. components.budget.total=4e7.")] = None,
+          scenario: ScenarioOpt = None,
+          set_: SetOpt = None,
           out: OutOpt = Path("results"),
-          plugin: Annotated[list[str] | None, typer.Option(
-              "--plugin", help="Import a Python module that registers components.")] = None,
+          plugin: PluginOpt = None,
           run_name: Annotated[str | None, typer.Option(
               "--run-name", help="Results folder name (default: the scenario; with --set, "
                                  "<scenario>+<key>=<value>, e.g. base+budget.total=3e7).")]
@@ -196,8 +195,7 @@ def solve(model: ModelArg = DEFAULT_MODEL,
 @_guard
 def components(type_name: Annotated[str | None, typer.Argument(
         help="Show one component type in full.")] = None,
-        plugin: Annotated[list[str] | None, typer.Option(
-            "--plugin", help="Import a Python module that registers components.")] = None
+        plugin: PluginOpt = None
         ) -> None:
     """List the registered model components, or document one (parameters and math)."""
     import inspect

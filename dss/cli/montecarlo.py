@@ -14,6 +14,7 @@ import typer
 
 from dss.cli import _guard, _import_plugins, app
 from dss.cli.analysis import progress_bars
+from dss.cli.common import PluginOpt
 
 
 @app.command()
@@ -34,8 +35,7 @@ def montecarlo(
         named: Annotated[bool, typer.Option(
             "--named", help="Use the named scenarios of uncertainty_scenarios.csv, with "
                             "their probabilities, instead of draws.")] = False,
-        plugin: Annotated[list[str] | None, typer.Option(
-            "--plugin", help="Import a Python module that registers components.")] = None,
+        plugin: PluginOpt = None,
         ) -> None:
     """Evaluate a saved plan on N draws of the uncertain inputs (uncertainty.csv): loads at
     every control point with quantiles, the probability that each limit and target is met,
