@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "dss.optimize.presolve", "dss.optimize.option_bounds", "dss.optimize.persistent",
               "dss.optimize.solve",
               "dss.optimize.explain", "dss.optimize.results", "dss.optimize.plan_effects",
-              "dss.optimize.highs",
+              "dss.optimize.highs", "dss.optimize.concurrent",
               "dss.optimize.core", "dss.optimize.elastic", "dss.optimize.model_file",
               "dss.optimize.year_checks", "dss.optimize.year_start")),
     ("analyses and park design", (

@@ -1,5 +1,4 @@
-"""The one core: a Pyomo model compiled, loaded into HiGHS once, solved, and re-solved after
-small changes.
+"""The one core: a Pyomo model compiled, loaded into HiGHS once, solved, re-solved.
 
 Every solve in dss goes through :class:`HighsModel`: allocation models
 (:func:`dss.optimize.solve.solve_built`, sweeps, trade-off frontiers, coordination, through
@@ -14,16 +13,16 @@ replacement costs) and the infeasibility explanations of both
 - a new row (an ε-constraint) is added with ``addRow``;
 - a column's bounds change with ``changeColsBounds`` (the deletion filter fixes slacks);
 - results are read from HiGHS's column values as NumPy arrays: reported quantities are
-  linear forms (:mod:`dss.optimize.forms`), so no solution has to be loaded back into Pyomo
-  between points; :meth:`HighsModel.write_values` loads a plan into the Pyomo variables
-  when reports need it.
+  linear forms (:mod:`dss.optimize.forms`), never loaded back into Pyomo between points;
+  :meth:`HighsModel.write_values` loads a plan into the Pyomo variables for reports.
 
-Why not Pyomo's persistent HiGHS interface: see ARCHITECTURE.md (measured with
-``python benchmarks/bench_sweep.py --compare``).
+Why not Pyomo's persistent HiGHS interface: see ARCHITECTURE.md
+(``python benchmarks/bench_sweep.py --compare``).
 
 Re-solves can start from the LP relaxation (:meth:`HighsModel.start_from_relaxation`): an
 integral relaxation optimum is the MIP's, found by a warm-started dual simplex in a few
-pivots instead of a MIP run.
+pivots instead of a MIP run. A MIP with ``threads > 1`` runs as concurrent searches
+(:mod:`dss.optimize.concurrent`).
 
 Marginal values of a right-hand side come from the LP (``row_dual``) or, for a MIP, from a
 second HiGHS instance holding the LP relaxation with every integer column fixed at the MIP
@@ -42,6 +41,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
+from dss.optimize import concurrent
 from dss.optimize import highs as core
 from dss.optimize.forms import LinearForm
 from dss.optimize.highs import Solution, new_highs
@@ -324,7 +324,7 @@ class HighsModel:
             h.clearSolver()
             if self._reference_basis is not None and not self.is_mip:
                 h.setBasis(self._reference_basis)
-        seconds = core.run(h)
+        h, seconds = concurrent.run(h, self.options, self.is_mip)  # threads > 1: a race
         return core.read(h, self.is_mip, seconds)
 
     def row_duals(self, solution: Solution) -> np.ndarray | None:
