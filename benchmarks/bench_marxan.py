@@ -8,7 +8,8 @@ Usage::
                                       [--highs KEY=VALUE ...]
     python benchmarks/bench_marxan.py --sweep [--features 17] [--max-units 20000]
                                       [--line-amounts cover area]
-    python benchmarks/bench_marxan.py --tasmania [--time-limit 300]
+    python benchmarks/bench_marxan.py --tasmania [--time-limit 300] [--gap 1e-4]
+                                      [--threads 1,2]
 
 ``--sweep`` prints the time to proven optimality at 1,000, 1,751 (the size of a real Marxan
 project, 17 x 103), 2,000, 5,000, 10,000 and 20,000 units, each without and with the BLM,
@@ -21,8 +22,9 @@ project of ``--tasmania``.
 ``--tasmania`` times the real Marxan project in ``tests/data/marxan_tasmania`` (Marxan's
 Tasmania example: 1,751 hexagons, 17 features with real-valued amounts, 5,256 boundary
 rows, BLM 1), read, solved and its outputs written exactly as ``dss solve`` does with a
-Marxan ``input.dat``, without the BLM and with ``input.dat``'s BLM
-(``results/benchmarks/marxan_tasmania.md``).
+Marxan ``input.dat``, without the BLM and with ``input.dat``'s BLM, the latter once with
+each of ``--threads`` (``solver.threads``; more than one runs concurrent searches,
+:mod:`dss.optimize.concurrent`) (``results/benchmarks/marxan_tasmania.md``).
 
 A synthetic Marxan project is written in Marxan's own format (``input.dat``, ``pu.dat``,
 ``spec.dat``, ``puvspr.dat``, ``bound.dat``; :func:`dss.planning.marxan_outputs.write_marxan`) and
@@ -169,27 +171,31 @@ def load_average() -> str:
 TASMANIA = Path(__file__).resolve().parent.parent / "tests" / "data" / "marxan_tasmania"
 """Marxan's Tasmania example project (real data; its README gives the source)."""
 
-HEADER = ["| units | features | BLM | amounts | status | objective | build s | solve s | CPU s "
-          "| gap | nodes | LP iterations |",
-          "| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+HEADER = ["| units | features | BLM | amounts | threads | status | objective | build s | solve s "
+          "| CPU s | gap | nodes | LP iterations |",
+          "| ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: "
+          "| ---: |"]
 
 
-def table_row(units: int, features: int, blm: float, amounts: str, m: dict) -> str:
+def table_row(units: int, features: int, blm: float, amounts: str, m: dict,
+              threads: int = 1) -> str:
     """One row of the time table from :func:`solve_project`'s or :func:`solve_real`'s
-    measures."""
+    measures (nodes: those of the search that finished first, with ``threads > 1``)."""
     r = m["result"]
     gap = f"{r.gap:.1e}" if r.gap is not None else "-"
     nodes, iterations = work(r.log)
     objective = f"{r.objective:,.3f}" if r.objective is not None else "-"
-    return (f"| {units:,} | {features} | {blm:g} | {amounts} | {r.status} | {objective} | "
+    return (f"| {units:,} | {features} | {blm:g} | {amounts} | {threads} | {r.status} | "
+            f"{objective} | "
             f"{r.build_seconds:.2f} | {r.solve_seconds:.2f} | {m['solve_cpu']:.2f} | {gap} | "
             f"{nodes} | {iterations} |")
 
 
 def solve_real(input_dat: Path, blm: float | None, out: Path, time_limit: float, gap: float,
-               highs: dict) -> dict:
-    """Read a real Marxan project, solve it (``blm``: None for ``input.dat``'s BLM) and write
-    its Marxan outputs into ``out``; returns the measures (as :func:`solve_project`)."""
+               highs: dict, threads: int = 1) -> dict:
+    """Read a real Marxan project, solve it (``blm``: None for ``input.dat``'s BLM) with
+    ``threads`` (more than 1: concurrent searches) and write its Marxan outputs into
+    ``out``; returns the measures (as :func:`solve_project`)."""
     from dss.planning.marxan import read_marxan
     from dss.planning.marxan_outputs import write_marxan_outputs
     from dss.planning.solve import SolverOptions, solve
@@ -199,7 +205,7 @@ def solve_real(input_dat: Path, blm: float | None, out: Path, time_limit: float,
     problem = project.problem(blm=blm)
     t2, cpu = time.perf_counter(), time.process_time()
     result = solve(problem, SolverOptions(time_limit=time_limit, gap=gap, abs_gap=1e-6,
-                                          threads=1, highs=highs))
+                                          threads=threads, highs=highs))
     t3, cpu = time.perf_counter(), time.process_time() - cpu
     write_marxan_outputs(project, result, out)
     return {"project": project, "result": result, "read": t2 - t1, "solve_total": t3 - t2,
@@ -207,16 +213,20 @@ def solve_real(input_dat: Path, blm: float | None, out: Path, time_limit: float,
 
 
 def tasmania_rows(args: argparse.Namespace, highs: dict) -> list[str]:
-    """Rows of the real Tasmania project, without the BLM and with ``input.dat``'s."""
+    """Rows of the real Tasmania project: without the BLM (the first of ``--threads``),
+    then with ``input.dat``'s BLM with each of ``--threads``."""
     from dss.planning.marxan import read_marxan
 
     input_dat = TASMANIA / "input.dat"
     project = read_marxan(input_dat)
     rows = []
-    for blm in (0.0, project.blm):
+    runs = [(0.0, args.threads[0])] + [(project.blm, threads) for threads in args.threads]
+    for blm, threads in runs:
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
-            m = solve_real(input_dat, blm, Path(tmp), args.time_limit, args.gap, highs)
-        line = table_row(len(project.pu), len(project.spec), blm, "Tasmania (real)", m)
+            m = solve_real(input_dat, blm, Path(tmp), args.time_limit, args.gap, highs,
+                           threads)
+        line = table_row(len(project.pu), len(project.spec), blm, "Tasmania (real)", m,
+                         threads)
         print(line, flush=True)
         rows.append(line)
     return rows
@@ -265,6 +275,10 @@ def main() -> None:
     parser.add_argument("--line-amounts", nargs="*", default=["cover", "area"],
                         choices=("presence", "cover", "area"),
                         help="amounts of the extra 1,751-unit rows of the sweep")
+    parser.add_argument("--threads", type=lambda text: [int(t) for t in text.split(",")],
+                        default=[1, 2], metavar="1,2",
+                        help="threads of each --tasmania row with the BLM (more than 1: "
+                             "concurrent searches, dss.optimize.concurrent)")
     parser.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
                         help="extra HiGHS option (repeatable), e.g. mip_heuristic_effort=0.2")
     parser.add_argument("--out", type=Path, default=Path("results") / "benchmarks",
@@ -274,13 +288,15 @@ def main() -> None:
     highs = {}
     for item in args.highs:
         key, _, value = item.partition("=")
-        highs[key] = float(value) if value.replace(".", "", 1).isdigit() else value
+        highs[key] = (int(value) if value.isdigit() else float(value)
+                      if value.replace(".", "", 1).isdigit() else value)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.tasmania:
         start_load = load_average()
         rows = tasmania_rows(args, highs)
         table = "\n".join([f"Load average (1 min) {start_load} at the start, {load_average()} "
-                           f"at the end; HiGHS time limit {args.time_limit:g} s, one thread.\n",
+                           f"at the end; HiGHS time limit {args.time_limit:g} s, gap "
+                           f"{args.gap:g}.\n",
                            *HEADER, *rows])
         (args.out / "marxan_tasmania.md").write_text(
             "# Marxan's Tasmania project (benchmarks/bench_marxan.py --tasmania)\n\n" + table

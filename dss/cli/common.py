@@ -201,6 +201,9 @@ def _guard(func):
             raise
         except KeyboardInterrupt:
             typer.secho("interrupted: nothing was written", fg=typer.colors.RED, err=True)
+            # every `finally` has run, nothing is staged: end without the interpreter's
+            # teardown, which aborts on HiGHS threads stopped mid-search (exit_process)
+            STATE["quick_exit"] = True
             raise typer.Exit(130) from None
         except BrokenPipeError:  # e.g. `dss solve | head`: the reader has gone
             _silence_stdout()

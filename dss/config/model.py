@@ -79,7 +79,10 @@ class SolverConfig(Strict):
     threads: int = Field(1, ge=0)
     """Solver threads: 1 up to this machine's cores, or 0 for HiGHS's choice (which never
     exceeds them). More threads than cores only slow HiGHS down, and a very large number
-    makes it abort."""
+    makes it abort. A MIP with ``threads: k > 1`` runs as ``k`` concurrent branch-and-bound
+    searches sharing their plans, stopped by the first to finish
+    (:mod:`dss.optimize.concurrent`): faster on hard MIPs, but among plans of equal objective
+    which one is reported can vary between runs; ``1`` is reproducible."""
     method: Literal["choose", "simplex", "ipm"] = "choose"
     """LP algorithm: HiGHS's choice, dual simplex, or interior point (with crossover).
     ``choose`` is the default; interior point was faster on a single measurement of the

@@ -154,8 +154,15 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
                for w in range(workers)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            while thread.is_alive():  # a timed join lets Ctrl+C through to this thread
+                thread.join(0.25)
+    except BaseException:  # Ctrl+C: stop every search before leaving
+        shared.stop.set()
+        for thread in threads:
+            thread.join()
+        raise
     for highs in instances:
         _detach(highs)
     core.configure(main, options)

@@ -48,7 +48,8 @@ class SolverOptions:
         time_limit: Wall-clock limit in seconds.
         gap: Relative MIP gap (0: prove optimality).
         abs_gap: Absolute MIP gap.
-        threads: Solver threads (0: HiGHS chooses).
+        threads: Solver threads (0: HiGHS chooses); a MIP with ``threads > 1`` runs as
+            that many concurrent searches (:mod:`dss.optimize.concurrent`).
         presolve: Run HiGHS presolve.
         verbose: Echo the HiGHS log to the logger.
         highs: Extra HiGHS options by name (e.g. ``{"mip_heuristic_effort": 0.1}``).
