@@ -144,3 +144,21 @@ def test_a_maximisation_shares_larger_objectives():
     event = FakeEvent(own=6.0)
     user(event)
     assert np.array_equal(event.given, [0.0])
+
+
+def test_a_time_limit_reports_the_best_plan_of_the_searches():
+    # Marxan's Tasmania project with BLM 1 takes far longer than 3 s to prove: both
+    # searches stop at the limit and the plan reported is worth the objective reported
+    from pathlib import Path
+
+    from dss.planning.evaluate import objective_value
+    from dss.planning.marxan import read_marxan
+
+    project = read_marxan(Path(__file__).parent / "data" / "marxan_tasmania" / "input.dat")
+    problem = project.problem()
+    result = problem.solve(SolverOptions(gap=0.0, time_limit=3.0, threads=2))
+    assert result.status == "time_limit"
+    assert result.solution is not None
+    assert objective_value(problem, result.solution) == pytest.approx(result.objective,
+                                                                      rel=1e-9)
+    assert result.bound <= result.objective

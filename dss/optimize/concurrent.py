@@ -158,21 +158,21 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
         for thread in threads:
             while thread.is_alive():  # a timed join lets Ctrl+C through to this thread
                 thread.join(0.25)
-    except BaseException:  # Ctrl+C: stop every search before leaving
+    finally:  # on Ctrl+C too: every search stopped before leaving
         shared.stop.set()
         for thread in threads:
             thread.join()
-        raise
-    for highs in instances:
-        _detach(highs)
-    core.configure(main, options)
+        for highs in instances:
+            _detach(highs)
+        core.configure(main, options)
     if failures:
         raise SolveError(f"HiGHS failed: {type(failures[0]).__name__}: {failures[0]}")
-    winner = _result_of(instances, shared.first or 0)
+    first = shared.first or 0
+    winner = _result_of(instances, first)
     seconds = time.perf_counter() - start
-    LOGGER.info("concurrent MIP search: %d workers; worker %d finished first (%s) in "
-                "%.2f s; %d plans handed between workers", workers, shared.first,
-                instances[shared.first or 0].getModelStatus(), seconds, shared.shared_plans)
+    LOGGER.info("concurrent MIP search: %d workers; worker %d finished first (%s) in %.2f s, "
+                "result of worker %d; %d plans handed between workers", workers, first,
+                instances[first].getModelStatus(), seconds, winner, shared.shared_plans)
     return instances[winner], seconds
 
 
@@ -184,8 +184,9 @@ def _detach(highs: Any) -> None:
 
 
 def _result_of(instances: list[Any], first: int) -> int:
-    """The worker whose result is reported: the first to finish, unless it stopped without
-    a plan another worker has (a limit reached by all at once)."""
+    """The worker whose result is reported: the first to finish (its status and bound are
+    the run's; it holds every plan the others found before), unless it stopped without a
+    plan that another worker has."""
     if int(instances[first].getInfo().primal_solution_status) == 2:
         return first
     with_plan = [w for w, h in enumerate(instances)

@@ -25,6 +25,7 @@ from dss.optimize.elastic import ElasticModel, Requirement
 from dss.optimize.highs import EXIT_CODES
 from dss.planning.compile import Model, compile_problem
 from dss.planning.objectives import MinShortfallObjective
+from dss.planning.penalties import Penalty
 from dss.planning.plans import held_amounts
 from dss.planning.reductions import fix_never_selected
 from dss.planning.targets import met
@@ -196,6 +197,31 @@ def read_solution(model: Model) -> np.ndarray:
     return np.clip(values, 0.0, 1.0) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+def settle_penalties(model: Model, plan: np.ndarray, terms: dict[str, float]) -> float:
+    """Set each penalty term of a binary plan to its value computed from the plan alone
+    (:meth:`Penalty.value <dss.planning.penalties.Penalty.value>`); returns the change of the
+    minimised objective.
+
+    A penalty's auxiliary columns (:math:`z_{ij} \\ge |y_i - y_j|`, products
+    :math:`w_{ij} \\le y_i, y_j`) equal their plan's values only where the objective pushes
+    them there: a plan stopped at a limit, or accepted within the gap, may keep slack in
+    them (an edge counted in the perimeter although both its units are in the plan), and
+    the compiled term then overstates the plan's penalty. Not for proportions, where the
+    product linearisation is not exact; a term without slack is left as compiled.
+    """
+    if not model.binary:
+        return 0.0
+    change = 0.0
+    for penalty in model.problem.penalties:
+        if not isinstance(penalty, Penalty) or penalty.name not in terms:
+            continue
+        exact, compiled = penalty.value(model.problem.data, plan), terms[penalty.name]
+        if abs(exact - compiled) > 1e-9 * max(1.0, abs(compiled)):
+            terms[penalty.name] = exact
+            change += exact - compiled
+    return change
+
+
 def solve_model(model: Model, options: SolverOptions, loaded: LoadedModel | None = None
                 ) -> PlanningResult:
     """Solve a compiled model and read its plan, objective, bound and gap.
@@ -220,8 +246,8 @@ def solve_model(model: Model, options: SolverOptions, loaded: LoadedModel | None
     if has_solution:
         loaded.core.write_values(solution.x)
         plan = read_solution(model)
-        objective = sense * model.objective_value()
         terms = {t.label: t.value() for t in model.terms if t.role != "tie_breaker"}
+        objective = sense * (model.objective_value() + settle_penalties(model, plan, terms))
     raw_bound = solution.bound
     if raw_bound is not None and math.isfinite(raw_bound):
         # the bound of the objective without prioritizr's tie-breaking cost term (<= 0.01)
