@@ -5,7 +5,8 @@ HiGHS searches a MIP's branch-and-bound tree with one worker, whatever its ``thr
 option (its threads serve the parallel simplex and symmetry detection; on the 1,751-unit
 Tasmania Marxan project ``parallel=on threads=2`` explored the very same nodes). Its run
 time on hard MIPs varies widely with the random seed: on that project, at dss's default
-gap, from 24 s to over 150 s over seeds 0-9. With ``threads = k > 1`` dss instead runs
+gap, from 30 s to over 200 s over seeds 0-6, and two searches took 27-53 s (README, "Speed
+at scale"). With ``threads = k > 1`` dss instead runs
 ``k`` searches of the same model, each with one thread, in ``k`` threads of this process
 (HiGHS gives every calling thread its own scheduler and ``highspy`` releases the GIL while
 HiGHS runs):
