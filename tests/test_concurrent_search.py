@@ -81,7 +81,7 @@ class FakeEvent:
         self.data_out = SimpleNamespace(objective_function_value=objective,
                                         mip_solution=x, mip_primal_bound=own)
         self.given = None
-        self.data_in = SimpleNamespace(user_interrupt=False,
+        self.data_in = SimpleNamespace(user_interrupt=False, user_has_solution=False,
                                        setSolution=lambda x: setattr(self, "given", x))
 
 
@@ -132,6 +132,11 @@ def test_a_better_plan_is_handed_once_and_only_to_a_worse_worker():
     shared.stop.set()
     interrupt_b(stop)
     assert stop.data_in.user_interrupt is True
+    stale = FakeEvent()
+    stale.data_in.user_interrupt = True  # left by an earlier run of the same instance
+    _, _, fresh_interrupt = attached(concurrent._Shared())
+    fresh_interrupt(stale)
+    assert stale.data_in.user_interrupt is False
 
 
 def test_a_maximisation_shares_larger_objectives():

@@ -82,6 +82,7 @@ def _attach(highs: Any, shared: _Shared, sense: float) -> None:
                 seen["version"] = shared.version
 
     def user_solution(event: Any) -> None:
+        event.data_in.user_has_solution = False  # HiGHS keeps it between calls and runs
         with shared.lock:
             if shared.version == seen["version"] or shared.x is None:
                 return
@@ -92,8 +93,8 @@ def _attach(highs: Any, shared: _Shared, sense: float) -> None:
                 shared.shared_plans += 1
 
     def interrupt(event: Any) -> None:
-        if shared.stop.is_set():
-            event.data_in.user_interrupt = True
+        # written every time: HiGHS keeps the flag between runs of the same instance
+        event.data_in.user_interrupt = shared.stop.is_set()
 
     highs.cbMipImprovingSolution += improving
     highs.cbMipUserSolution += user_solution
@@ -107,6 +108,7 @@ def run(highs: Any, options: dict[str, Any], is_mip: bool) -> tuple[Any, float]:
     workers = int(options.get("threads", 1) or 1)
     if not is_mip or workers < 2:
         return highs, core.run(highs)
+    core.raise_if_interrupted()
     return search(highs, options, workers)
 
 
@@ -144,12 +146,13 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
     def run(worker: int) -> None:
         try:
             instances[worker].run()
-        except Exception as err:  # noqa: BLE001 - reported in the calling thread
+        except BaseException as err:  # noqa: BLE001 - reported in the calling thread
             failures.append(err)
-        with shared.lock:
-            if shared.first is None:
-                shared.first = worker
-        shared.stop.set()
+        finally:
+            with shared.lock:
+                if shared.first is None:
+                    shared.first = worker
+            shared.stop.set()
 
     threads = [threading.Thread(target=run, args=(w,), name=f"dss-mip-{w}")
                for w in range(workers)]
@@ -166,6 +169,10 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
         for highs in instances:
             _detach(highs)
         core.configure(main, options)
+    if any(isinstance(err, KeyboardInterrupt) for err in failures):
+        core.raise_if_interrupted()
+        raise KeyboardInterrupt
+    core.raise_if_interrupted()  # Ctrl+C that ended worker 0's run (its log callback)
     if failures:
         raise SolveError(f"HiGHS failed: {type(failures[0]).__name__}: {failures[0]}")
     first = shared.first or 0

@@ -92,9 +92,7 @@ class HighsModel:
         self.highs = new_highs()
         core.configure(self.highs, self.options)
         if log is not None:
-            self.highs.setOptionValue("log_to_console", False)
-            self.highs.setOptionValue("output_flag", True)
-            self.highs.cbLogging += lambda event: log(event.message)
+            core.relay_log(self.highs, log)
         lp = self.matrix.highs_lp(self._hs)
         n_nonzeros = len(self.matrix.value)
         if not self.keeps_matrix_arrays:
@@ -248,10 +246,7 @@ class HighsModel:
         relaxed = self._lp_copy(presolve=True) if self.is_mip else self.highs
         self._relaxed = relaxed if self.is_mip else None
         if self.is_mip and self._log is not None:  # the relaxation's log joins the MIP's
-            log = self._log
-            relaxed.setOptionValue("log_to_console", False)
-            relaxed.setOptionValue("output_flag", True)
-            relaxed.cbLogging += lambda event: log(event.message)
+            core.relay_log(relaxed, self._log)
         self._reference_basis = None
         if not reference:
             return

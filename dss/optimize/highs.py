@@ -195,14 +195,40 @@ def configure(highs: Any, options: dict[str, Any]) -> None:
         highs.setOptionValue(key, value)
 
 
+_CTRL_C = threading.Event()
+"""Set when Ctrl+C reached Python inside a HiGHS log callback (see :func:`relay_log`)."""
+
+
+def relay_log(highs: Any, log: Any) -> None:
+    """Send every line HiGHS logs to ``log`` instead of the console.
+
+    Ctrl+C pressed while HiGHS runs reaches Python inside this callback; the exception ends
+    HiGHS's run with an error status, so it is remembered here and :func:`run` raises it
+    again: the run is interrupted (nothing written), not a solver failure.
+    """
+    highs.setOptionValue("log_to_console", False)
+    highs.setOptionValue("output_flag", True)
+
+    def relay(event: Any) -> None:
+        try:
+            log(event.message)
+        except KeyboardInterrupt:
+            _CTRL_C.set()
+            raise
+
+    highs.cbLogging += relay
+
+
 def run(highs: Any) -> float:
     """Run HiGHS on its loaded model; returns the wall-clock seconds.
 
     Raises:
         SolveError: if HiGHS crashes.
+        KeyboardInterrupt: if Ctrl+C stopped HiGHS (:func:`relay_log`).
     """
     hs = highspy_module()
     start = time.perf_counter()
+    raise_if_interrupted()  # e.g. during a relaxation run before this one
     try:
         status = highs.run()
         if status == hs.HighsStatus.kError and "kNotset" in str(highs.getModelStatus()):
@@ -211,9 +237,20 @@ def run(highs: Any) -> float:
             LOGGER.info("HiGHS thread pool resized to the model's `threads` option")
             highs.resetGlobalScheduler(True)
             highs.run()
+    except KeyboardInterrupt:  # raised through HiGHS from the log callback
+        _CTRL_C.clear()
+        raise
     except Exception as err:  # noqa: BLE001 - report any solver crash as a SolveError
         raise SolveError(f"HiGHS failed: {type(err).__name__}: {err}") from err
+    raise_if_interrupted()
     return time.perf_counter() - start
+
+
+def raise_if_interrupted() -> None:
+    """Raise the Ctrl+C that stopped a HiGHS run (:func:`relay_log`), once."""
+    if _CTRL_C.is_set():
+        _CTRL_C.clear()
+        raise KeyboardInterrupt
 
 
 def is_optimal(highs: Any) -> bool:
