@@ -167,3 +167,12 @@ def test_a_time_limit_reports_the_best_plan_of_the_searches():
     assert objective_value(problem, result.solution) == pytest.approx(result.objective,
                                                                       rel=1e-9)
     assert result.bound <= result.objective
+
+
+def test_a_plan_of_another_length_is_not_shared():
+    shared = concurrent._Shared(n_cols=2)
+    improving, _, _ = attached(shared)
+    improving(FakeEvent(3.0, [1.0, 0.0, 1.0]))  # not a plan of this model's columns
+    assert shared.x is None and shared.version == 0
+    improving(FakeEvent(4.0, [1.0, 0.0]))
+    assert shared.objective == 4.0 and shared.version == 1

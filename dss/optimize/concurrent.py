@@ -56,6 +56,7 @@ class _Shared:
     lock: threading.Lock = field(default_factory=threading.Lock)
     first: int | None = None
     shared_plans: int = 0
+    n_cols: int | None = None  # the model's columns: a plan of any other length is not shared
 
 
 def worker_options(options: dict[str, Any], worker: int) -> dict[str, Any]:
@@ -74,10 +75,12 @@ def _attach(highs: Any, shared: _Shared, sense: float) -> None:
 
     def improving(event: Any) -> None:
         value = sense * float(event.data_out.objective_function_value)
+        x = np.array(event.data_out.mip_solution, dtype=float)
+        if shared.n_cols is not None and x.size != shared.n_cols:
+            return
         with shared.lock:
             if value < shared.objective:
-                shared.objective = value
-                shared.x = np.array(event.data_out.mip_solution, dtype=float)
+                shared.objective, shared.x = value, x
                 shared.version += 1
                 seen["version"] = shared.version
 
@@ -138,7 +141,7 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
         instances.append(copy)
     del lp
     core.configure(main, worker_options(options, 0))
-    shared = _Shared()
+    shared = _Shared(n_cols=int(main.getNumCol()))
     for highs in instances:
         _attach(highs, shared, sense)
     failures: list[BaseException] = []
