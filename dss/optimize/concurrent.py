@@ -146,7 +146,7 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
         _attach(highs, shared, sense)
     failures: list[BaseException] = []
 
-    def run(worker: int) -> None:
+    def work(worker: int) -> None:
         try:
             instances[worker].run()
         except BaseException as err:  # noqa: BLE001 - reported in the calling thread
@@ -157,7 +157,7 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
                     shared.first = worker
             shared.stop.set()
 
-    threads = [threading.Thread(target=run, args=(w,), name=f"dss-mip-{w}")
+    threads = [threading.Thread(target=work, args=(w,), name=f"dss-mip-{w}")
                for w in range(workers)]
     for thread in threads:
         thread.start()
@@ -172,10 +172,9 @@ def search(main: Any, options: dict[str, Any], workers: int) -> tuple[Any, float
         for highs in instances:
             _detach(highs)
         core.configure(main, options)
-    if any(isinstance(err, KeyboardInterrupt) for err in failures):
-        core.raise_if_interrupted()
-        raise KeyboardInterrupt
     core.raise_if_interrupted()  # Ctrl+C that ended worker 0's run (its log callback)
+    if any(isinstance(err, KeyboardInterrupt) for err in failures):
+        raise KeyboardInterrupt
     if failures:
         raise SolveError(f"HiGHS failed: {type(failures[0]).__name__}: {failures[0]}")
     first = shared.first or 0
